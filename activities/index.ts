@@ -1,0 +1,131 @@
+// createActivities(deps): every activity Runway's workflows call, built from narrow ports so tests
+// and the sandbox can hand in fakes. Each activity is idempotent: a retry never double-commits,
+// double-deploys or double-posts.
+import type { Client } from '@temporalio/client';
+import type { ImageRef, InfraRepoLocation } from '../domain/types.js';
+import { serviceLockId } from '../domain/ids.js';
+import { withFailureMapping } from './failures.js';
+import { waitForHealth, type HealthWaitInput } from './health-wait.js';
+import type {
+  ArgoCdPort,
+  DeploymentStatus,
+  GitLabPort,
+  InfraRepoPort,
+  NotifierPort,
+  PipelineInfo,
+  RegistryPort,
+  ReleaseNotification,
+  SetImageRequest,
+  SetImageResult,
+} from './ports.js';
+
+export interface ActivityDeps {
+  registry: RegistryPort;
+  gitlab: GitLabPort;
+  /** The infra repo driver for a location (`gitlab`, `git` or `memory`). */
+  infra: (location: InfraRepoLocation) => InfraRepoPort;
+  argocd: ArgoCdPort;
+  notifier: NotifierPort;
+  /** Used only to signal the per-service lock workflow. */
+  temporal: Client;
+  taskQueue: string;
+}
+
+export interface LockActivityInput {
+  service: string;
+  releaseId: string;
+  environment: string;
+  releaseStartedAt: number;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const lockWorkflow = (service: string) => ({
+    workflowId: serviceLockId(service),
+    taskQueue: deps.taskQueue,
+    args: [{ service, queue: [], waitingForApproval: [], livenessCheckMs: 60_000 }],
+  });
+
+  return withFailureMapping({
+    async checkImage(image: ImageRef): Promise<{ exists: boolean; digest?: string }> {
+      return deps.registry.imageExists(image);
+    },
+
+    async getPipeline(input: { projectId: string; sha: string }): Promise<PipelineInfo | null> {
+      return deps.gitlab.latestPipeline(input.projectId, input.sha);
+    },
+
+    async startDeployment(input: { projectId: string; environment: string; sha: string; ref: string }) {
+      const { id } = await deps.gitlab.ensureDeployment(input);
+      return { deploymentId: id };
+    },
+
+    async finishDeployment(input: { projectId: string; deploymentId: number; status: DeploymentStatus }) {
+      await deps.gitlab.updateDeployment(input.projectId, input.deploymentId, input.status);
+    },
+
+    async setImage(request: SetImageRequest): Promise<SetImageResult> {
+      return deps.infra(request.location).setImage(request);
+    },
+
+    async syncApplication(input: { application: string; revision: string }): Promise<{ appUrl: string }> {
+      await deps.argocd.sync(input.application, input.revision);
+      return { appUrl: deps.argocd.appUrl(input.application) };
+    },
+
+    async waitForHealth(input: HealthWaitInput): Promise<{ status: string }> {
+      return waitForHealth(deps.argocd, input);
+    },
+
+    async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {
+      return deps.notifier.publish(notification);
+    },
+
+    async commentOnMergeRequest(input: { projectId: string; mrIid: number; releaseId: string; body: string }) {
+      const marker = `<!-- runway:${input.releaseId} -->`;
+      return deps.gitlab.upsertMergeRequestNote({
+        projectId: input.projectId,
+        mrIid: input.mrIid,
+        marker,
+        body: `${input.body}\n\n${marker}`,
+      });
+    },
+
+    // The per-service lock lives in a workflow; signalWithStart creates it on first use.
+    async requestServiceLock(input: LockActivityInput): Promise<void> {
+      await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
+        ...lockWorkflow(input.service),
+        signal: 'acquire',
+        signalArgs: [{ releaseId: input.releaseId, environment: input.environment, releaseStartedAt: input.releaseStartedAt }],
+      });
+    },
+
+    async releaseServiceLock(input: { service: string; releaseId: string }): Promise<void> {
+      await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
+        ...lockWorkflow(input.service),
+        signal: 'release',
+        signalArgs: [{ releaseId: input.releaseId }],
+      });
+    },
+
+    async reportApprovalWait(input: { service: string; releaseId: string; releaseStartedAt: number; waiting: boolean }) {
+      await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
+        ...lockWorkflow(input.service),
+        signal: 'approvalWait',
+        signalArgs: [{ releaseId: input.releaseId, releaseStartedAt: input.releaseStartedAt, waiting: input.waiting }],
+      });
+    },
+
+    /** Used by the lock workflow to drop holders that were terminated without releasing. */
+    async isWorkflowRunning(workflowId: string): Promise<boolean> {
+      try {
+        const description = await deps.temporal.workflow.getHandle(workflowId).describe();
+        return description.status.name === 'RUNNING';
+      } catch (err) {
+        if ((err as Error).name === 'WorkflowNotFoundError') return false;
+        throw err;
+      }
+    },
+  });
+}
+
+export type RunwayActivities = ReturnType<typeof createActivities>;

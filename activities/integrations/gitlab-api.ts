@@ -1,0 +1,50 @@
+// One configured gitbeaker client and a wrapper that maps each call's failure, shared by the GitLab
+// port and the GitLab infra-repo driver.
+import { Gitlab } from '@gitbeaker/rest';
+import { toGitLabError } from './gitlab-errors.js';
+
+export interface GitLabConnectionOptions {
+  /** Base URL of the GitLab instance, e.g. `https://gitlab.example.com` (without `/api/v4`). */
+  url: string;
+  token: string;
+  /** Bound on one API call, gitbeaker's own retries and followed pages included. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+// Timeouts and retries. gitbeaker 43.8 (packages/rest Requester) retries 429 and 502 up to 10 times but
+// sleeps only `2 ** i * 0.25` *milliseconds* between tries (~0.26 s in all: not the 2^i*250 ms it looks
+// like) and ignores Retry-After. So a real throttle exhausts it almost at once and surfaces here as a
+// retryable GitLabError: the activity's Temporal retry policy is the actual back-off, and its initial
+// interval for GitLab activities should be seconds (GitLab's Retry-After is typically up to 60 s), not ms.
+// queryTimeout becomes one AbortSignal per call, shared by all of gitbeaker's retries and all pages of a
+// list call, so it bounds a call end to end; an activity's startToCloseTimeout must cover the calls it
+// makes times this bound (the infra driver makes up to ~12 on a contended branch). 30 s fails a hung
+// connection well inside a minutes-long activity timeout. gitbeaker's client-side limiter (rateLimits,
+// rateLimitDuration: 3000/min per resource, per process) stays at its default: it cannot see the server's
+// per-user budget, and Runway makes a handful of calls per release.
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface GitLabConnection {
+  api: InstanceType<typeof Gitlab<false>>;
+  /** Runs one API call, turning any failure into PermanentGitLabError or GitLabError. */
+  call<T>(operation: string, request: () => Promise<T>): Promise<T>;
+  /** Maps a failure the caller caught itself. */
+  mapError(err: unknown, operation: string): Error;
+}
+
+export function connectGitLab(options: GitLabConnectionOptions): GitLabConnection {
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const api = new Gitlab({ host: options.url.replace(/\/+$/, ''), token: options.token, queryTimeout: timeoutMs });
+  const mapError = (err: unknown, operation: string) => toGitLabError(err, operation, options.token, timeoutMs);
+  return {
+    api,
+    mapError,
+    async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+      try {
+        return await request();
+      } catch (err) {
+        throw mapError(err, operation);
+      }
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Turns gitbeaker's errors into Runway's two kinds. The names matter: Temporal retries by error name, and
+// `PermanentGitLabError` is listed as permanent in domain/errors.ts while `GitLabError` is retried.
+import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
+import { describeFetchFailure } from './registry-errors.js';
+
+/** 401, 403 or 404: a bad token, missing rights or a wrong project/file. Retrying will not help. */
+export class PermanentGitLabError extends Error {
+  override name = 'PermanentGitLabError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 5xx, an exhausted 429/502 retry loop, a timeout or a dropped connection: worth retrying. */
+export class GitLabError extends Error {
+  override name = 'GitLabError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+const PERMANENT_STATUSES = new Set([401, 403, 404]);
+
+/** Status and GitLab's own message of a failed request, before mapping (to recognise e.g. a stale edit). */
+export function gitlabFailure(err: unknown): { status?: number; description: string } {
+  if (err instanceof GitbeakerRequestError && err.cause) {
+    return { status: err.cause.response.status, description: err.cause.description };
+  }
+  return { description: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Maps any failure of one API call. The message names the operation, method, path and status, and never the
+ * token: gitbeaker's error keeps the Request (token header included) in `cause`, so nothing of it is chained.
+ */
+export function toGitLabError(err: unknown, operation: string, token: string, timeoutMs: number): Error {
+  if (err instanceof PermanentGitLabError || err instanceof GitLabError) return err;
+  const redact = (text: string) => (token ? text.split(token).join('[redacted]') : text);
+  if (err instanceof GitbeakerRequestError && err.cause) {
+    const { request, response, description } = err.cause;
+    const where = `${request.method} ${new URL(request.url).pathname}`;
+    const text = redact(`GitLab ${operation} (${where}) failed with ${response.status}: ${description}`);
+    return PERMANENT_STATUSES.has(response.status)
+      ? new PermanentGitLabError(text, response.status)
+      : new GitLabError(text, response.status);
+  }
+  if (err instanceof GitbeakerRetryError) return new GitLabError(redact(`GitLab ${operation}: ${err.message}`));
+  if (err instanceof GitbeakerTimeoutError) return new GitLabError(`GitLab ${operation} timed out after ${timeoutMs} ms`);
+  return new GitLabError(redact(`GitLab ${operation} failed: ${describeFetchFailure(err, timeoutMs)}`));
+}

@@ -1,0 +1,365 @@
+// Pure Block Kit builders for the one Slack message a release gets. The whole message is rebuilt
+// from the timeline on every notification, so an update never depends on what Slack currently shows.
+import type { ReleaseStatus, ReleaseTimeline, StageRecord, StageState } from '../../domain/types.js';
+import type { NotificationKind, ReleaseNotification } from '../ports.js';
+
+// Minimal block shapes: structurally valid Block Kit, without a dependency on @slack/types.
+export interface TextObject {
+  type: 'plain_text' | 'mrkdwn';
+  text: string;
+  emoji?: boolean;
+}
+export interface ButtonElement {
+  type: 'button';
+  action_id: string;
+  text: TextObject;
+  value: string;
+  style?: 'primary' | 'danger';
+}
+export type SlackBlock =
+  | { type: 'header'; block_id?: string; text: TextObject }
+  | { type: 'section'; block_id?: string; text: TextObject }
+  | { type: 'context'; block_id?: string; elements: TextObject[] }
+  | { type: 'actions'; block_id?: string; elements: ButtonElement[] }
+  | { type: 'divider'; block_id?: string };
+
+export interface SlackMessage {
+  /** Plain-text fallback shown in notifications and by clients that cannot render blocks. */
+  text: string;
+  blocks: SlackBlock[];
+}
+
+export const APPROVE_ACTION_ID = 'runway_approve';
+export const REJECT_ACTION_ID = 'runway_reject';
+/** block_id of the approval buttons, so the front door can find and replace them. */
+export const APPROVAL_BLOCK_ID = 'runway_approval';
+
+/**
+ * The `StageRecord.details` keys this message renders (others are ignored):
+ * `image`, `previousImage` (image refs as strings), `infraCommit` (sha), `approver` (Slack user id or name),
+ * `decision` (`approved` | `rejected` | `expired`), `decidedAt` (ISO time), `health`, `message`.
+ */
+export type RenderedDetailKey =
+  'image' | 'previousImage' | 'infraCommit' | 'approver' | 'decision' | 'decidedAt' | 'health' | 'message';
+
+// Slack limits (docs.slack.dev/reference/block-kit): 50 blocks, header 150 chars, section/context text 3000,
+// button value 2000.
+const MAX_BLOCKS = 50;
+const HEADER_MAX = 150;
+const TEXT_MAX = 3000;
+const BUTTON_VALUE_MAX = 2000;
+
+const STATUS: Record<ReleaseStatus, { emoji: string; label: string }> = {
+  running: { emoji: ':hourglass_flowing_sand:', label: 'running' },
+  awaiting_approval: { emoji: ':raised_hand:', label: 'awaiting approval' },
+  succeeded: { emoji: ':white_check_mark:', label: 'succeeded' },
+  failed: { emoji: ':x:', label: 'failed' },
+  rolled_back: { emoji: ':leftwards_arrow_with_hook:', label: 'rolled back' },
+  rollback_failed: { emoji: ':rotating_light:', label: 'rollback failed' },
+  rejected: { emoji: ':no_entry_sign:', label: 'rejected' },
+  expired: { emoji: ':alarm_clock:', label: 'approval expired' },
+  superseded: { emoji: ':fast_forward:', label: 'superseded' },
+  cancelled: { emoji: ':heavy_multiplication_x:', label: 'cancelled' },
+};
+
+const STATE_EMOJI: Record<StageState, string> = {
+  pending: ':white_circle:',
+  running: ':arrows_counterclockwise:',
+  succeeded: ':white_check_mark:',
+  failed: ':x:',
+  skipped: ':fast_forward:',
+  cancelled: ':heavy_multiplication_x:',
+};
+
+/** Escapes the three characters Slack treats as control sequences, so names and errors cannot ping `<!channel>`. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function code(text: string): string {
+  return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
+}
+
+function shortSha(sha: string): string {
+  return sha.slice(0, 8);
+}
+
+/** `<@U123>` for Slack user ids, `@name` for anything else (approvers may be configured by username). */
+export function mention(user: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(user) ? `<@${user}>` : `@${escapeMrkdwn(user)}`;
+}
+
+/** Slack renders this in each reader's time zone; the ISO text is the fallback. */
+function slackTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return escapeMrkdwn(iso);
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
+}
+
+function link(url: string, label: string): string {
+  // `|` and `>` would end the link early; `&` must be escaped like any other text.
+  const safeUrl = escapeMrkdwn(url.replace(/\|/g, '%7C'));
+  return `<${safeUrl}|${escapeMrkdwn(label)}>`;
+}
+
+function mrkdwn(text: string): TextObject {
+  return { type: 'mrkdwn', text: truncate(text, TEXT_MAX) };
+}
+
+function detail(stage: StageRecord, key: RenderedDetailKey): string | undefined {
+  const value = stage.details[key];
+  return value === undefined || value === '' ? undefined : String(value);
+}
+
+function stageTitle(stage: StageRecord): string {
+  const name = stage.kind.charAt(0).toUpperCase() + stage.kind.slice(1);
+  return stage.environment ? `${name} · ${escapeMrkdwn(stage.environment)}` : name;
+}
+
+type Decision = 'approved' | 'rejected' | 'expired';
+
+function approvalDecision(stage: StageRecord): Decision | undefined {
+  const explicit = detail(stage, 'decision');
+  if (explicit === 'approved' || explicit === 'rejected' || explicit === 'expired') return explicit;
+  if (stage.state === 'succeeded') return 'approved';
+  if (stage.state === 'failed') return 'rejected';
+  return undefined;
+}
+
+function decisionLine(stage: StageRecord): string | undefined {
+  const decision = approvalDecision(stage);
+  if (!decision) return undefined;
+  const approver = detail(stage, 'approver');
+  const at = detail(stage, 'decidedAt') ?? stage.endedAt;
+  const when = at ? ` at ${slackTime(at)}` : '';
+  if (decision === 'expired') return `:alarm_clock: Approval expired${when}`;
+  const by = approver ? ` by ${mention(approver)}` : '';
+  return decision === 'approved' ? `:white_check_mark: Approved${by}${when}` : `:no_entry_sign: Rejected${by}${when}`;
+}
+
+function stageSection(stage: StageRecord): SlackBlock {
+  const lines = [`*${stageTitle(stage)}*  ${STATE_EMOJI[stage.state]} ${stage.state}`];
+  const image = detail(stage, 'image');
+  const previous = detail(stage, 'previousImage');
+  if (image) lines.push(previous ? `${code(previous)} → ${code(image)}` : code(image));
+  const infra = detail(stage, 'infraCommit');
+  if (infra) lines.push(`Infra commit ${code(shortSha(infra))}`);
+  const health = detail(stage, 'health');
+  if (health) lines.push(`Health: ${escapeMrkdwn(health)}`);
+  if (stage.kind === 'approval') {
+    const decided = decisionLine(stage);
+    if (decided) lines.push(decided);
+  }
+  const message = detail(stage, 'message');
+  if (message) lines.push(`_${escapeMrkdwn(message)}_`);
+  return { type: 'section', text: mrkdwn(lines.join('\n')) };
+}
+
+function lastApprovalStage(timeline: ReleaseTimeline, environment?: string): StageRecord | undefined {
+  return timeline.stages.findLast(
+    (s) => s.kind === 'approval' && (environment === undefined || s.environment === environment),
+  );
+}
+
+export interface ApprovalButtonValue {
+  releaseId: string;
+  environment: string;
+}
+
+export function approvalButtonValue(value: ApprovalButtonValue): string {
+  const json = JSON.stringify({ releaseId: value.releaseId, environment: value.environment });
+  if (json.length > BUTTON_VALUE_MAX) throw new Error(`approval button value exceeds ${BUTTON_VALUE_MAX} characters`);
+  return json;
+}
+
+/** Reads a button value back; null for anything Runway did not produce. */
+export function parseApprovalButtonValue(value: string): ApprovalButtonValue | null {
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const { releaseId, environment } = parsed as Record<string, unknown>;
+    if (typeof releaseId !== 'string' || typeof environment !== 'string') return null;
+    return { releaseId, environment };
+  } catch {
+    return null;
+  }
+}
+
+function approvalBlocks(n: ReleaseNotification): SlackBlock[] {
+  const environment = n.environment ?? lastApprovalStage(n.timeline)?.environment;
+  if (!environment) return [];
+  const approvers = n.approvers?.length ? ` Approvers: ${n.approvers.map(mention).join(', ')}` : '';
+  const value = approvalButtonValue({ releaseId: n.timeline.releaseId, environment });
+  return [
+    {
+      type: 'section',
+      text: mrkdwn(`:raised_hand: Approval needed to deploy to *${escapeMrkdwn(environment)}*.${approvers}`),
+    },
+    {
+      type: 'actions',
+      block_id: APPROVAL_BLOCK_ID,
+      elements: [
+        { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', value, text: plain('Approve') },
+        { type: 'button', action_id: REJECT_ACTION_ID, style: 'danger', value, text: plain('Reject') },
+      ],
+    },
+  ];
+}
+
+function plain(text: string): TextObject {
+  return { type: 'plain_text', text, emoji: true };
+}
+
+const LINK_LABELS: Record<string, string> = {
+  mergeRequest: 'Merge request',
+  project: 'Project',
+  pipeline: 'Pipeline',
+  failedJob: 'Failed job',
+  logs: 'Logs',
+  argocd: 'Argo CD',
+};
+const LINK_ORDER = ['mergeRequest', 'project', 'pipeline', 'failedJob', 'argocd', 'logs'];
+
+/** `argocd:staging` → `Argo CD (staging)`; unknown keys are shown as they are. */
+function linkLabel(key: string): string {
+  const [base = key, qualifier] = key.split(/:(.*)/s);
+  const label = LINK_LABELS[base] ?? base;
+  return qualifier ? `${label} (${qualifier})` : label;
+}
+
+function linkRank(key: string): number {
+  const rank = LINK_ORDER.indexOf(key.split(':')[0] ?? key);
+  return rank === -1 ? LINK_ORDER.length : rank;
+}
+
+function linksContext(links: Record<string, string>): SlackBlock | undefined {
+  const entries = Object.entries(links)
+    .filter(([, url]) => /^https?:\/\//i.test(url))
+    .sort(([a], [b]) => linkRank(a) - linkRank(b) || a.localeCompare(b));
+  if (entries.length === 0) return undefined;
+  return { type: 'context', elements: [mrkdwn(entries.map(([key, url]) => link(url, linkLabel(key))).join('  ·  '))] };
+}
+
+function headerText(timeline: ReleaseTimeline): string {
+  const { emoji, label } = STATUS[timeline.status];
+  return truncate(`${emoji} ${timeline.service} ${shortSha(timeline.commit)} — ${label}`, HEADER_MAX);
+}
+
+export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
+  const t = n.timeline;
+  const tail: SlackBlock[] = [];
+  const wantsButtons =
+    n.kind === 'approval_requested' || (n.kind !== 'approval_decided' && t.status === 'awaiting_approval');
+  if (wantsButtons) tail.push(...approvalBlocks(n));
+  if (n.kind === 'approval_decided') {
+    const stage = lastApprovalStage(t, n.environment);
+    const line = stage && decisionLine(stage);
+    if (line) tail.push({ type: 'context', elements: [mrkdwn(line)] });
+  }
+  if (t.error) tail.push({ type: 'section', text: mrkdwn(`:warning: ${escapeMrkdwn(t.error)}`) });
+  if (t.warnings.length > 0) {
+    tail.push({
+      type: 'context',
+      elements: [mrkdwn(t.warnings.map((w) => `:grey_exclamation: ${escapeMrkdwn(w)}`).join('\n'))],
+    });
+  }
+  const links = linksContext(t.links);
+  if (links) tail.push(links);
+
+  const head: SlackBlock[] = [
+    { type: 'header', text: plain(headerText(t)) },
+    {
+      type: 'context',
+      elements: [
+        mrkdwn(`Release ${code(t.releaseId)}  ·  commit ${code(shortSha(t.commit))}  ·  stage ${code(t.stage)}`),
+      ],
+    },
+  ];
+  // Keep within Slack's 50-block limit by dropping the oldest stages first, with a note.
+  const room = MAX_BLOCKS - head.length - tail.length;
+  let stages = t.stages.map(stageSection);
+  if (stages.length > room) {
+    const dropped = stages.length - room + 1;
+    stages = [
+      { type: 'context', elements: [mrkdwn(`…${dropped} earlier stages not shown`)] },
+      ...stages.slice(dropped),
+    ];
+  }
+  return { text: fallbackText(t), blocks: [...head, ...stages, ...tail] };
+}
+
+function fallbackText(t: ReleaseTimeline): string {
+  const { emoji, label } = STATUS[t.status];
+  const error = t.error ? `: ${t.error}` : '';
+  return truncate(`${emoji} ${t.service} ${shortSha(t.commit)} ${label} (${t.stage})${error}`, TEXT_MAX);
+}
+
+const EVENT: Record<NotificationKind, (env: string) => string> = {
+  started: () => ':rocket: Release started',
+  approval_requested: (env) => `:raised_hand: Approval requested${env}`,
+  approval_decided: (env) => `:ballot_box_with_check: Approval decided${env}`,
+  deployed: (env) => `:white_check_mark: Deployed${env}`,
+  succeeded: () => ':tada: Release succeeded',
+  failed: (env) => `:x: Release failed${env}`,
+  rolled_back: (env) => `:leftwards_arrow_with_hook: Rolled back${env}`,
+  rollback_failed: (env) => `:rotating_light: Rollback failed${env}`,
+  ended: () => ':checkered_flag: Release ended',
+};
+
+/** The short line about the event, for the thread. */
+export function eventLine(n: ReleaseNotification): string {
+  if (n.kind === 'approval_decided') {
+    const stage = lastApprovalStage(n.timeline, n.environment);
+    const line = stage && decisionLine(stage);
+    if (line) return line;
+  }
+  const env = n.environment ? ` in *${escapeMrkdwn(n.environment)}*` : '';
+  const base = EVENT[n.kind](env);
+  return n.kind === 'ended' ? `${base}: ${STATUS[n.timeline.status].label}` : base;
+}
+
+/** Thread reply text: the event line, then the free-text detail (escaped, so it cannot mention anyone). */
+export function buildThreadReply(n: ReleaseNotification): string {
+  const line = eventLine(n);
+  return truncate(n.detail ? `${line}\n${escapeMrkdwn(n.detail)}` : line, TEXT_MAX);
+}
+
+/**
+ * For the front door: the message's blocks with the approval buttons swapped for a line of text
+ * (e.g. "Approved by <@U1>"), so nobody can click twice while the workflow catches up.
+ */
+export function replaceApprovalActions(blocks: readonly SlackBlock[], line: string): SlackBlock[] {
+  return blocks.map((b) =>
+    b.type === 'actions' && b.block_id === APPROVAL_BLOCK_ID ? { type: 'context', elements: [mrkdwn(line)] } : b,
+  );
+}
+
+export interface LogsUrlParams {
+  service: string;
+  environment: string;
+  /** Epoch ms, a Date, or a relative expression such as `now-1h`. */
+  from: string | number | Date;
+  to: string | number | Date;
+}
+
+/**
+ * Fills `{service}`, `{environment}`, `{from}`, `{to}` (also their `%7B…%7D` forms, for templates pasted
+ * already encoded) with URL-encoded values. Other braces, e.g. Grafana's JSON `left=` state, are left alone.
+ */
+export function buildLogsUrl(template: string, params: LogsUrlParams): string {
+  const asText = (v: string | number | Date): string => (v instanceof Date ? String(v.getTime()) : String(v));
+  const values: Record<string, string> = {
+    service: params.service,
+    environment: params.environment,
+    from: asText(params.from),
+    to: asText(params.to),
+  };
+  return template.replace(/(?:\{|%7B)(service|environment|from|to)(?:\}|%7D)/gi, (whole, key: string) => {
+    const value = values[key.toLowerCase()];
+    return value === undefined ? whole : encodeURIComponent(value);
+  });
+}

@@ -1,0 +1,69 @@
+// Freezes a service's config and one commit into a ReleasePlan: the workflow's whole input.
+import type { EnvironmentPlan, ManifestTarget, MergeRequestRef, ReleasePlan } from '../domain/types.js';
+import { releaseId, shortSha } from '../domain/ids.js';
+import type { EnvironmentConfig, RunwayConfig } from './schema.js';
+
+export class UnknownServiceError extends Error {
+  override name = 'UnknownServiceError';
+}
+
+export interface ReleaseTrigger {
+  sha: string;
+  ref: string;
+  title?: string;
+  mergeRequest?: MergeRequestRef;
+  triggeredBy?: string;
+}
+
+export function renderTag(template: string, trigger: ReleaseTrigger): string {
+  const vars: Record<string, string> = {
+    sha: trigger.sha,
+    shortSha: shortSha(trigger.sha),
+    branch: trigger.ref.replace(/[^A-Za-z0-9_.-]/g, '-'),
+  };
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+function manifestTarget(env: EnvironmentConfig): ManifestTarget {
+  const { file, kustomize, helm, container } = env.manifest;
+  if (kustomize) return { kind: 'kustomize', file, name: kustomize.image };
+  if (helm) return { kind: 'helm', file, tagPath: helm.tagPath, repositoryPath: helm.repositoryPath };
+  if (container) {
+    return { kind: 'container', file, container: container.name, workloadKind: container.kind, workloadName: container.workload };
+  }
+  throw new Error(`environment ${env.name}: no manifest target`); // unreachable: the schema enforces one
+}
+
+export function buildReleasePlan(config: RunwayConfig, service: string, trigger: ReleaseTrigger): ReleasePlan {
+  const svc = config.services[service];
+  if (!svc) {
+    const known = Object.keys(config.services).join(', ') || 'none';
+    throw new UnknownServiceError(`unknown service "${service}" (configured: ${known})`);
+  }
+  if (!/^[0-9a-f]{7,64}$/i.test(trigger.sha)) throw new Error(`invalid commit sha "${trigger.sha}"`);
+  const environments: EnvironmentPlan[] = svc.environments.map((env) => ({
+    name: env.name,
+    target: manifestTarget(env),
+    argocd: { application: env.argocd.application, project: env.argocd.project },
+    healthTimeoutMs: env.healthTimeout,
+    degradedGraceMs: env.degradedGrace,
+    approval: env.approval
+      ? { channel: env.approval.channel, approvers: env.approval.approvers, timeoutMs: env.approval.timeout }
+      : undefined,
+  }));
+  return {
+    releaseId: releaseId(service, trigger.sha),
+    service,
+    project: { id: svc.gitlab.project, webUrl: svc.gitlab.webUrl },
+    commit: { sha: trigger.sha.toLowerCase(), ref: trigger.ref, title: trigger.title },
+    mergeRequest: trigger.mergeRequest,
+    image: { repository: svc.image.repository, tag: renderTag(svc.image.tag, trigger) },
+    infra: { driver: svc.infra.driver, repository: svc.infra.repository, branch: svc.infra.branch },
+    rollback: svc.rollback,
+    environments,
+    pipeline: { timeoutMs: svc.pipeline.timeout, pollIntervalMs: svc.pipeline.pollInterval },
+    notify: { channel: svc.notify.channel ?? config.slack?.defaultChannel },
+    logsUrlTemplate: config.links.logs,
+    triggeredBy: trigger.triggeredBy,
+  };
+}

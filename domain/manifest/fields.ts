@@ -1,0 +1,42 @@
+// A "field" is one scalar key of a YAML map that an edit wants to hold a given string (or to be absent).
+// Targets describe edits as fields; the patcher decides how to write them.
+import { isScalar, Pair, Scalar, type YAMLMap } from 'yaml';
+import { findPair } from './document.js';
+import { isPlainSafe, quoteStyleOf } from './scalar.js';
+
+export interface Field {
+  map: YAMLMap;
+  key: string;
+  /** undefined: the key should be absent (or null). */
+  desired: string | undefined;
+}
+
+export function isSatisfied(field: Field): boolean {
+  const value = findPair(field.map, field.key)?.value;
+  const isNull = value === null || value === undefined || (isScalar(value) && value.value === null);
+  if (field.desired === undefined) return isNull;
+  // Only a string counts: a plain `1.10` (a float) must be rewritten as the string "1.10".
+  return isScalar(value) && value.value === field.desired;
+}
+
+/** Applies the field through the Document API (the reference result, and the fallback rendering). */
+export function applyToDocument(field: Field): void {
+  const { map, key, desired } = field;
+  const pair = findPair(map, key);
+  if (desired === undefined) {
+    if (pair) map.items.splice(map.items.indexOf(pair), 1);
+    return;
+  }
+  const scalar = new Scalar(desired);
+  const old = pair?.value;
+  if (isScalar(old)) {
+    const style = quoteStyleOf(old);
+    scalar.type = style === 'PLAIN' && !isPlainSafe(desired) ? 'QUOTE_DOUBLE' : style;
+    scalar.comment = old.comment;
+    scalar.commentBefore = old.commentBefore;
+  } else if (!isPlainSafe(desired)) {
+    scalar.type = 'QUOTE_DOUBLE';
+  }
+  if (pair) pair.value = scalar;
+  else map.items.push(new Pair(new Scalar(key), scalar));
+}

@@ -1,0 +1,833 @@
+// A protocol-faithful fake of the GitLab REST API (`/api/v4`) on 127.0.0.1, built on HttpFake. State lives in
+// memory (projects with a real per-branch commit graph, deployments, pipelines, MR notes) so tests can seed it,
+// drive it through the real gitbeaker client, and inspect what happened. Wire facts: ../shared/research/protocols.md §A.
+import { createHash } from 'node:crypto';
+import { HttpFake, type Fault, type FakeRequest, type FakeResponse } from './http-fake.js';
+
+export type TokenRole = 'write' | 'read';
+
+export interface FakeFile {
+  content: Buffer;
+  blobId: string;
+  /** The newest commit on this line of history that touched the file. */
+  lastCommitId: string;
+}
+
+export interface FakeCommit {
+  id: string;
+  parentIds: string[];
+  title: string;
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  createdAt: string;
+  /** Paths this commit created, changed or removed. */
+  changed: string[];
+  tree: Map<string, FakeFile>;
+}
+
+export interface FakeDeployment {
+  id: number;
+  iid: number;
+  environment: string;
+  sha: string;
+  ref: string;
+  tag: boolean;
+  status: 'created' | 'running' | 'success' | 'failed' | 'canceled';
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  /** Deployments made by a CI job cannot be changed through the API (403). */
+  createdByCi: boolean;
+}
+
+export interface FakeJobSeed {
+  id?: number;
+  name: string;
+  stage: string;
+  status: string;
+  allow_failure?: boolean;
+  failure_reason?: string;
+  /** Retried jobs are hidden unless `include_retried=true`. */
+  retried?: boolean;
+  created_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration?: number | null;
+  queued_duration?: number | null;
+}
+
+export interface FakePipeline {
+  id: number;
+  iid: number;
+  sha: string;
+  ref: string;
+  status: string;
+  source: string;
+  createdAt: string;
+  updatedAt: string;
+  jobs: (FakeJobSeed & { id: number; allow_failure: boolean })[];
+}
+
+export interface FakeNote {
+  id: number;
+  body: string;
+  system: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FakeProject {
+  id: number;
+  path: string;
+  defaultBranch: string;
+  branches: Map<string, string>;
+  commits: Map<string, FakeCommit>;
+  environments: Map<string, { id: number; name: string; createdAt: string }>;
+  deployments: FakeDeployment[];
+  pipelines: FakePipeline[];
+  mergeRequests: Map<number, FakeNote[]>;
+}
+
+type Params = Record<string, unknown>;
+interface Ctx {
+  req: FakeRequest;
+  path: Record<string, string>;
+  project: FakeProject;
+  /** Query string and body merged, as Grape does: GitLab accepts either. */
+  params: Params;
+}
+type Match = { method?: string; path?: RegExp | string };
+
+/** The token a default FakeGitLab accepts (with write access). */
+export const FAKE_GITLAB_TOKEN = 'glpat-fake-token-0123456789';
+
+const USER = { id: 1, username: 'runway-bot', name: 'Runway Bot', state: 'active', avatar_url: null };
+const DEPLOYMENT_STATUSES = ['running', 'success', 'failed', 'canceled'];
+const JOB_SCOPES = ['created', 'pending', 'running', 'failed', 'success', 'canceled', 'skipped', 'waiting_for_resource', 'manual'];
+
+const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex');
+const blobId = (content: Buffer) => sha1(Buffer.concat([Buffer.from(`blob ${content.length}\0`), content]));
+const json = (status: number, body: unknown, headers?: Record<string, string>): FakeResponse => ({ status, body, headers });
+const message = (status: number, text: unknown) => json(status, { message: text });
+/** Grape's parameter validation answers with `error`, not `message`. */
+const invalid = (text: string) => json(400, { error: text });
+const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+export class FakeGitLab {
+  readonly http = new HttpFake('gitlab');
+  private readonly projects: FakeProject[] = [];
+  private readonly tokens = new Map<string, TokenRole>();
+  private readonly hooks: { method?: string; path: RegExp; run: () => void | Promise<void> }[] = [];
+  private ids = { project: 0, commit: 0, deployment: 0, environment: 0, pipeline: 0, job: 1000, note: 0 };
+  private lastTime = 0;
+
+  constructor(options: { tokens?: Record<string, TokenRole> } = {}) {
+    const tokens: Record<string, TokenRole> = options.tokens ?? { [FAKE_GITLAB_TOKEN]: 'write' };
+    for (const [token, role] of Object.entries(tokens)) this.tokens.set(token, role);
+    this.routes();
+  }
+
+  listen(port = 0): Promise<string> {
+    return this.http.listen(port);
+  }
+  close(): Promise<void> {
+    return this.http.close();
+  }
+  get url(): string {
+    return this.http.url;
+  }
+
+  // ---- seeding and inspection -------------------------------------------------------------------------------
+
+  addProject(input: { path: string; defaultBranch?: string; files?: Record<string, string> }): FakeProject {
+    const project: FakeProject = {
+      id: ++this.ids.project,
+      path: input.path,
+      defaultBranch: input.defaultBranch ?? 'main',
+      branches: new Map(),
+      commits: new Map(),
+      environments: new Map(),
+      deployments: [],
+      pipelines: [],
+      mergeRequests: new Map(),
+    };
+    this.projects.push(project);
+    const files = Object.fromEntries(Object.entries(input.files ?? {}).map(([p, c]) => [p, Buffer.from(c)]));
+    this.writeCommit(project, project.defaultBranch, null, files, 'Initial commit', { name: 'Seed', email: 'seed@example.com' });
+    return project;
+  }
+
+  project(idOrPath: string | number): FakeProject {
+    const project = this.findProject(String(idOrPath));
+    if (!project) throw new Error(`no fake project ${idOrPath}`);
+    return project;
+  }
+
+  /** Someone else pushing: commits file changes (null deletes) straight onto a branch. */
+  pushCommit(projectRef: string | number, branch: string, files: Record<string, string | null>, title = 'External change'): FakeCommit {
+    const project = this.project(projectRef);
+    const changes = Object.fromEntries(Object.entries(files).map(([p, c]) => [p, c === null ? null : Buffer.from(c)]));
+    return this.writeCommit(project, branch, project.branches.get(branch) ?? null, changes, title, {
+      name: 'Someone Else',
+      email: 'someone@example.com',
+    });
+  }
+
+  fileAt(projectRef: string | number, path: string, ref?: string): string | undefined {
+    const project = this.project(projectRef);
+    return this.resolveRef(project, ref ?? project.defaultBranch)?.tree.get(path)?.content.toString('utf8');
+  }
+
+  /** First-parent history of a branch, newest first. */
+  history(projectRef: string | number, branch?: string): FakeCommit[] {
+    const project = this.project(projectRef);
+    const out: FakeCommit[] = [];
+    for (let c = this.resolveRef(project, branch ?? project.defaultBranch); c; c = project.commits.get(c.parentIds[0] ?? '')) {
+      out.push(c);
+    }
+    return out;
+  }
+
+  addPipeline(
+    projectRef: string | number,
+    input: { sha: string; ref?: string; status: string; source?: string; jobs?: FakeJobSeed[] },
+  ): FakePipeline {
+    const project = this.project(projectRef);
+    const now = this.now();
+    const pipeline: FakePipeline = {
+      id: ++this.ids.pipeline,
+      iid: project.pipelines.length + 1,
+      sha: input.sha,
+      ref: input.ref ?? project.defaultBranch,
+      status: input.status,
+      source: input.source ?? 'push',
+      createdAt: now,
+      updatedAt: now,
+      jobs: (input.jobs ?? []).map((j) => ({ ...j, id: j.id ?? ++this.ids.job, allow_failure: j.allow_failure ?? false })),
+    };
+    project.pipelines.push(pipeline);
+    return pipeline;
+  }
+
+  addMergeRequest(projectRef: string | number, iid: number): void {
+    this.project(projectRef).mergeRequests.set(iid, []);
+  }
+
+  notes(projectRef: string | number, iid: number): FakeNote[] {
+    return this.project(projectRef).mergeRequests.get(iid) ?? [];
+  }
+
+  addNote(projectRef: string | number, iid: number, body: string, system = false): FakeNote {
+    const notes = this.project(projectRef).mergeRequests.get(iid);
+    if (!notes) throw new Error(`no merge request !${iid}`);
+    const now = this.now();
+    const note = { id: ++this.ids.note, body, system, createdAt: now, updatedAt: now };
+    notes.push(note);
+    return note;
+  }
+
+  addDeployment(projectRef: string | number, input: Partial<FakeDeployment> & Pick<FakeDeployment, 'environment' | 'sha'>): FakeDeployment {
+    const project = this.project(projectRef);
+    return this.createDeployment(project, { ref: project.defaultBranch, tag: false, status: 'running', createdByCi: false, ...input });
+  }
+
+  deployments(projectRef: string | number): FakeDeployment[] {
+    return this.project(projectRef).deployments;
+  }
+
+  // ---- fault injection (delegates to HttpFake) -------------------------------------------------------------
+
+  inject(fault: Fault, match: Match = {}, times = 1): this {
+    this.http.inject(fault, match, times);
+    return this;
+  }
+
+  /** GitLab's Rack::Attack throttle answer: 429, plain-text body, RateLimit-* headers and Retry-After. */
+  rateLimit(match: Match = {}, times = 1, retryAfterSeconds = 1): this {
+    const reset = Math.ceil(Date.now() / 1000) + retryAfterSeconds;
+    return this.inject(
+      {
+        kind: 'rateLimit',
+        retryAfterSeconds,
+        body: 'Retry later\n',
+        headers: {
+          'Content-Type': 'text/plain',
+          'RateLimit-Name': 'throttle_authenticated_api',
+          'RateLimit-Limit': '2000',
+          'RateLimit-Observed': '2001',
+          'RateLimit-Remaining': '0',
+          'RateLimit-Reset': String(reset),
+          'RateLimit-ResetTime': new Date(reset * 1000).toUTCString(),
+        },
+      },
+      match,
+      times,
+    );
+  }
+
+  serverError(match: Match = {}, times = 1, status = 500): this {
+    const text = status === 503 ? '503 Service Unavailable' : `${status} Internal Server Error`;
+    return this.inject({ kind: 'status', status, body: { message: text } }, match, times);
+  }
+
+  latency(ms: number, match: Match = {}, times = 1): this {
+    return this.inject({ kind: 'latency', ms }, match, times);
+  }
+
+  connectionReset(match: Match = {}, times = 1): this {
+    return this.inject({ kind: 'reset' }, match, times);
+  }
+
+  clearFaults(): void {
+    this.http.clearFaults();
+    this.hooks.length = 0;
+  }
+
+  /** Runs `run` once, just before the next matching request is handled (e.g. a concurrent push). */
+  beforeNext(match: { method?: string; path: RegExp }, run: () => void | Promise<void>): this {
+    this.hooks.push({ method: match.method?.toUpperCase(), path: match.path, run });
+    return this;
+  }
+
+  // ---- routing ----------------------------------------------------------------------------------------------
+
+  private routes(): void {
+    const p = '/projects/:id';
+    this.api('GET', `${p}/repository/files/:file_path`, (c) => this.getFile(c, false));
+    this.api('GET', `${p}/repository/files/:file_path/raw`, (c) => this.getFile(c, true));
+    this.api('POST', `${p}/repository/commits`, (c) => this.createCommit(c));
+    this.api('GET', `${p}/repository/commits`, (c) => this.listCommits(c));
+    this.api('GET', `${p}/repository/commits/:sha`, (c) => this.getCommit(c));
+    this.api('POST', `${p}/deployments`, (c) => this.postDeployment(c));
+    this.api('GET', `${p}/deployments`, (c) => this.listDeployments(c));
+    this.api('GET', `${p}/deployments/:deployment_id`, (c) => this.getDeployment(c));
+    this.api('PUT', `${p}/deployments/:deployment_id`, (c) => this.putDeployment(c));
+    this.api('GET', `${p}/pipelines`, (c) => this.listPipelines(c));
+    this.api('GET', `${p}/pipelines/:pipeline_id/jobs`, (c) => this.listJobs(c));
+    this.api('GET', `${p}/merge_requests/:iid/notes`, (c) => this.withNotes(c, (notes) => this.listNotes(c, notes)));
+    this.api('POST', `${p}/merge_requests/:iid/notes`, (c) => this.withNotes(c, (notes) => this.createNote(c, notes)));
+    this.api('GET', `${p}/merge_requests/:iid/notes/:note_id`, (c) => this.withNote(c, (n) => json(200, this.noteJson(c, n))));
+    this.api('PUT', `${p}/merge_requests/:iid/notes/:note_id`, (c) => this.withNote(c, (n) => this.editNote(c, n)));
+  }
+
+  /** Auth, then project lookup, then the handler: the order GitLab's API applies them in. */
+  private api(method: string, path: string, handler: (c: Ctx) => FakeResponse): void {
+    this.http.route(method, `/api/v4${path}`, async (req, pathParams) => {
+      for (const hook of this.hooks.filter((h) => (!h.method || h.method === req.method) && h.path.test(req.path))) {
+        this.hooks.splice(this.hooks.indexOf(hook), 1);
+        await hook.run();
+      }
+      const role = this.authenticate(req);
+      if (!role) return message(401, '401 Unauthorized');
+      const project = this.findProject(pathParams.id ?? '');
+      if (!project) return message(404, '404 Project Not Found');
+      if (method !== 'GET' && role !== 'write') return message(403, '403 Forbidden');
+      const params: Params = { ...Object.fromEntries(req.query), ...parseBody(req) };
+      return handler({ req, path: pathParams, project, params });
+    });
+  }
+
+  private authenticate(req: FakeRequest): TokenRole | undefined {
+    const privateToken = req.headers['private-token'];
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = typeof privateToken === 'string' ? privateToken : bearer;
+    return token ? this.tokens.get(token) : undefined;
+  }
+
+  private findProject(id: string): FakeProject | undefined {
+    if (/^\d+$/.test(id)) return this.projects.find((p) => p.id === Number(id));
+    return this.projects.find((p) => p.path.toLowerCase() === id.toLowerCase());
+  }
+
+  // ---- repository: files and commits ------------------------------------------------------------------------
+
+  private getFile(c: Ctx, raw: boolean): FakeResponse {
+    const filePath = c.path.file_path!;
+    const ref = str(c.params.ref) ?? (raw ? c.project.defaultBranch : undefined);
+    if (!ref) return invalid('ref is missing');
+    const commit = this.resolveRef(c.project, ref);
+    if (!commit) return message(404, '404 Commit Not Found');
+    const file = commit.tree.get(filePath);
+    if (!file) return message(404, '404 File Not Found');
+    if (raw) return { status: 200, body: file.content, headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
+    return json(200, {
+      file_name: filePath.split('/').pop(),
+      file_path: filePath,
+      size: file.content.length,
+      encoding: 'base64',
+      content_sha256: createHash('sha256').update(file.content).digest('hex'),
+      ref,
+      blob_id: file.blobId,
+      commit_id: commit.id,
+      last_commit_id: file.lastCommitId,
+      execute_filemode: false,
+      content: file.content.toString('base64'),
+    });
+  }
+
+  private createCommit(c: Ctx): FakeResponse {
+    const missing = ['branch', 'commit_message', 'actions'].filter((k) => c.params[k] === undefined);
+    if (missing.length) return invalid(missing.map((k) => `${k} is missing`).join(', '));
+    const branch = String(c.params.branch);
+    const startRef = str(c.params.start_sha) ?? str(c.params.start_branch) ?? branch;
+    const start = this.resolveRef(c.project, startRef);
+    if (!start) return message(400, 'You can only create or edit files when you are on a branch');
+    const actions = c.params.actions as Params[];
+    if (!Array.isArray(actions) || actions.length === 0) return invalid('actions is empty');
+
+    // Validate every action against the start commit before changing anything: a commit is all or nothing.
+    const changes: Record<string, Buffer | null> = {};
+    const tree = new Map(start.tree);
+    for (const [i, action] of actions.entries()) {
+      const kind = str(action.action);
+      const path = str(action.file_path);
+      if (!kind || !['create', 'update', 'delete', 'move', 'chmod'].includes(kind)) {
+        return invalid(`actions[${i}][action] does not have a valid value`);
+      }
+      if (!path) return invalid(`actions[${i}][file_path] is missing`);
+      const source = kind === 'move' ? str(action.previous_path) : path;
+      const lastCommitId = str(action.last_commit_id);
+      if (['update', 'move', 'delete'].includes(kind) && lastCommitId && source) {
+        const current = start.tree.get(source);
+        if (current && current.lastCommitId !== lastCommitId) {
+          return message(400, `The file has changed since you started editing it: ${source}`);
+        }
+      }
+      const content = action.content === undefined ? undefined : decode(action.content, str(action.encoding));
+      const step: Record<string, Buffer | null> = {};
+      if (kind === 'create') {
+        if (tree.has(path)) return message(400, 'A file with this name already exists');
+        step[path] = content ?? Buffer.alloc(0);
+      } else if (kind === 'update') {
+        if (!tree.has(path)) return message(400, "A file with this name doesn't exist");
+        step[path] = content ?? Buffer.alloc(0);
+      } else if (kind === 'delete') {
+        if (!tree.has(path)) return message(400, "A file with this name doesn't exist");
+        step[path] = null;
+      } else if (kind === 'move') {
+        const old = source ? tree.get(source) : undefined;
+        if (!source || !old) return message(400, "A file with this name doesn't exist");
+        if (tree.has(path)) return message(400, 'A file with this name already exists');
+        step[source] = null;
+        step[path] = content ?? old.content;
+      }
+      // Later actions see earlier ones (create then update of the same path works, as in GitLab).
+      for (const [p, v] of Object.entries(step)) {
+        changes[p] = v;
+        if (v === null) tree.delete(p);
+        else tree.set(p, { content: v, blobId: '', lastCommitId: '' });
+      }
+    }
+
+    // GitLab commits on top of the branch's current head (not the commit the caller read), so edits of
+    // different files never conflict; only a stale last_commit_id on the same file does.
+    const parent = c.project.branches.get(branch) ?? start.id;
+    const commit = this.writeCommit(c.project, branch, parent, changes, String(c.params.commit_message), {
+      name: str(c.params.author_name) ?? USER.name,
+      email: str(c.params.author_email) ?? 'runway-bot@example.com',
+    });
+    const stats = diffStats(c.project.commits.get(parent), commit);
+    return json(201, { ...this.commitJson(c.project, commit, false), stats, status: null, project_id: c.project.id, last_pipeline: null });
+  }
+
+  private listCommits(c: Ctx): FakeResponse {
+    const ref = str(c.params.ref_name) ?? c.project.defaultBranch;
+    const path = str(c.params.path)?.replace(/\/$/, '');
+    const commits: FakeCommit[] = [];
+    for (let commit = this.resolveRef(c.project, ref); commit; commit = c.project.commits.get(commit.parentIds[0] ?? '')) {
+      if (!path || commit.changed.some((p) => p === path || p.startsWith(`${path}/`))) commits.push(commit);
+    }
+    const withTrailers = c.params.trailers === 'true' || c.params.trailers === true;
+    return this.paginate(c.req, commits.map((commit) => this.commitJson(c.project, commit, withTrailers)));
+  }
+
+  private getCommit(c: Ctx): FakeResponse {
+    const commit = this.resolveRef(c.project, c.path.sha!);
+    if (!commit) return message(404, '404 Commit Not Found');
+    return json(200, { ...this.commitJson(c.project, commit, false), status: null, project_id: c.project.id, last_pipeline: null });
+  }
+
+  private writeCommit(
+    project: FakeProject,
+    branch: string,
+    parentId: string | null,
+    changes: Record<string, Buffer | null>,
+    commitMessage: string,
+    author: { name: string; email: string },
+  ): FakeCommit {
+    const parent = parentId ? project.commits.get(parentId) : undefined;
+    const createdAt = this.now();
+    const id = sha1(`${parentId ?? ''}\n${commitMessage}\n${createdAt}\n${++this.ids.commit}`);
+    const tree = new Map(parent?.tree);
+    for (const [path, content] of Object.entries(changes)) {
+      if (content === null) tree.delete(path);
+      else tree.set(path, { content, blobId: blobId(content), lastCommitId: id });
+    }
+    const commit: FakeCommit = {
+      id,
+      parentIds: parentId ? [parentId] : [],
+      title: commitMessage.split('\n')[0] ?? '',
+      message: commitMessage,
+      authorName: author.name,
+      authorEmail: author.email,
+      createdAt,
+      changed: Object.keys(changes),
+      tree,
+    };
+    project.commits.set(id, commit);
+    project.branches.set(branch, id);
+    return commit;
+  }
+
+  /** A branch name or a (possibly abbreviated, >= 7 chars) commit id. */
+  private resolveRef(project: FakeProject, ref: string): FakeCommit | undefined {
+    const head = project.branches.get(ref);
+    if (head) return project.commits.get(head);
+    if (!/^[0-9a-f]{7,40}$/.test(ref)) return undefined;
+    return [...project.commits.values()].find((c) => c.id.startsWith(ref));
+  }
+
+  private commitJson(project: FakeProject, c: FakeCommit, withTrailers: boolean): Record<string, unknown> {
+    return {
+      id: c.id,
+      short_id: c.id.slice(0, 8),
+      created_at: c.createdAt,
+      parent_ids: c.parentIds,
+      title: c.title,
+      message: c.message,
+      author_name: c.authorName,
+      author_email: c.authorEmail,
+      authored_date: c.createdAt,
+      committer_name: c.authorName,
+      committer_email: c.authorEmail,
+      committed_date: c.createdAt,
+      trailers: withTrailers ? parseTrailers(c.message) : {},
+      extended_trailers: {},
+      web_url: `${this.webUrl(project)}/-/commit/${c.id}`,
+    };
+  }
+
+  // ---- deployments ------------------------------------------------------------------------------------------
+
+  private postDeployment(c: Ctx): FakeResponse {
+    const missing = ['environment', 'sha', 'ref', 'tag', 'status'].filter((k) => c.params[k] === undefined || c.params[k] === '');
+    if (missing.length) return invalid(missing.map((k) => `${k} is missing`).join(', '));
+    const tag = parseBool(c.params.tag);
+    if (tag === undefined) return invalid('tag is invalid');
+    const status = String(c.params.status);
+    if (!DEPLOYMENT_STATUSES.includes(status)) return invalid('status does not have a valid value');
+    const ref = String(c.params.ref);
+    if (!this.resolveRef(c.project, ref)) return message(400, { ref: ['The branch or tag does not exist'] });
+    const deployment = this.createDeployment(c.project, {
+      environment: String(c.params.environment),
+      sha: String(c.params.sha),
+      ref,
+      tag,
+      status: status as FakeDeployment['status'],
+      createdByCi: false,
+    });
+    return json(201, this.deploymentJson(c.project, deployment));
+  }
+
+  private createDeployment(project: FakeProject, input: Partial<FakeDeployment> & Omit<FakeDeployment, 'id' | 'iid' | 'createdAt' | 'updatedAt' | 'finishedAt'>): FakeDeployment {
+    const now = this.now();
+    if (!project.environments.has(input.environment)) {
+      project.environments.set(input.environment, { id: ++this.ids.environment, name: input.environment, createdAt: now });
+    }
+    const deployment: FakeDeployment = {
+      id: ++this.ids.deployment,
+      iid: project.deployments.length + 1,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: ['success', 'failed', 'canceled'].includes(input.status) ? now : null,
+      ...input,
+    };
+    project.deployments.push(deployment);
+    return deployment;
+  }
+
+  private listDeployments(c: Ctx): FakeResponse {
+    const orderBy = str(c.params.order_by) ?? 'id';
+    const sort = str(c.params.sort) ?? 'asc';
+    if (!['id', 'iid', 'created_at', 'updated_at', 'finished_at', 'ref'].includes(orderBy)) return invalid('order_by does not have a valid value');
+    if (!['asc', 'desc'].includes(sort)) return invalid('sort does not have a valid value');
+    if ((c.params.updated_after || c.params.updated_before) && orderBy !== 'updated_at') {
+      return message(400, '400 Bad request - `updated_at` filter requires `updated_at` sort');
+    }
+    const environment = str(c.params.environment);
+    const status = str(c.params.status);
+    const key = (d: FakeDeployment): string | number =>
+      orderBy === 'ref' ? d.ref : orderBy === 'updated_at' ? d.updatedAt : orderBy === 'finished_at' ? (d.finishedAt ?? '') : d.id;
+    const items = c.project.deployments
+      .filter((d) => (!environment || d.environment === environment) && (!status || d.status === status))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id) * (sort === 'desc' ? -1 : 1));
+    return this.paginate(c.req, items.map((d) => this.deploymentJson(c.project, d)));
+  }
+
+  private getDeployment(c: Ctx): FakeResponse {
+    const deployment = c.project.deployments.find((d) => d.id === Number(c.path.deployment_id));
+    return deployment ? json(200, this.deploymentJson(c.project, deployment)) : message(404, '404 Not found');
+  }
+
+  private putDeployment(c: Ctx): FakeResponse {
+    const status = str(c.params.status);
+    if (!status) return invalid('status is missing');
+    if (!DEPLOYMENT_STATUSES.includes(status)) return invalid('status does not have a valid value');
+    const deployment = c.project.deployments.find((d) => d.id === Number(c.path.deployment_id));
+    if (!deployment) return message(404, '404 Not found');
+    if (deployment.createdByCi) return message(403, '403 Forbidden - Deployments created using GitLab CI can not be updated using the API');
+    // Deployment's state machine: `run` only from created; succeed/drop/cancel from any *other* state.
+    const allowed = status === 'running' ? deployment.status === 'created' : deployment.status !== status;
+    if (!allowed) return message(400, { status: [`cannot transition via "${transitionName(status)}"`] });
+    const now = this.now();
+    deployment.status = status as FakeDeployment['status'];
+    deployment.updatedAt = now;
+    if (status !== 'running') deployment.finishedAt = now;
+    return json(200, this.deploymentJson(c.project, deployment));
+  }
+
+  private deploymentJson(project: FakeProject, d: FakeDeployment): Record<string, unknown> {
+    const env = project.environments.get(d.environment)!;
+    return {
+      id: d.id,
+      iid: d.iid,
+      ref: d.ref,
+      sha: d.sha,
+      status: d.status,
+      created_at: d.createdAt,
+      updated_at: d.updatedAt,
+      finished_at: d.finishedAt,
+      user: { ...USER, web_url: `${this.url}/${USER.username}` },
+      environment: {
+        id: env.id,
+        name: env.name,
+        slug: env.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+        external_url: null,
+        state: 'available',
+        tier: 'other',
+        created_at: env.createdAt,
+        updated_at: env.createdAt,
+      },
+      deployable: null,
+    };
+  }
+
+  // ---- pipelines and jobs -----------------------------------------------------------------------------------
+
+  private listPipelines(c: Ctx): FakeResponse {
+    const filters = ['sha', 'ref', 'status', 'source'] as const;
+    const sort = str(c.params.sort) ?? 'desc';
+    const items = c.project.pipelines
+      .filter((p) => filters.every((f) => c.params[f] === undefined || p[f] === c.params[f]))
+      .sort((a, b) => (a.id - b.id) * (sort === 'asc' ? 1 : -1));
+    return this.paginate(c.req, items.map((p) => this.pipelineJson(c.project, p)));
+  }
+
+  private listJobs(c: Ctx): FakeResponse {
+    const pipeline = c.project.pipelines.find((p) => p.id === Number(c.path.pipeline_id));
+    if (!pipeline) return message(404, '404 Not found');
+    const scopes = [...c.req.query.getAll('scope[]'), ...c.req.query.getAll('scope')];
+    if (scopes.some((s) => !JOB_SCOPES.includes(s))) return invalid('scope does not have a valid value');
+    const includeRetried = c.params.include_retried === 'true';
+    const jobs = pipeline.jobs
+      .filter((j) => (includeRetried || !j.retried) && (scopes.length === 0 || scopes.includes(j.status)))
+      .sort((a, b) => b.id - a.id);
+    const web = this.webUrl(c.project);
+    return this.paginate(
+      c.req,
+      jobs.map((j) => ({
+        id: j.id,
+        status: j.status,
+        stage: j.stage,
+        name: j.name,
+        ref: pipeline.ref,
+        tag: false,
+        coverage: null,
+        allow_failure: j.allow_failure,
+        created_at: j.created_at ?? pipeline.createdAt,
+        started_at: j.started_at ?? null,
+        finished_at: j.finished_at ?? null,
+        erased_at: null,
+        duration: j.duration ?? null,
+        queued_duration: j.queued_duration ?? null,
+        user: USER,
+        commit: { id: pipeline.sha, short_id: pipeline.sha.slice(0, 8) },
+        pipeline: this.pipelineJson(c.project, pipeline),
+        ...(j.status === 'failed' ? { failure_reason: j.failure_reason ?? 'script_failure' } : {}),
+        web_url: `${web}/-/jobs/${j.id}`,
+        artifacts: [],
+        runner: null,
+        tag_list: [],
+        archived: false,
+      })),
+    );
+  }
+
+  private pipelineJson(project: FakeProject, p: FakePipeline): Record<string, unknown> {
+    return {
+      id: p.id,
+      iid: p.iid,
+      project_id: project.id,
+      sha: p.sha,
+      ref: p.ref,
+      status: p.status,
+      source: p.source,
+      name: null,
+      created_at: p.createdAt,
+      updated_at: p.updatedAt,
+      web_url: `${this.webUrl(project)}/-/pipelines/${p.id}`,
+    };
+  }
+
+  // ---- merge request notes ----------------------------------------------------------------------------------
+
+  private withNotes(c: Ctx, then: (notes: FakeNote[]) => FakeResponse): FakeResponse {
+    const notes = c.project.mergeRequests.get(Number(c.path.iid));
+    return notes ? then(notes) : message(404, '404 Merge Request Not Found');
+  }
+
+  private withNote(c: Ctx, then: (note: FakeNote) => FakeResponse): FakeResponse {
+    return this.withNotes(c, (notes) => {
+      const note = notes.find((n) => n.id === Number(c.path.note_id));
+      return note ? then(note) : message(404, '404 Not found');
+    });
+  }
+
+  private listNotes(c: Ctx, notes: FakeNote[]): FakeResponse {
+    const orderBy = str(c.params.order_by) ?? 'created_at';
+    const sort = str(c.params.sort) ?? 'desc';
+    const key = (n: FakeNote) => (orderBy === 'updated_at' ? n.updatedAt : n.createdAt);
+    const items = [...notes].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id) * (sort === 'asc' ? 1 : -1));
+    return this.paginate(c.req, items.map((n) => this.noteJson(c, n)));
+  }
+
+  private createNote(c: Ctx, notes: FakeNote[]): FakeResponse {
+    const body = str(c.params.body);
+    if (!body) return invalid('body is missing');
+    const now = this.now();
+    const note: FakeNote = { id: ++this.ids.note, body, system: false, createdAt: now, updatedAt: now };
+    notes.push(note);
+    return json(201, this.noteJson(c, note));
+  }
+
+  private editNote(c: Ctx, note: FakeNote): FakeResponse {
+    const body = str(c.params.body);
+    if (!body) return message(400, '400 Bad request - Note body is empty');
+    note.body = body;
+    note.updatedAt = this.now();
+    return json(200, this.noteJson(c, note));
+  }
+
+  private noteJson(c: Ctx, n: FakeNote): Record<string, unknown> {
+    return {
+      id: n.id,
+      type: null,
+      body: n.body,
+      attachment: null,
+      author: USER,
+      created_at: n.createdAt,
+      updated_at: n.updatedAt,
+      system: n.system,
+      noteable_id: Number(c.path.iid) + 10_000,
+      noteable_type: 'MergeRequest',
+      noteable_iid: Number(c.path.iid),
+      project_id: c.project.id,
+      resolvable: false,
+      confidential: false,
+      internal: false,
+      commands_changes: {},
+    };
+  }
+
+  // ---- shared helpers ---------------------------------------------------------------------------------------
+
+  /** GitLab's offset pagination: `page`/`per_page` (20 by default, 100 at most), x-* headers and a Link header. */
+  private paginate(req: FakeRequest, items: unknown[]): FakeResponse {
+    const perPage = Math.min(100, Math.max(1, Number(req.query.get('per_page')) || 20));
+    const page = Math.max(1, Number(req.query.get('page')) || 1);
+    const totalPages = Math.max(1, Math.ceil(items.length / perPage));
+    const link = (n: number, rel: string) => {
+      const q = new URLSearchParams(req.query);
+      q.set('page', String(n));
+      q.set('per_page', String(perPage));
+      return `<${this.url}${req.path}?${q.toString()}>; rel="${rel}"`;
+    };
+    const links = [
+      ...(page > 1 ? [link(page - 1, 'prev')] : []),
+      ...(page < totalPages ? [link(page + 1, 'next')] : []),
+      link(1, 'first'),
+      link(totalPages, 'last'),
+    ];
+    return json(200, items.slice((page - 1) * perPage, page * perPage), {
+      'x-page': String(page),
+      'x-per-page': String(perPage),
+      'x-total': String(items.length),
+      'x-total-pages': String(totalPages),
+      'x-next-page': page < totalPages ? String(page + 1) : '',
+      'x-prev-page': page > 1 ? String(page - 1) : '',
+      link: links.join(', '),
+    });
+  }
+
+  private webUrl(project: FakeProject): string {
+    return `${this.url}/${project.path}`;
+  }
+
+  /** Strictly increasing timestamps, so "newest first" orderings are never ties. */
+  private now(): string {
+    this.lastTime = Math.max(Date.now(), this.lastTime + 1);
+    return new Date(this.lastTime).toISOString();
+  }
+}
+
+function parseBody(req: FakeRequest): Params {
+  if (!req.body) return {};
+  const type = String(req.headers['content-type'] ?? '');
+  if (type.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(req.body));
+  const parsed = req.json<unknown>();
+  return parsed && typeof parsed === 'object' ? (parsed as Params) : {};
+}
+
+function parseBool(v: unknown): boolean | undefined {
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  return undefined;
+}
+
+function decode(content: unknown, encoding: string | undefined): Buffer {
+  return Buffer.from(String(content), encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+function transitionName(status: string): string {
+  return { running: 'run', success: 'succeed', failed: 'drop', canceled: 'cancel' }[status] ?? status;
+}
+
+/** Git trailers: `Key: value` lines of the message's last paragraph. */
+function parseTrailers(text: string): Record<string, string> {
+  const last = text.trim().split(/\n\s*\n/).pop() ?? '';
+  const out: Record<string, string> = {};
+  for (const line of last.split('\n')) {
+    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** Line-count stats (a multiset difference, not a real diff: enough for a fake). */
+function diffStats(parent: FakeCommit | undefined, commit: FakeCommit): { additions: number; deletions: number; total: number } {
+  let additions = 0;
+  let deletions = 0;
+  for (const path of commit.changed) {
+    const before = (parent?.tree.get(path)?.content.toString('utf8') ?? '').split('\n').filter(Boolean);
+    const after = (commit.tree.get(path)?.content.toString('utf8') ?? '').split('\n').filter(Boolean);
+    const remaining = [...before];
+    for (const line of after) {
+      const i = remaining.indexOf(line);
+      if (i >= 0) remaining.splice(i, 1);
+      else additions += 1;
+    }
+    deletions += remaining.length;
+  }
+  return { additions, deletions, total: additions + deletions };
+}

@@ -1,0 +1,34 @@
+// Builds the Runway worker. Production loads a pre-built workflow bundle when RUNWAY_WORKFLOW_BUNDLE
+// points at one; development bundles workflows/ on start.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** Pre-bundled workflow code (tests bundle once per run; production builds it at image build time). */
+  workflowBundle?: { code: string } | { codePath: string };
+  overrides?: Partial<WorkerOptions>;
+}
+
+export async function createRunwayWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const bundlePath = process.env.RUNWAY_WORKFLOW_BUNDLE;
+  const workflowSource = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : bundlePath
+      ? { workflowBundle: { codePath: bundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.deps),
+    ...workflowSource,
+    ...options.overrides,
+  });
+}

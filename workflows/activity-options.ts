@@ -1,0 +1,74 @@
+// Retries and timeouts per activity kind (the table in docs/retries.md mirrors this file).
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { RunwayActivities } from '../activities/index.js';
+import { PERMANENT_ERROR_TYPES } from '../domain/errors.js';
+import type { ActivityTiming } from '../domain/types.js';
+
+export const DEFAULT_TIMING: ActivityTiming = {
+  heartbeatTimeoutMs: 30_000,
+  pollIntervalMs: 5_000,
+  retryInitialIntervalMs: 1_000,
+};
+
+function retry(timing: ActivityTiming, maximumAttempts: number, maximumIntervalMs: number): ActivityOptions['retry'] {
+  return {
+    initialInterval: timing.retryInitialIntervalMs,
+    backoffCoefficient: 2,
+    maximumInterval: Math.max(maximumIntervalMs, timing.retryInitialIntervalMs),
+    maximumAttempts,
+    nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
+  };
+}
+
+/** Activity proxies for one release; the health wait's timeout depends on the environment, so it is built per call. */
+export function releaseActivities(timing: ActivityTiming) {
+  // Registry and GitLab reads: quick calls; gitbeaker itself retries 429/502 inside one attempt.
+  const lookups = proxyActivities<RunwayActivities>({
+    startToCloseTimeout: '5 minutes',
+    scheduleToCloseTimeout: '20 minutes',
+    retry: retry(timing, 8, 60_000),
+  });
+  // Writes to GitLab (deployments, MR note) and the infra repo: idempotent, so retrying is safe.
+  const writes = proxyActivities<RunwayActivities>({
+    startToCloseTimeout: '5 minutes',
+    scheduleToCloseTimeout: '30 minutes',
+    retry: retry(timing, 10, 60_000),
+  });
+  // Argo CD sync: waits out a running operation, so it may take a while.
+  const sync = proxyActivities<RunwayActivities>({
+    startToCloseTimeout: '3 minutes',
+    scheduleToCloseTimeout: '15 minutes',
+    retry: retry(timing, 6, 30_000),
+  });
+  // Notifications never fail a release: few attempts, and the workflow turns a failure into a warning.
+  const notify = proxyActivities<RunwayActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: retry(timing, 3, 10_000),
+  });
+  // Signals to the service lock workflow.
+  const lock = proxyActivities<RunwayActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: retry(timing, 20, 10_000),
+  });
+  const healthWait = (timeoutMs: number) =>
+    proxyActivities<RunwayActivities>({
+      startToCloseTimeout: timeoutMs + 120_000,
+      heartbeatTimeout: timing.heartbeatTimeoutMs,
+      retry: retry(timing, 5, 30_000),
+    }).waitForHealth;
+
+  return {
+    checkImage: lookups.checkImage,
+    getPipeline: lookups.getPipeline,
+    startDeployment: writes.startDeployment,
+    finishDeployment: writes.finishDeployment,
+    setImage: writes.setImage,
+    commentOnMergeRequest: writes.commentOnMergeRequest,
+    syncApplication: sync.syncApplication,
+    notify: notify.notify,
+    requestServiceLock: lock.requestServiceLock,
+    releaseServiceLock: lock.releaseServiceLock,
+    reportApprovalWait: lock.reportApprovalWait,
+    healthWait,
+  };
+}

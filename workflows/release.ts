@@ -1,0 +1,463 @@
+// The release workflow: image → (approval → deploy) per environment → finish, with a saga that rolls
+// environments back when anything fails after a bump. Deterministic: only @temporalio/workflow APIs.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { EnvironmentPlan, ImageRef, ReleasePlan, ReleaseStatus, ReleaseTimeline, StageRecord } from '../domain/types.js';
+import type { NotificationKind } from '../activities/ports.js';
+import { imageToString, shortSha } from '../domain/ids.js';
+import { fillLogsTemplate } from '../domain/links.js';
+import { DEFAULT_TIMING, releaseActivities } from './activity-options.js';
+import { workflowNow } from './clock.js';
+import {
+  approveUpdate,
+  lockGrantedSignal,
+  pipelineSignal,
+  rejectUpdate,
+  statusQuery,
+  supersedeSignal,
+  type ApprovalDecisionInput,
+  type ApprovalDecisionResult,
+  type PipelineEvent,
+} from './messages.js';
+import { TimelineRecorder } from './timeline.js';
+import { mergeRequestComment } from '../domain/comment.js';
+
+export interface ReleaseResult {
+  status: ReleaseStatus;
+  timeline: ReleaseTimeline;
+}
+
+/** A failure of the release itself (not a bug): it ends the release, after compensation. */
+class ReleaseFailure extends Error {}
+
+/** An ending that is a decision, not a failure: rejected, expired, superseded. Nothing is compensated. */
+class ReleaseEnded extends Error {
+  constructor(
+    readonly status: 'rejected' | 'expired' | 'superseded',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Compensation {
+  environment: EnvironmentPlan;
+  previous: ImageRef;
+  bumpCommit: string;
+}
+
+interface InFlight {
+  environment: EnvironmentPlan;
+  stage: StageRecord;
+  deploymentId?: number;
+}
+
+type MessageRef = { channel: string; ts: string };
+
+export async function releaseWorkflow(plan: ReleasePlan): Promise<ReleaseResult> {
+  return new ReleaseRun(plan).execute();
+}
+
+class ReleaseRun {
+  private readonly acts;
+  private readonly timing;
+  private readonly rec: TimelineRecorder;
+  private readonly startedAt = workflowInfo().startTime.getTime();
+  private readonly compensations: Compensation[] = [];
+  private readonly messageRefs: Record<string, MessageRef> = {};
+  private inFlight?: InFlight;
+  private approvalWait?: { environment: string; approvers: string[] };
+  private decision?: ApprovalDecisionResult;
+  private supersededBy?: string;
+  private pipelineEvent?: PipelineEvent;
+  private lockRequested = false;
+  private lockGranted = false;
+
+  constructor(private readonly plan: ReleasePlan) {
+    this.timing = { ...DEFAULT_TIMING, ...plan.timing };
+    this.acts = releaseActivities(this.timing);
+    this.rec = new TimelineRecorder(plan);
+  }
+
+  async execute(): Promise<ReleaseResult> {
+    this.registerHandlers();
+    if (this.plan.mergeRequest) upsertMemo({ mrTitle: this.plan.mergeRequest.title, mrUrl: this.plan.mergeRequest.url });
+    try {
+      await this.notify('started');
+      await this.imageStage();
+      for (const environment of this.plan.environments) await this.deployEnvironment(environment);
+      this.rec.setStatus('succeeded');
+      await this.finish();
+      return this.result();
+    } catch (err) {
+      return await CancellationScope.nonCancellable(() => this.fail(err));
+    }
+  }
+
+  private registerHandlers(): void {
+    setHandler(statusQuery, () => this.rec.timeline);
+    setHandler(pipelineSignal, (event) => {
+      this.pipelineEvent = event;
+    });
+    setHandler(supersedeSignal, ({ by }) => {
+      if (this.approvalWait && !this.decision) this.supersededBy = by;
+    });
+    setHandler(lockGrantedSignal, () => {
+      if (this.lockRequested) this.lockGranted = true;
+    });
+    const decide = (decision: 'approved' | 'rejected') => (input: ApprovalDecisionInput) => {
+      this.decision = { environment: input.environment, decision, by: input.approver, at: workflowNow().toISOString() };
+      return this.decision;
+    };
+    // Validators are synchronous on purpose: a refused decision is never written to history.
+    setHandler(approveUpdate, decide('approved'), { validator: (input) => this.validateDecision(input) });
+    setHandler(rejectUpdate, decide('rejected'), { validator: (input) => this.validateDecision(input) });
+  }
+
+  private validateDecision(input: ApprovalDecisionInput): void {
+    const wait = this.approvalWait;
+    if (!wait || this.decision) throw new Error(`${this.plan.releaseId} is not waiting for an approval`);
+    if (wait.environment !== input.environment) {
+      throw new Error(`${this.plan.releaseId} is waiting for approval of ${wait.environment}, not ${input.environment}`);
+    }
+    if (!wait.approvers.includes(input.approver)) {
+      throw new Error(`${input.approver} is not allowed to approve ${this.plan.service} in ${input.environment}`);
+    }
+  }
+
+  // ---- image ---------------------------------------------------------------------------------
+
+  private async imageStage(): Promise<void> {
+    const { plan, acts, rec } = this;
+    const stage = rec.begin('image', undefined, { image: imageToString(plan.image) });
+    const found = await acts.checkImage(plan.image);
+    if (found.exists) {
+      rec.end(stage, 'skipped', { buildSkipped: true, digest: found.digest });
+      return;
+    }
+    stage.details.buildSkipped = false;
+    const deadline = workflowNow().getTime() + plan.pipeline.timeoutMs;
+    for (;;) {
+      const event = this.pipelineEvent;
+      this.pipelineEvent = undefined;
+      // A terminal pipeline webhook is trusted as is; otherwise ask GitLab.
+      const pipeline =
+        event && (event.status === 'success' || event.failedJob)
+          ? { id: event.pipelineId, status: event.status, failedJob: event.failedJob, webUrl: undefined }
+          : await acts.getPipeline({ projectId: plan.project.id, sha: plan.commit.sha });
+      if (pipeline) {
+        stage.details.pipelineId = pipeline.id;
+        if (pipeline.webUrl) stage.details.pipelineUrl = pipeline.webUrl;
+        stage.details.pipelineStatus = pipeline.status;
+      }
+      if (pipeline?.status === 'success') {
+        const built = await acts.checkImage(plan.image);
+        if (!built.exists) {
+          throw new ReleaseFailure(`pipeline ${pipeline.id} succeeded but ${imageToString(plan.image)} is not in the registry`);
+        }
+        rec.end(stage, 'succeeded', { digest: built.digest });
+        return;
+      }
+      if (pipeline && (pipeline.status === 'failed' || pipeline.status === 'canceled' || pipeline.status === 'skipped')) {
+        const job = pipeline.failedJob;
+        if (job) {
+          rec.link('failedJob', job.url);
+          Object.assign(stage.details, { failedJob: job.name, failedJobUrl: job.url });
+        }
+        throw new ReleaseFailure(
+          `pipeline ${pipeline.id} ${pipeline.status}` + (job ? `: job "${job.name}" failed (${job.url})` : ''),
+        );
+      }
+      const remaining = deadline - workflowNow().getTime();
+      if (remaining <= 0) {
+        throw new ReleaseFailure(`no successful pipeline for ${shortSha(plan.commit.sha)} within ${plan.pipeline.timeoutMs} ms`);
+      }
+      // Event-driven: the pipeline webhook wakes us; polling is the slow fallback.
+      await condition(() => this.pipelineEvent !== undefined, Math.min(plan.pipeline.pollIntervalMs, remaining));
+    }
+  }
+
+  // ---- environments ----------------------------------------------------------------------------
+
+  private async deployEnvironment(environment: EnvironmentPlan): Promise<void> {
+    const { plan, acts, rec } = this;
+    if (environment.approval) await this.approvalGate(environment);
+    await this.acquireLock(environment.name);
+    const stage = rec.begin('deploy', environment.name, { image: imageToString(plan.image) });
+    this.inFlight = { environment, stage };
+
+    const { deploymentId } = await acts.startDeployment({
+      projectId: plan.project.id,
+      environment: environment.name,
+      sha: plan.commit.sha,
+      ref: plan.commit.ref,
+    });
+    this.inFlight.deploymentId = deploymentId;
+    stage.details.deploymentId = deploymentId;
+
+    const bump = await acts.setImage({
+      location: plan.infra,
+      target: environment.target,
+      image: plan.image,
+      message: `Deploy ${plan.service} ${shortSha(plan.commit.sha)} to ${environment.name}`,
+      changeId: `${plan.releaseId}/${environment.name}/deploy`,
+    });
+    Object.assign(stage.details, {
+      previousImage: bump.previous ? imageToString(bump.previous) : undefined,
+      infraCommit: bump.commitSha,
+      bumped: bump.changed,
+    });
+    if (bump.previous && imageToString(bump.previous) !== imageToString(plan.image)) {
+      this.compensations.push({ environment, previous: bump.previous, bumpCommit: bump.commitSha });
+    }
+
+    await this.syncAndWait(environment, bump.commitSha, stage);
+    await acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: 'success' });
+    rec.end(stage, 'succeeded');
+    this.inFlight = undefined;
+    await this.releaseLock();
+    await this.notify('deployed', { environment: environment.name });
+  }
+
+  private async syncAndWait(environment: EnvironmentPlan, revision: string, stage: StageRecord): Promise<void> {
+    const { appUrl } = await this.acts.syncApplication({ application: environment.argocd.application, revision });
+    this.rec.link(`argocd:${environment.name}`, appUrl);
+    stage.details.argocdUrl = appUrl;
+    const health = await this.acts.healthWait(environment.healthTimeoutMs)({
+      application: environment.argocd.application,
+      revision,
+      timeoutMs: environment.healthTimeoutMs,
+      degradedGraceMs: environment.degradedGraceMs,
+      pollIntervalMs: this.timing.pollIntervalMs,
+    });
+    stage.details.health = health.status;
+  }
+
+  private async approvalGate(environment: EnvironmentPlan): Promise<void> {
+    const gate = environment.approval!;
+    const { plan, acts, rec } = this;
+    const stage = rec.begin('approval', environment.name, { approvers: gate.approvers.join(', '), channel: gate.channel });
+    this.approvalWait = { environment: environment.name, approvers: gate.approvers };
+    this.decision = undefined;
+    rec.setStatus('awaiting_approval');
+    const report = (waiting: boolean) =>
+      acts.reportApprovalWait({ service: plan.service, releaseId: plan.releaseId, releaseStartedAt: this.startedAt, waiting });
+    await report(true);
+    await this.notify('approval_requested', { environment: environment.name, channel: gate.channel, approvers: gate.approvers });
+
+    const decided = await condition(() => this.decision !== undefined || this.supersededBy !== undefined, gate.timeoutMs);
+    this.approvalWait = undefined;
+    await report(false);
+    const decision = this.decision as ApprovalDecisionResult | undefined; // set by the update handler meanwhile
+    if (decision) {
+      rec.end(stage, decision.decision === 'approved' ? 'succeeded' : 'failed', {
+        decision: decision.decision,
+        decidedBy: decision.by,
+        decidedAt: decision.at,
+      });
+      await this.notify('approval_decided', { environment: environment.name, channel: gate.channel });
+      if (decision.decision === 'rejected') {
+        throw new ReleaseEnded('rejected', `${environment.name} rejected by ${decision.by}`);
+      }
+      rec.setStatus('running');
+      return;
+    }
+    if (this.supersededBy) {
+      rec.end(stage, 'cancelled', { supersededBy: this.supersededBy });
+      throw new ReleaseEnded('superseded', `superseded by ${this.supersededBy}`);
+    }
+    if (!decided) rec.end(stage, 'failed', { expired: true });
+    throw new ReleaseEnded('expired', `no decision for ${environment.name} within ${gate.timeoutMs} ms`);
+  }
+
+  // ---- service lock ----------------------------------------------------------------------------
+
+  private async acquireLock(environment: string): Promise<void> {
+    if (this.lockRequested && this.lockGranted) return;
+    this.lockRequested = true;
+    this.lockGranted = false;
+    await this.acts.requestServiceLock({
+      service: this.plan.service,
+      releaseId: this.plan.releaseId,
+      environment,
+      releaseStartedAt: this.startedAt,
+    });
+    await condition(() => this.lockGranted);
+  }
+
+  private async releaseLock(): Promise<void> {
+    if (!this.lockRequested) return;
+    await this.acts.releaseServiceLock({ service: this.plan.service, releaseId: this.plan.releaseId });
+    this.lockRequested = false;
+    this.lockGranted = false;
+  }
+
+  // ---- failure and compensation ----------------------------------------------------------------
+
+  private async fail(err: unknown): Promise<ReleaseResult> {
+    const { plan, acts, rec } = this;
+    const cancelled = isCancellation(err);
+    const message = cancelled ? 'release cancelled' : errorMessage(err);
+
+    if (this.approvalWait) {
+      this.approvalWait = undefined;
+      await this.tryStep('approval wait report', () =>
+        acts.reportApprovalWait({ service: plan.service, releaseId: plan.releaseId, releaseStartedAt: this.startedAt, waiting: false }),
+      );
+    }
+    const approvalStage = rec.timeline.stages.find((s) => s.kind === 'approval' && s.state === 'running');
+    if (approvalStage) rec.end(approvalStage, 'cancelled', { error: message });
+
+    if (err instanceof ReleaseEnded) {
+      rec.setStatus(err.status, err.message);
+      await this.releaseLock();
+      await this.finish();
+      return this.result();
+    }
+
+    const inFlight = this.inFlight;
+    if (inFlight) rec.end(inFlight.stage, cancelled ? 'cancelled' : 'failed', { error: message });
+    const imageStage = rec.timeline.stages.find((s) => s.kind === 'image' && s.state === 'running');
+    if (imageStage) rec.end(imageStage, cancelled ? 'cancelled' : 'failed', { error: message });
+
+    const leftBroken = await this.compensate(inFlight?.environment.name);
+    if (inFlight?.deploymentId !== undefined) {
+      const deploymentId = inFlight.deploymentId;
+      await this.tryStep('deployment status', () =>
+        acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: cancelled ? 'canceled' : 'failed' }),
+      );
+    }
+    await this.releaseLockQuietly();
+
+    let status: ReleaseStatus;
+    if (leftBroken === null) status = cancelled ? 'cancelled' : 'failed';
+    else if (leftBroken.length === 0) status = cancelled ? 'cancelled' : 'rolled_back';
+    else status = 'rollback_failed';
+    const detail = leftBroken?.length ? `${message}; ROLLBACK FAILED: ${leftBroken.join('; ')}` : message;
+    rec.setStatus(status, detail);
+    await this.finish();
+
+    if (cancelled) throw err;
+    throw ApplicationFailure.create({ type: `Release_${status}`, message: detail, nonRetryable: true });
+  }
+
+  /**
+   * Reverts bumps, newest first: the failing environment's, plus earlier ones with `rollback: all`.
+   * Returns null when there was nothing to revert, else what could not be restored.
+   */
+  private async compensate(failingEnvironment?: string): Promise<string[] | null> {
+    const { plan, acts, rec } = this;
+    const entries = [...this.compensations]
+      .reverse()
+      .filter((c) => plan.rollback === 'all' || c.environment.name === failingEnvironment);
+    if (entries.length === 0) return null;
+    if (!this.lockGranted) await this.acquireLock(entries[0]!.environment.name);
+    const leftBroken: string[] = [];
+    for (const entry of entries) {
+      const env = entry.environment;
+      const stage = rec.begin('rollback', env.name, { to: imageToString(entry.previous), from: imageToString(plan.image) });
+      try {
+        const revert = await acts.setImage({
+          location: plan.infra,
+          target: env.target,
+          image: entry.previous,
+          message: `Roll back ${plan.service} in ${env.name} to ${entry.previous.tag} (release ${shortSha(plan.commit.sha)} failed)`,
+          changeId: `${plan.releaseId}/${env.name}/rollback`,
+        });
+        stage.details.infraCommit = revert.commitSha;
+        await this.syncAndWait(env, revert.commitSha, stage);
+        rec.end(stage, 'succeeded');
+      } catch (err) {
+        rec.end(stage, 'failed', { error: errorMessage(err) });
+        leftBroken.push(`${env.name} left at ${imageToString(plan.image)} (infra commit ${entry.bumpCommit}): ${errorMessage(err)}`);
+      }
+    }
+    return leftBroken;
+  }
+
+  // ---- ending ----------------------------------------------------------------------------------
+
+  private async finish(): Promise<void> {
+    const { plan, rec } = this;
+    if (plan.logsUrlTemplate) {
+      const failedEnv = rec.timeline.stages.find((s) => s.state === 'failed')?.environment;
+      rec.link(
+        'logs',
+        fillLogsTemplate(plan.logsUrlTemplate, {
+          service: plan.service,
+          environment: failedEnv ?? plan.environments[0]?.name,
+          from: this.startedAt,
+          to: workflowNow().getTime(),
+        }),
+      );
+    }
+    const status = rec.timeline.status;
+    const kind: NotificationKind =
+      status === 'succeeded' || status === 'failed' || status === 'rolled_back' || status === 'rollback_failed'
+        ? status
+        : 'ended';
+    await this.notify(kind);
+    const mr = plan.mergeRequest;
+    if (mr) {
+      await this.tryStep('merge request comment', () =>
+        this.acts.commentOnMergeRequest({
+          projectId: plan.project.id,
+          mrIid: mr.iid,
+          releaseId: plan.releaseId,
+          body: mergeRequestComment(plan, rec.timeline),
+        }),
+      );
+    }
+  }
+
+  /** Notifications never fail a release: a failure becomes a warning in the timeline. */
+  private async notify(
+    kind: NotificationKind,
+    options: { environment?: string; channel?: string; approvers?: string[] } = {},
+  ): Promise<void> {
+    const channel = options.channel ?? this.plan.notify.channel;
+    const key = channel ?? '';
+    await this.tryStep(`notification "${kind}"`, async () => {
+      const { messageRef } = await this.acts.notify({
+        kind,
+        channel,
+        environment: options.environment,
+        approvers: options.approvers,
+        timeline: this.rec.timeline,
+        messageRef: this.messageRefs[key],
+      });
+      if (messageRef) this.messageRefs[key] = messageRef;
+    });
+  }
+
+  private async tryStep(what: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      this.rec.warn(`${what} failed: ${errorMessage(err)}`);
+    }
+  }
+
+  private async releaseLockQuietly(): Promise<void> {
+    await this.tryStep('service lock release', () => this.releaseLock());
+  }
+
+  private result(): ReleaseResult {
+    return { status: this.rec.timeline.status, timeline: this.rec.timeline };
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof ApplicationFailure || !(err instanceof Error)) return String((err as Error)?.message ?? err);
+  // ActivityFailure wraps the real cause.
+  const cause = (err as Error & { cause?: Error }).cause;
+  return cause?.message ? cause.message : err.message;
+}

@@ -1,0 +1,90 @@
+// One long-lived workflow per service that serialises environment changes: at most one release of a
+// service bumps/syncs/rolls back at a time (FIFO). When a newer release takes the lock, older releases
+// still waiting for approval are told they are superseded.
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RunwayActivities } from '../activities/index.js';
+import {
+  acquireLockSignal,
+  approvalWaitSignal,
+  lockGrantedSignal,
+  lockStateQuery,
+  releaseLockSignal,
+  supersedeSignal,
+  type ServiceLockState,
+} from './messages.js';
+
+const { isWorkflowRunning } = proxyActivities<RunwayActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
+
+export async function serviceLockWorkflow(initial: ServiceLockState): Promise<void> {
+  const state: ServiceLockState = { ...initial, queue: [...initial.queue], waitingForApproval: [...initial.waitingForApproval] };
+  let regrant = false;
+
+  setHandler(lockStateQuery, () => state);
+  setHandler(acquireLockSignal, (request) => {
+    if (state.holder?.releaseId === request.releaseId) regrant = true; // a retried request: grant again
+    else if (!state.queue.some((q) => q.releaseId === request.releaseId)) state.queue.push(request);
+  });
+  setHandler(releaseLockSignal, ({ releaseId }) => {
+    if (state.holder?.releaseId === releaseId) state.holder = undefined;
+    state.queue = state.queue.filter((q) => q.releaseId !== releaseId);
+  });
+  setHandler(approvalWaitSignal, (report) => {
+    state.waitingForApproval = state.waitingForApproval.filter((w) => w.releaseId !== report.releaseId);
+    if (report.waiting) state.waitingForApproval.push(report);
+  });
+
+  for (;;) {
+    const woke = await condition(() => regrant || (!state.holder && state.queue.length > 0), state.livenessCheckMs);
+    if (woke) {
+      if (!state.holder) state.holder = state.queue.shift();
+      regrant = false;
+      const holder = state.holder!;
+      try {
+        await getExternalWorkflowHandle(holder.releaseId).signal(lockGrantedSignal, { environment: holder.environment });
+      } catch {
+        state.holder = undefined; // the release is gone; move on
+        continue;
+      }
+      const older = state.waitingForApproval.filter(
+        (w) => w.releaseId !== holder.releaseId && w.releaseStartedAt < holder.releaseStartedAt,
+      );
+      state.waitingForApproval = state.waitingForApproval.filter((w) => !older.includes(w));
+      for (const w of older) {
+        await getExternalWorkflowHandle(w.releaseId)
+          .signal(supersedeSignal, { by: holder.releaseId })
+          .catch(() => undefined);
+      }
+    } else {
+      await dropDeparted(state);
+    }
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000) {
+      await condition(() => true);
+      await continueAsNew<typeof serviceLockWorkflow>(state);
+    }
+  }
+}
+
+/** A release that was terminated never releases the lock: drop holders and waiters that are not running. */
+async function dropDeparted(state: ServiceLockState): Promise<void> {
+  const ids = new Set([
+    ...(state.holder ? [state.holder.releaseId] : []),
+    ...state.queue.map((q) => q.releaseId),
+    ...state.waitingForApproval.map((w) => w.releaseId),
+  ]);
+  for (const id of ids) {
+    if (await isWorkflowRunning(id)) continue;
+    if (state.holder?.releaseId === id) state.holder = undefined;
+    state.queue = state.queue.filter((q) => q.releaseId !== id);
+    state.waitingForApproval = state.waitingForApproval.filter((w) => w.releaseId !== id);
+  }
+}

@@ -1,0 +1,79 @@
+// Keeps the release's timeline (the status query's answer) and mirrors it into search attributes
+// and the UI's current details, so operators see the same thing in the API and in the Temporal UI.
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ReleasePlan, ReleaseStatus, ReleaseTimeline, StageRecord, StageState } from '../domain/types.js';
+import { RunwayEnvironment, RunwayStage, RunwayStatus } from '../domain/search-attributes.js';
+import { imageToString, shortSha } from '../domain/ids.js';
+import { workflowNow } from './clock.js';
+
+type Details = StageRecord['details'];
+
+export class TimelineRecorder {
+  readonly timeline: ReleaseTimeline;
+
+  constructor(private readonly plan: ReleasePlan) {
+    this.timeline = {
+      releaseId: plan.releaseId,
+      service: plan.service,
+      commit: plan.commit.sha,
+      status: 'running',
+      stage: 'image',
+      stages: [],
+      warnings: [],
+      links: {},
+    };
+    if (plan.project.webUrl) this.timeline.links.project = plan.project.webUrl;
+    if (plan.mergeRequest) this.timeline.links.mergeRequest = plan.mergeRequest.url;
+  }
+
+  begin(kind: StageRecord['kind'], environment?: string, details: Details = {}): StageRecord {
+    const stage: StageRecord = { kind, environment, state: 'running', startedAt: workflowNow().toISOString(), details };
+    this.timeline.stages.push(stage);
+    this.timeline.stage = environment ? `${kind}:${environment}` : kind;
+    this.publish(environment);
+    return stage;
+  }
+
+  end(stage: StageRecord, state: StageState, details: Details = {}): void {
+    stage.state = state;
+    stage.endedAt = workflowNow().toISOString();
+    Object.assign(stage.details, details);
+    this.publish(stage.environment);
+  }
+
+  setStatus(status: ReleaseStatus, error?: string): void {
+    this.timeline.status = status;
+    if (error !== undefined) this.timeline.error = error;
+    this.publish();
+  }
+
+  warn(message: string): void {
+    this.timeline.warnings.push(message);
+  }
+
+  link(name: string, url: string): void {
+    this.timeline.links[name] = url;
+  }
+
+  private publish(environment?: string): void {
+    const updates = [
+      { key: RunwayStatus, value: this.timeline.status },
+      { key: RunwayStage, value: this.timeline.stage },
+      ...(environment ? [{ key: RunwayEnvironment, value: environment }] : []),
+    ];
+    upsertSearchAttributes(updates);
+    setCurrentDetails(this.summary());
+  }
+
+  /** Markdown shown in the Temporal UI's "current details". */
+  summary(): string {
+    const t = this.timeline;
+    const lines = [
+      `**${this.plan.service}** ${shortSha(this.plan.commit.sha)} → \`${imageToString(this.plan.image)}\``,
+      `status: **${t.status}**, stage: ${t.stage}`,
+      ...t.stages.map((s) => `- ${s.kind}${s.environment ? `:${s.environment}` : ''}: ${s.state}`),
+    ];
+    if (t.error) lines.push(`error: ${t.error}`);
+    return lines.join('\n');
+  }
+}
