@@ -25,7 +25,7 @@ export interface GitLabConnectionOptions {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface GitLabConnection {
-  api: InstanceType<typeof Gitlab<false>>;
+  api: Gitlab;
   /** Runs one API call, turning any failure into PermanentGitLabError or GitLabError. */
   call<T>(operation: string, request: () => Promise<T>): Promise<T>;
   /** Maps a failure the caller caught itself. */

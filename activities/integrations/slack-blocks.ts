@@ -35,12 +35,31 @@ export const REJECT_ACTION_ID = 'runway_reject';
 export const APPROVAL_BLOCK_ID = 'runway_approval';
 
 /**
- * The `StageRecord.details` keys this message renders (others are ignored):
- * `image`, `previousImage` (image refs as strings), `infraCommit` (sha), `approver` (Slack user id or name),
- * `decision` (`approved` | `rejected` | `expired`), `decidedAt` (ISO time), `health`, `message`.
+ * The `StageRecord.details` keys this message renders (the ones workflows/release.ts records); others are
+ * ignored. Images are `repo:tag` strings; a deploy stage without `image` shows the image stage's `image`.
  */
 export type RenderedDetailKey =
-  'image' | 'previousImage' | 'infraCommit' | 'approver' | 'decision' | 'decidedAt' | 'health' | 'message';
+  | 'image'
+  | 'previousImage'
+  | 'from'
+  | 'to'
+  | 'bumped'
+  | 'infraCommit'
+  | 'health'
+  | 'argocdUrl'
+  | 'pipelineId'
+  | 'pipelineStatus'
+  | 'pipelineUrl'
+  | 'failedJob'
+  | 'failedJobUrl'
+  | 'buildSkipped'
+  | 'approvers'
+  | 'decision'
+  | 'decidedBy'
+  | 'decidedAt'
+  | 'expired'
+  | 'supersededBy'
+  | 'error';
 
 // Slack limits (docs.slack.dev/reference/block-kit): 50 blocks, header 150 chars, section/context text 3000,
 // button value 2000.
@@ -124,38 +143,78 @@ type Decision = 'approved' | 'rejected' | 'expired';
 
 function approvalDecision(stage: StageRecord): Decision | undefined {
   const explicit = detail(stage, 'decision');
-  if (explicit === 'approved' || explicit === 'rejected' || explicit === 'expired') return explicit;
+  if (explicit === 'approved' || explicit === 'rejected') return explicit;
+  if (stage.details.expired === true) return 'expired';
   if (stage.state === 'succeeded') return 'approved';
-  if (stage.state === 'failed') return 'rejected';
   return undefined;
 }
 
 function decisionLine(stage: StageRecord): string | undefined {
   const decision = approvalDecision(stage);
   if (!decision) return undefined;
-  const approver = detail(stage, 'approver');
+  const by = detail(stage, 'decidedBy');
   const at = detail(stage, 'decidedAt') ?? stage.endedAt;
   const when = at ? ` at ${slackTime(at)}` : '';
   if (decision === 'expired') return `:alarm_clock: Approval expired${when}`;
-  const by = approver ? ` by ${mention(approver)}` : '';
-  return decision === 'approved' ? `:white_check_mark: Approved${by}${when}` : `:no_entry_sign: Rejected${by}${when}`;
+  const who = by ? ` by ${mention(by)}` : '';
+  return decision === 'approved' ? `:white_check_mark: Approved${who}${when}` : `:no_entry_sign: Rejected${who}${when}`;
 }
 
-function stageSection(stage: StageRecord): SlackBlock {
-  const lines = [`*${stageTitle(stage)}*  ${STATE_EMOJI[stage.state]} ${stage.state}`];
-  const image = detail(stage, 'image');
+function imageLines(stage: StageRecord, releaseImage: string | undefined): string[] {
+  if (stage.kind === 'rollback') {
+    const [from, to] = [detail(stage, 'from'), detail(stage, 'to')];
+    return from && to ? [`${code(from)} → ${code(to)}`] : [];
+  }
+  if (stage.kind !== 'deploy') return [];
+  const image = detail(stage, 'image') ?? releaseImage;
   const previous = detail(stage, 'previousImage');
-  if (image) lines.push(previous ? `${code(previous)} → ${code(image)}` : code(image));
+  const lines = [previous && image ? `${code(previous)} → ${code(image)}` : image ? code(image) : ''];
+  if (stage.details.bumped === false) lines.push('Manifest already had this image');
+  return lines.filter(Boolean);
+}
+
+function kindLines(stage: StageRecord): string[] {
+  const lines: string[] = [];
+  if (stage.kind === 'image') {
+    const image = detail(stage, 'image');
+    if (image) lines.push(code(image));
+    if (stage.details.buildSkipped === true) lines.push('Already in the registry, build skipped');
+    const pipelineUrl = detail(stage, 'pipelineUrl');
+    const pipeline = `Pipeline ${detail(stage, 'pipelineId') ?? ''}`.trim();
+    const status = detail(stage, 'pipelineStatus');
+    if (pipelineUrl || status) {
+      lines.push(`${pipelineUrl ? link(pipelineUrl, pipeline) : pipeline}${status ? `: ${escapeMrkdwn(status)}` : ''}`);
+    }
+    const job = detail(stage, 'failedJob');
+    const jobUrl = detail(stage, 'failedJobUrl');
+    if (job || jobUrl) lines.push(`Failed job ${jobUrl ? link(jobUrl, job ?? 'job') : code(job!)}`);
+  }
+  if (stage.kind === 'approval') {
+    const decided = decisionLine(stage);
+    const approvers = detail(stage, 'approvers');
+    if (decided) lines.push(decided);
+    else if (approvers && stage.state === 'running') {
+      lines.push(`Approvers: ${approvers.split(/,\s*/).filter(Boolean).map(mention).join(', ')}`);
+    }
+    const supersededBy = detail(stage, 'supersededBy');
+    if (supersededBy) lines.push(`Superseded by ${code(supersededBy)}`);
+  }
+  return lines;
+}
+
+function stageSection(stage: StageRecord, releaseImage: string | undefined): SlackBlock {
+  const lines = [`*${stageTitle(stage)}*  ${STATE_EMOJI[stage.state]} ${stage.state}`];
+  lines.push(...imageLines(stage, releaseImage), ...kindLines(stage));
   const infra = detail(stage, 'infraCommit');
   if (infra) lines.push(`Infra commit ${code(shortSha(infra))}`);
   const health = detail(stage, 'health');
-  if (health) lines.push(`Health: ${escapeMrkdwn(health)}`);
-  if (stage.kind === 'approval') {
-    const decided = decisionLine(stage);
-    if (decided) lines.push(decided);
+  const argocd = detail(stage, 'argocdUrl');
+  if (health || argocd) {
+    const label = health ? `Health: ${escapeMrkdwn(health)}` : 'Argo CD';
+    lines.push(argocd ? `${label} (${link(argocd, 'Argo CD')})` : label);
   }
-  const message = detail(stage, 'message');
-  if (message) lines.push(`_${escapeMrkdwn(message)}_`);
+  const error = detail(stage, 'error');
+  if (error) lines.push(`:warning: _${escapeMrkdwn(error)}_`);
   return { type: 'section', text: mrkdwn(lines.join('\n')) };
 }
 
@@ -281,7 +340,8 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
   ];
   // Keep within Slack's 50-block limit by dropping the oldest stages first, with a note.
   const room = MAX_BLOCKS - head.length - tail.length;
-  let stages = t.stages.map(stageSection);
+  const releaseImage = t.stages.find((s) => s.kind === 'image')?.details.image;
+  let stages = t.stages.map((s) => stageSection(s, typeof releaseImage === 'string' ? releaseImage : undefined));
   if (stages.length > room) {
     const dropped = stages.length - room + 1;
     stages = [

@@ -39,7 +39,7 @@ const sameImage = (a: ImageRef, b: ImageRef) => imageToString(a) === imageToStri
 
 export function createMemoryWorld(options: MemoryWorldOptions = {}) {
   const faults = new FaultScript();
-  const progressMs = options.progressMs ?? 50;
+  const settings = { progressMs: options.progressMs ?? 50 };
   const isBadImage = options.isBadImage ?? ((image) => image.tag.includes('bad'));
 
   // ---- registry
@@ -127,6 +127,7 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
   // ---- argo cd: a tiny controller simulated on read
   const apps = new Map<string, { revision?: string; syncedAt: number; status: AppStatus }>();
   const syncs: { application: string; revision: string }[] = [];
+  const appFailures = new Map<string, (image: ImageRef) => boolean>();
   const argocd: ArgoCdPort = {
     async sync(application, revision) {
       await faults.check('argocd.sync');
@@ -142,9 +143,9 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       const app = apps.get(application);
       if (!app?.revision) return { syncStatus: 'Unknown', health: 'Missing' };
       const commit = commits.find((c) => c.sha === app.revision);
-      const bad = commit ? isBadImage(commit.image) : false;
+      const bad = commit ? isBadImage(commit.image) || (appFailures.get(application)?.(commit.image) ?? false) : false;
       const elapsed = Date.now() - app.syncedAt;
-      const settled = elapsed >= progressMs;
+      const settled = elapsed >= settings.progressMs;
       return {
         syncStatus: 'Synced',
         syncRevision: app.revision,
@@ -195,7 +196,15 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       imageAt: (target: ManifestTarget) => manifest.get(targetKey(target)),
       commits,
     },
-    argocd: { syncs },
+    argocd: {
+      syncs,
+      /** Makes one application's rollouts of matching images end Degraded. */
+      degradeWhen: (application: string, predicate: (image: ImageRef) => boolean) => appFailures.set(application, predicate),
+      /** Changes how long the next rollouts stay Progressing. */
+      setProgressMs: (ms: number) => {
+        settings.progressMs = ms;
+      },
+    },
     slack: { notifications, messages },
   };
 }

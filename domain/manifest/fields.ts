@@ -9,6 +9,17 @@ export interface Field {
   key: string;
   /** undefined: the key should be absent (or null). */
   desired: string | undefined;
+  /** Where a new key goes: after the first of these keys the map has, else at the end. */
+  after?: string[];
+}
+
+/** The pair a new key for `field` is inserted after (undefined: at the end of the map). */
+export function anchorOf(field: Field): Pair | undefined {
+  for (const key of field.after ?? []) {
+    const pair = findPair(field.map, key);
+    if (pair) return pair;
+  }
+  return undefined;
 }
 
 export function isSatisfied(field: Field): boolean {
@@ -37,6 +48,11 @@ export function applyToDocument(field: Field): void {
   } else if (!isPlainSafe(desired)) {
     scalar.type = 'QUOTE_DOUBLE';
   }
-  if (pair) pair.value = scalar;
-  else map.items.push(new Pair(new Scalar(key), scalar));
+  if (pair) {
+    pair.value = scalar;
+    return;
+  }
+  const anchor = anchorOf(field);
+  const at = anchor ? map.items.indexOf(anchor) + 1 : map.items.length;
+  map.items.splice(at, 0, new Pair(new Scalar(key), scalar));
 }

@@ -13,9 +13,12 @@ export function parseImageRef(ref: string): ImageRef {
   // A colon before the last slash belongs to a registry port, not to a tag.
   const colon = rest.lastIndexOf(':');
   const hasTag = colon > rest.lastIndexOf('/');
-  const image: ImageRef = { repository: hasTag ? rest.slice(0, colon) : rest, tag: hasTag ? rest.slice(colon + 1) : '' };
+  const image: ImageRef = {
+    repository: hasTag ? rest.slice(0, colon) : rest,
+    tag: hasTag ? rest.slice(colon + 1) : '',
+  };
   if (digest !== undefined) image.digest = digest;
-  const problem = imageRefProblem(image);
+  const problem = hasTag && image.tag === '' ? 'empty tag' : imageRefProblem(image);
   if (problem) throw new TypeError(`invalid image reference "${ref}": ${problem}`);
   return image;
 }

@@ -40,9 +40,9 @@ export function locateKustomize(docs: YamlDocument[], target: KustomizeTarget): 
       // newName only when it is needed or already there (then it is updated rather than removed).
       const keepName = read('newName') !== undefined || image.repository !== target.name;
       return [
-        { map: entry, key: 'newName', desired: keepName ? image.repository : undefined },
-        { map: entry, key: 'newTag', desired: image.tag || undefined },
-        { map: entry, key: 'digest', desired: image.digest || undefined },
+        { map: entry, key: 'newName', desired: keepName ? image.repository : undefined, after: ['name'] },
+        { map: entry, key: 'newTag', desired: image.tag || undefined, after: ['newName', 'name'] },
+        { map: entry, key: 'digest', desired: image.digest || undefined, after: ['newTag', 'newName', 'name'] },
       ];
     },
   };

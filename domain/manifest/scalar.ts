@@ -41,5 +41,7 @@ export function scalarText(node: unknown, describe: () => string): string | unde
   const value: unknown = node.value;
   if (typeof value === 'string') return value;
   if (node.source) return node.source;
-  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : undefined;
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+    ? String(value)
+    : undefined;
 }

@@ -3,14 +3,14 @@
 // one this does not handle (flow maps, block scalars, ...), and the caller falls back to the Document API.
 import { isScalar, type Pair, type YAMLMap } from 'yaml';
 import { findPair } from './document.js';
-import type { Field } from './fields.js';
+import { anchorOf, type Field } from './fields.js';
 import { quoteStyleOf, renderScalar } from './scalar.js';
 
 export function editText(text: string, field: Field): string | null {
   const pair = findPair(field.map, field.key);
   if (field.desired === undefined) return pair ? deleteLine(text, field.map, pair) : text;
   if (pair) return replaceValue(text, pair, field.desired);
-  return insertLine(text, field.map, field.key, field.desired);
+  return insertLine(text, field);
 }
 
 function replaceValue(text: string, pair: Pair, desired: string): string | null {
@@ -22,14 +22,15 @@ function replaceValue(text: string, pair: Pair, desired: string): string | null 
   return text.slice(0, start) + gap + renderScalar(desired, quoteStyleOf(node)) + text.slice(end);
 }
 
-function insertLine(text: string, map: YAMLMap, key: string, desired: string): string | null {
+function insertLine(text: string, field: Field): string | null {
+  const { map, key, desired } = field;
   const first = map.items[0];
-  const last = map.items[map.items.length - 1];
-  if (map.flow || !first || !last || !isScalar(first.key) || !first.key.range) return null;
-  const lastEnd = endOf(last);
-  if (lastEnd === null) return null;
-  // Insert at the end of the line where the map's last value ends (collections end after their newline).
-  const at = text[lastEnd - 1] === '\n' ? lastEnd - 1 : lineEnd(text, lastEnd);
+  const anchor = anchorOf(field) ?? map.items[map.items.length - 1];
+  if (map.flow || desired === undefined || !first || !anchor || !isScalar(first.key) || !first.key.range) return null;
+  const anchorEnd = endOf(anchor);
+  if (anchorEnd === null) return null;
+  // Insert at the end of the line where the anchor's value ends (collections end after their newline).
+  const at = text[anchorEnd - 1] === '\n' ? anchorEnd - 1 : lineEnd(text, anchorEnd);
   const column = first.key.range[0] - lineStart(text, first.key.range[0]);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const insertAt = text[at - 1] === '\r' ? at - 1 : at;

@@ -284,7 +284,8 @@ export class FakeGitLab {
     this.hooks.length = 0;
   }
 
-  /** Runs `run` once, just before the next matching request is handled (e.g. a concurrent push). */
+  /** Runs `run` once, just before the next matching request is handled (e.g. a concurrent push). Hooks armed
+   * for the same requests run one per request, in the order they were armed. */
   beforeNext(match: { method?: string; path: RegExp }, run: () => void | Promise<void>): this {
     this.hooks.push({ method: match.method?.toUpperCase(), path: match.path, run });
     return this;
@@ -314,7 +315,8 @@ export class FakeGitLab {
   /** Auth, then project lookup, then the handler: the order GitLab's API applies them in. */
   private api(method: string, path: string, handler: (c: Ctx) => FakeResponse): void {
     this.http.route(method, `/api/v4${path}`, async (req, pathParams) => {
-      for (const hook of this.hooks.filter((h) => (!h.method || h.method === req.method) && h.path.test(req.path))) {
+      const hook = this.hooks.find((h) => (!h.method || h.method === req.method) && h.path.test(req.path));
+      if (hook) {
         this.hooks.splice(this.hooks.indexOf(hook), 1);
         await hook.run();
       }

@@ -19,22 +19,17 @@ const REV = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const OTHER = 'ffffffffffffffffffffffffffffffffffffffff';
 const FAST_WAIT = { deadlineMs: 5_000, initialDelayMs: 20, maxDelayMs: 50 };
 
-let k8s: K8s | undefined;
-let k8sLoadError: Error | undefined;
+let k8sModule: Promise<K8s> | undefined;
 
-async function loadK8s(): Promise<K8s> {
-  if (k8s) return k8s;
-  try {
-    k8s = await import('@kubernetes/client-node');
-    return k8s;
-  } catch (err) {
-    // 2.x pulls in undici 8, which needs Node >= 22.19; on Node 20 the module throws at import time.
-    k8sLoadError ??= new Error(
+function loadK8s(): Promise<K8s> {
+  // 2.x pulls in undici 8, which needs Node >= 22.19: on Node 20 the module throws at import time.
+  k8sModule ??= import('@kubernetes/client-node').catch((err: unknown) => {
+    throw new Error(
       `@kubernetes/client-node does not load on Node ${process.version} (${(err as Error).message}); ` +
         'pin @kubernetes/client-node ^1.4.0 or run Node >= 22.19',
     );
-    throw k8sLoadError;
-  }
+  });
+  return k8sModule;
 }
 
 function kubeConfig(lib: K8s, server: string, token: string): InstanceType<K8s['KubeConfig']> {
@@ -94,6 +89,11 @@ async function watch(
     if (verdict.state !== 'waiting' || Date.now() > deadline) return { verdict, last, seen };
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** For `.then(unexpected, …)`: a call that should have failed but did not. */
+function unexpected(): never {
+  throw new Error('expected the call to fail');
 }
 
 let fake: FakeArgoCd;
@@ -198,7 +198,7 @@ describe.each(drivers)('$name driver', (driver) => {
             namespace: fake.namespace,
             busyWait: { ...FAST_WAIT, deadlineMs: 150 },
           });
-    const err = await short.sync('web', REV).catch((e: unknown) => e as Error);
+    const err = await short.sync('web', REV).then(unexpected, (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe('Error');
     expect(err.message).toMatch(new RegExp(`another operation is still in progress \\(for revision ${OTHER}\\)`));
@@ -208,7 +208,7 @@ describe.each(drivers)('$name driver', (driver) => {
     const secret = 'sekret-token-value-123';
     const bad = await driver.make(fake, secret);
     for (const call of [() => bad.getStatus('web'), () => bad.sync('web', REV)]) {
-      const err = await call().catch((e: unknown) => e as Error);
+      const err = await call().then(unexpected, (e: unknown) => e as Error);
       expect(err.name).toBe('PermanentArgoCdError');
       expect(err.message).toMatch(/401/);
       expect(err.message).not.toContain(secret);
@@ -217,18 +217,18 @@ describe.each(drivers)('$name driver', (driver) => {
   });
 
   it('makes a missing application a permanent error', async () => {
-    const err = await port.getStatus('nope').catch((e: unknown) => e as Error);
+    const err = await port.getStatus('nope').then(unexpected, (e: unknown) => e as Error);
     expect(err.name).toBe('PermanentArgoCdError');
     expect(err.message).toMatch(driver.name === 'REST' ? /403 permission denied/ : /404 .*"nope" not found/);
   });
 
   it('makes 5xx and dropped connections retryable errors', async () => {
     fake.http.inject({ kind: 'status', status: 503, body: { message: 'upstream unavailable' } });
-    const unavailable = await port.getStatus('web').catch((e: unknown) => e as Error);
+    const unavailable = await port.getStatus('web').then(unexpected, (e: unknown) => e as Error);
     expect(unavailable.name).toBe('Error');
     expect(unavailable.message).toMatch(/503/);
     fake.http.inject({ kind: 'reset' });
-    const reset = await port.getStatus('web').catch((e: unknown) => e as Error);
+    const reset = await port.getStatus('web').then(unexpected, (e: unknown) => e as Error);
     expect(reset.name).toBe('Error');
     expect(await port.getStatus('web')).toMatchObject({ health: 'Healthy', syncRevision: OTHER });
   });
@@ -273,7 +273,7 @@ describe('REST driver on the wire', () => {
     );
     const err = await createArgoCdApiClient({ url: fake.url, token: fake.token })
       .sync('web', REV)
-      .catch((e: unknown) => e as Error);
+      .then(unexpected, (e: unknown) => e as Error);
     expect(err.name).toBe('PermanentArgoCdError');
     expect(err.message).toMatch(/auto-sync currently set to main/);
   });
@@ -281,7 +281,7 @@ describe('REST driver on the wire', () => {
   it('times out a hanging request with a retryable error', async () => {
     fake.http.inject({ kind: 'latency', ms: 500 });
     const port = createArgoCdApiClient({ url: fake.url, token: fake.token, timeoutMs: 50 });
-    const err = await port.getStatus('web').catch((e: unknown) => e as Error);
+    const err = await port.getStatus('web').then(unexpected, (e: unknown) => e as Error);
     expect(err.name).toBe('Error');
     expect(err.message).toMatch(/failed: .*(timeout|aborted)/i);
   });
@@ -341,7 +341,7 @@ describe('REST driver on the wire', () => {
       if (!server) ctx.skip();
       const strict = await createArgoCdApiClient({ url: httpsUrl, token: fake.token })
         .getStatus('web')
-        .catch((e: unknown) => e as Error);
+        .then(unexpected, (e: unknown) => e as Error);
       expect(strict).toBeInstanceOf(Error);
       const lax = createArgoCdApiClient({ url: httpsUrl, token: fake.token, insecureTls: true });
       expect(await lax.getStatus('web')).toMatchObject({ health: 'Healthy', syncRevision: OTHER });

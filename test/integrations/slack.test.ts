@@ -214,6 +214,14 @@ describe('Slack retries and errors', () => {
     expect(fake.message(CHANNEL, ts)?.text).toBe('edited');
   });
 
+  it('gives up on persistent 429s and reports how long Slack asked to wait', async () => {
+    fake.rateLimit('chat.postMessage', 120, 5);
+    const err = await caught(
+      createSlackApi({ ...options, retryAfterCapMs: 10 }).postMessage({ channel: CHANNEL, text: 'x' }),
+    );
+    expect(err).toMatchObject({ name: 'SlackCallError', code: 'rate_limited', attempts: 3, retryAfterMs: 120_000 });
+  });
+
   it('persistent 5xx throws after maxAttempts', async () => {
     fake.inject({ kind: 'status', status: 503, body: 'upstream down' }, 'chat.postMessage', 10);
     const err = await caught(createSlackNotifier(options).publish({ kind: 'started', timeline: timeline() }));

@@ -27,7 +27,7 @@ export interface RunningWorker {
 
 export async function createHarness(options: MemoryWorldOptions = {}): Promise<Harness> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   const address = inject('temporalAddress');

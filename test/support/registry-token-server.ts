@@ -66,10 +66,11 @@ export async function startTokenServer(dir: string, options: TokenServerOptions)
   await ensureAptBinary('/usr/bin/openssl', 'openssl');
   const keyPath = join(dir, 'token-key.pem');
   const certPath = join(dir, 'token-cert.pem');
+  // prettier-ignore
   await run('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
     '-subj', '/CN=runway-test-token-issuer', '-keyout', keyPath, '-out', certPath,
-  ]); // prettier-ignore
+  ]);
   const privateKey = createPrivateKey(readFileSync(keyPath));
   const kid = libtrustKeyId(createPublicKey(privateKey));
   const expiresIn = options.expiresInSeconds ?? 300;

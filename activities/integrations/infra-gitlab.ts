@@ -1,0 +1,88 @@
+// InfraRepoPort for an infra repository hosted on GitLab, through the commits API (no clone): read the
+// manifest at the branch, edit it, commit one `update` action guarded by the file's last_commit_id.
+import { setImage } from '../../domain/manifest/index.js';
+import type { ImageRef, ManifestTarget } from '../../domain/types.js';
+import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
+import { connectGitLab, type GitLabConnection, type GitLabConnectionOptions } from './gitlab-api.js';
+import { GitLabError, gitlabFailure } from './gitlab-errors.js';
+import { CHANGE_TRAILER, previousImageOf, readTrailers, withRunwayTrailers } from './runway-trailers.js';
+
+export interface GitLabInfraOptions extends GitLabConnectionOptions {
+  authorName?: string;
+  authorEmail?: string;
+}
+
+/** The manifest editing the driver needs: domain/manifest's by default. */
+export interface ManifestEditor {
+  setImage: typeof setImage;
+}
+
+/** Someone else committing to the same file between our read and our write; then we re-read and retry. */
+const MAX_ATTEMPTS = 5;
+/** How far back a retry looks for its own earlier commit. */
+const RECENT_COMMITS = 50;
+
+export function isStaleEdit(err: unknown): boolean {
+  const { status, description } = gitlabFailure(err);
+  return status === 400 && description.includes('has changed since you started editing it');
+}
+
+export function createGitLabInfraRepo(options: GitLabInfraOptions, manifest: ManifestEditor = { setImage }): InfraRepoPort {
+  const gitlab = connectGitLab(options);
+  const { api, call } = gitlab;
+
+  return {
+    async setImage(request) {
+      const { location, target, image, changeId } = request;
+      const project = location.repository;
+      const branch = location.branch;
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+        const file = await call('read manifest', () => api.RepositoryFiles.show(project, target.file, branch));
+        const edit = manifest.setImage(Buffer.from(file.content, 'base64').toString('utf8'), target, image);
+        if (!edit.changed) return alreadySet(gitlab, request, edit.previous, file.commit_id);
+        try {
+          const commit = await api.Commits.create(
+            project,
+            branch,
+            withRunwayTrailers(request.message, changeId, edit.previous),
+            [{ action: 'update', filePath: target.file, content: edit.text, lastCommitId: file.last_commit_id }],
+            { authorName: options.authorName, authorEmail: options.authorEmail },
+          );
+          return { changed: true, previous: edit.previous, commitSha: commit.id };
+        } catch (err) {
+          if (!isStaleEdit(err)) throw gitlab.mapError(err, 'commit manifest');
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * attempt));
+        }
+      }
+      throw new GitLabError(
+        `${describe(target, project, branch)} kept changing under us: gave up after ${MAX_ATTEMPTS} attempts`,
+      );
+    },
+  };
+}
+
+/**
+ * The file already names the image. If our own commit (found by its change trailer) put it there, this is a
+ * retry after a lost response: report what that commit replaced. Otherwise someone else set it.
+ */
+async function alreadySet(
+  { api, call }: GitLabConnection,
+  { location, target, changeId }: SetImageRequest,
+  current: ImageRef | null,
+  head: string,
+): Promise<SetImageResult> {
+  const commits = await call('list manifest commits', () =>
+    api.Commits.all(location.repository, {
+      path: target.file,
+      refName: location.branch,
+      page: 1,
+      perPage: RECENT_COMMITS,
+    }),
+  );
+  const ours = commits.find((c) => readTrailers(c.message).get(CHANGE_TRAILER) === changeId);
+  return { changed: false, previous: ours ? previousImageOf(ours.message) : current, commitSha: head };
+}
+
+function describe(target: ManifestTarget, project: string, branch: string): string {
+  return `${target.file} in ${project}@${branch}`;
+}
