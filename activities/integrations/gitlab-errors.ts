@@ -51,6 +51,7 @@ export function toGitLabError(err: unknown, operation: string, token: string, ti
       : new GitLabError(text, response.status);
   }
   if (err instanceof GitbeakerRetryError) return new GitLabError(redact(`GitLab ${operation}: ${err.message}`));
-  if (err instanceof GitbeakerTimeoutError) return new GitLabError(`GitLab ${operation} timed out after ${timeoutMs} ms`);
+  if (err instanceof GitbeakerTimeoutError)
+    return new GitLabError(`GitLab ${operation} timed out after ${timeoutMs} ms`);
   return new GitLabError(redact(`GitLab ${operation} failed: ${describeFetchFailure(err, timeoutMs)}`));
 }

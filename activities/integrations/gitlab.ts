@@ -50,7 +50,13 @@ export function createGitLabClient(options: GitLabConnectionOptions): GitLabPort
 
     async ensureDeployment({ projectId, environment, sha, ref }) {
       const running = await call('list deployments', () =>
-        api.Deployments.all(projectId, { environment, status: 'running', orderBy: 'id', sort: 'desc', perPage: PAGE_SIZE }),
+        api.Deployments.all(projectId, {
+          environment,
+          status: 'running',
+          orderBy: 'id',
+          sort: 'desc',
+          perPage: PAGE_SIZE,
+        }),
       );
       const existing = running.find((d) => d.sha === sha);
       if (existing) return { id: existing.id };
@@ -88,7 +94,9 @@ export function createGitLabClient(options: GitLabConnectionOptions): GitLabPort
         }
         return { noteId: existing.id };
       }
-      const created = await call('create merge request note', () => api.MergeRequestNotes.create(projectId, mrIid, text));
+      const created = await call('create merge request note', () =>
+        api.MergeRequestNotes.create(projectId, mrIid, text),
+      );
       return { noteId: created.id };
     },
   };
@@ -114,7 +122,7 @@ async function findNote(
   mrIid: number,
   marker: string,
 ): Promise<{ id: number; body: string } | undefined> {
-  for (let page: number | null = 1; page; ) {
+  for (let page: number | null = 1; page;) {
     const current: number = page;
     const { data, paginationInfo } = await call('list merge request notes', () =>
       api.MergeRequestNotes.all(projectId, mrIid, {

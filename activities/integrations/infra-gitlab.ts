@@ -1,7 +1,7 @@
 // InfraRepoPort for an infra repository hosted on GitLab, through the commits API (no clone): read the
 // manifest at the branch, edit it, commit one `update` action guarded by the file's last_commit_id.
 import { setImage } from '../../domain/manifest/index.js';
-import type { ImageRef, ManifestTarget } from '../../domain/types.js';
+import type { ImageRef } from '../../domain/types.js';
 import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
 import { connectGitLab, type GitLabConnection, type GitLabConnectionOptions } from './gitlab-api.js';
 import { GitLabError, gitlabFailure } from './gitlab-errors.js';
@@ -27,7 +27,10 @@ export function isStaleEdit(err: unknown): boolean {
   return status === 400 && description.includes('has changed since you started editing it');
 }
 
-export function createGitLabInfraRepo(options: GitLabInfraOptions, manifest: ManifestEditor = { setImage }): InfraRepoPort {
+export function createGitLabInfraRepo(
+  options: GitLabInfraOptions,
+  manifest: ManifestEditor = { setImage },
+): InfraRepoPort {
   const gitlab = connectGitLab(options);
   const { api, call } = gitlab;
 
@@ -51,11 +54,12 @@ export function createGitLabInfraRepo(options: GitLabInfraOptions, manifest: Man
           return { changed: true, previous: edit.previous, commitSha: commit.id };
         } catch (err) {
           if (!isStaleEdit(err)) throw gitlab.mapError(err, 'commit manifest');
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * attempt));
+          // A little jitter, so two writers that collided do not collide again in lockstep.
+          if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
         }
       }
       throw new GitLabError(
-        `${describe(target, project, branch)} kept changing under us: gave up after ${MAX_ATTEMPTS} attempts`,
+        `${target.file} in ${project}@${branch} kept changing: gave up after ${MAX_ATTEMPTS} attempts`,
       );
     },
   };
@@ -81,8 +85,4 @@ async function alreadySet(
   );
   const ours = commits.find((c) => readTrailers(c.message).get(CHANGE_TRAILER) === changeId);
   return { changed: false, previous: ours ? previousImageOf(ours.message) : current, commitSha: head };
-}
-
-function describe(target: ManifestTarget, project: string, branch: string): string {
-  return `${target.file} in ${project}@${branch}`;
 }

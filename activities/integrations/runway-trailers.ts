@@ -14,7 +14,11 @@ export function withRunwayTrailers(message: string, changeId: string, previous: 
 
 /** `Key: value` lines of a commit message's last paragraph, where git keeps trailers. */
 export function readTrailers(message: string): Map<string, string> {
-  const last = message.trim().split(/\n[ \t]*\n/).pop() ?? '';
+  const last =
+    message
+      .trim()
+      .split(/\n[ \t]*\n/)
+      .pop() ?? '';
   const trailers = new Map<string, string>();
   for (const line of last.split('\n')) {
     const m = /^([A-Za-z0-9-]+):[ \t]*(.*?)\s*$/.exec(line);

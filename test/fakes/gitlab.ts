@@ -104,11 +104,25 @@ export const FAKE_GITLAB_TOKEN = 'glpat-fake-token-0123456789';
 
 const USER = { id: 1, username: 'runway-bot', name: 'Runway Bot', state: 'active', avatar_url: null };
 const DEPLOYMENT_STATUSES = ['running', 'success', 'failed', 'canceled'];
-const JOB_SCOPES = ['created', 'pending', 'running', 'failed', 'success', 'canceled', 'skipped', 'waiting_for_resource', 'manual'];
+const JOB_SCOPES = [
+  'created',
+  'pending',
+  'running',
+  'failed',
+  'success',
+  'canceled',
+  'skipped',
+  'waiting_for_resource',
+  'manual',
+];
 
 const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex');
 const blobId = (content: Buffer) => sha1(Buffer.concat([Buffer.from(`blob ${content.length}\0`), content]));
-const json = (status: number, body: unknown, headers?: Record<string, string>): FakeResponse => ({ status, body, headers });
+const json = (status: number, body: unknown, headers?: Record<string, string>): FakeResponse => ({
+  status,
+  body,
+  headers,
+});
 const message = (status: number, text: unknown) => json(status, { message: text });
 /** Grape's parameter validation answers with `error`, not `message`. */
 const invalid = (text: string) => json(400, { error: text });
@@ -154,7 +168,10 @@ export class FakeGitLab {
     };
     this.projects.push(project);
     const files = Object.fromEntries(Object.entries(input.files ?? {}).map(([p, c]) => [p, Buffer.from(c)]));
-    this.writeCommit(project, project.defaultBranch, null, files, 'Initial commit', { name: 'Seed', email: 'seed@example.com' });
+    this.writeCommit(project, project.defaultBranch, null, files, 'Initial commit', {
+      name: 'Seed',
+      email: 'seed@example.com',
+    });
     return project;
   }
 
@@ -165,7 +182,12 @@ export class FakeGitLab {
   }
 
   /** Someone else pushing: commits file changes (null deletes) straight onto a branch. */
-  pushCommit(projectRef: string | number, branch: string, files: Record<string, string | null>, title = 'External change'): FakeCommit {
+  pushCommit(
+    projectRef: string | number,
+    branch: string,
+    files: Record<string, string | null>,
+    title = 'External change',
+  ): FakeCommit {
     const project = this.project(projectRef);
     const changes = Object.fromEntries(Object.entries(files).map(([p, c]) => [p, c === null ? null : Buffer.from(c)]));
     return this.writeCommit(project, branch, project.branches.get(branch) ?? null, changes, title, {
@@ -176,14 +198,20 @@ export class FakeGitLab {
 
   fileAt(projectRef: string | number, path: string, ref?: string): string | undefined {
     const project = this.project(projectRef);
-    return this.resolveRef(project, ref ?? project.defaultBranch)?.tree.get(path)?.content.toString('utf8');
+    return this.resolveRef(project, ref ?? project.defaultBranch)
+      ?.tree.get(path)
+      ?.content.toString('utf8');
   }
 
   /** First-parent history of a branch, newest first. */
   history(projectRef: string | number, branch?: string): FakeCommit[] {
     const project = this.project(projectRef);
     const out: FakeCommit[] = [];
-    for (let c = this.resolveRef(project, branch ?? project.defaultBranch); c; c = project.commits.get(c.parentIds[0] ?? '')) {
+    for (
+      let c = this.resolveRef(project, branch ?? project.defaultBranch);
+      c;
+      c = project.commits.get(c.parentIds[0] ?? '')
+    ) {
       out.push(c);
     }
     return out;
@@ -204,7 +232,11 @@ export class FakeGitLab {
       source: input.source ?? 'push',
       createdAt: now,
       updatedAt: now,
-      jobs: (input.jobs ?? []).map((j) => ({ ...j, id: j.id ?? ++this.ids.job, allow_failure: j.allow_failure ?? false })),
+      jobs: (input.jobs ?? []).map((j) => ({
+        ...j,
+        id: j.id ?? ++this.ids.job,
+        allow_failure: j.allow_failure ?? false,
+      })),
     };
     project.pipelines.push(pipeline);
     return pipeline;
@@ -227,9 +259,18 @@ export class FakeGitLab {
     return note;
   }
 
-  addDeployment(projectRef: string | number, input: Partial<FakeDeployment> & Pick<FakeDeployment, 'environment' | 'sha'>): FakeDeployment {
+  addDeployment(
+    projectRef: string | number,
+    input: Partial<FakeDeployment> & Pick<FakeDeployment, 'environment' | 'sha'>,
+  ): FakeDeployment {
     const project = this.project(projectRef);
-    return this.createDeployment(project, { ref: project.defaultBranch, tag: false, status: 'running', createdByCi: false, ...input });
+    return this.createDeployment(project, {
+      ref: project.defaultBranch,
+      tag: false,
+      status: 'running',
+      createdByCi: false,
+      ...input,
+    });
   }
 
   deployments(projectRef: string | number): FakeDeployment[] {
@@ -308,7 +349,9 @@ export class FakeGitLab {
     this.api('GET', `${p}/pipelines/:pipeline_id/jobs`, (c) => this.listJobs(c));
     this.api('GET', `${p}/merge_requests/:iid/notes`, (c) => this.withNotes(c, (notes) => this.listNotes(c, notes)));
     this.api('POST', `${p}/merge_requests/:iid/notes`, (c) => this.withNotes(c, (notes) => this.createNote(c, notes)));
-    this.api('GET', `${p}/merge_requests/:iid/notes/:note_id`, (c) => this.withNote(c, (n) => json(200, this.noteJson(c, n))));
+    this.api('GET', `${p}/merge_requests/:iid/notes/:note_id`, (c) =>
+      this.withNote(c, (n) => json(200, this.noteJson(c, n))),
+    );
     this.api('PUT', `${p}/merge_requests/:iid/notes/:note_id`, (c) => this.withNote(c, (n) => this.editNote(c, n)));
   }
 
@@ -430,24 +473,42 @@ export class FakeGitLab {
       email: str(c.params.author_email) ?? 'runway-bot@example.com',
     });
     const stats = diffStats(c.project.commits.get(parent), commit);
-    return json(201, { ...this.commitJson(c.project, commit, false), stats, status: null, project_id: c.project.id, last_pipeline: null });
+    return json(201, {
+      ...this.commitJson(c.project, commit, false),
+      stats,
+      status: null,
+      project_id: c.project.id,
+      last_pipeline: null,
+    });
   }
 
   private listCommits(c: Ctx): FakeResponse {
     const ref = str(c.params.ref_name) ?? c.project.defaultBranch;
     const path = str(c.params.path)?.replace(/\/$/, '');
     const commits: FakeCommit[] = [];
-    for (let commit = this.resolveRef(c.project, ref); commit; commit = c.project.commits.get(commit.parentIds[0] ?? '')) {
+    for (
+      let commit = this.resolveRef(c.project, ref);
+      commit;
+      commit = c.project.commits.get(commit.parentIds[0] ?? '')
+    ) {
       if (!path || commit.changed.some((p) => p === path || p.startsWith(`${path}/`))) commits.push(commit);
     }
     const withTrailers = c.params.trailers === 'true' || c.params.trailers === true;
-    return this.paginate(c.req, commits.map((commit) => this.commitJson(c.project, commit, withTrailers)));
+    return this.paginate(
+      c.req,
+      commits.map((commit) => this.commitJson(c.project, commit, withTrailers)),
+    );
   }
 
   private getCommit(c: Ctx): FakeResponse {
     const commit = this.resolveRef(c.project, c.path.sha!);
     if (!commit) return message(404, '404 Commit Not Found');
-    return json(200, { ...this.commitJson(c.project, commit, false), status: null, project_id: c.project.id, last_pipeline: null });
+    return json(200, {
+      ...this.commitJson(c.project, commit, false),
+      status: null,
+      project_id: c.project.id,
+      last_pipeline: null,
+    });
   }
 
   private writeCommit(
@@ -513,7 +574,9 @@ export class FakeGitLab {
   // ---- deployments ------------------------------------------------------------------------------------------
 
   private postDeployment(c: Ctx): FakeResponse {
-    const missing = ['environment', 'sha', 'ref', 'tag', 'status'].filter((k) => c.params[k] === undefined || c.params[k] === '');
+    const missing = ['environment', 'sha', 'ref', 'tag', 'status'].filter(
+      (k) => c.params[k] === undefined || c.params[k] === '',
+    );
     if (missing.length) return invalid(missing.map((k) => `${k} is missing`).join(', '));
     const tag = parseBool(c.params.tag);
     if (tag === undefined) return invalid('tag is invalid');
@@ -532,10 +595,17 @@ export class FakeGitLab {
     return json(201, this.deploymentJson(c.project, deployment));
   }
 
-  private createDeployment(project: FakeProject, input: Partial<FakeDeployment> & Omit<FakeDeployment, 'id' | 'iid' | 'createdAt' | 'updatedAt' | 'finishedAt'>): FakeDeployment {
+  private createDeployment(
+    project: FakeProject,
+    input: Partial<FakeDeployment> & Omit<FakeDeployment, 'id' | 'iid' | 'createdAt' | 'updatedAt' | 'finishedAt'>,
+  ): FakeDeployment {
     const now = this.now();
     if (!project.environments.has(input.environment)) {
-      project.environments.set(input.environment, { id: ++this.ids.environment, name: input.environment, createdAt: now });
+      project.environments.set(input.environment, {
+        id: ++this.ids.environment,
+        name: input.environment,
+        createdAt: now,
+      });
     }
     const deployment: FakeDeployment = {
       id: ++this.ids.deployment,
@@ -552,7 +622,8 @@ export class FakeGitLab {
   private listDeployments(c: Ctx): FakeResponse {
     const orderBy = str(c.params.order_by) ?? 'id';
     const sort = str(c.params.sort) ?? 'asc';
-    if (!['id', 'iid', 'created_at', 'updated_at', 'finished_at', 'ref'].includes(orderBy)) return invalid('order_by does not have a valid value');
+    if (!['id', 'iid', 'created_at', 'updated_at', 'finished_at', 'ref'].includes(orderBy))
+      return invalid('order_by does not have a valid value');
     if (!['asc', 'desc'].includes(sort)) return invalid('sort does not have a valid value');
     if ((c.params.updated_after || c.params.updated_before) && orderBy !== 'updated_at') {
       return message(400, '400 Bad request - `updated_at` filter requires `updated_at` sort');
@@ -560,11 +631,20 @@ export class FakeGitLab {
     const environment = str(c.params.environment);
     const status = str(c.params.status);
     const key = (d: FakeDeployment): string | number =>
-      orderBy === 'ref' ? d.ref : orderBy === 'updated_at' ? d.updatedAt : orderBy === 'finished_at' ? (d.finishedAt ?? '') : d.id;
+      orderBy === 'ref'
+        ? d.ref
+        : orderBy === 'updated_at'
+          ? d.updatedAt
+          : orderBy === 'finished_at'
+            ? (d.finishedAt ?? '')
+            : d.id;
     const items = c.project.deployments
       .filter((d) => (!environment || d.environment === environment) && (!status || d.status === status))
       .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id) * (sort === 'desc' ? -1 : 1));
-    return this.paginate(c.req, items.map((d) => this.deploymentJson(c.project, d)));
+    return this.paginate(
+      c.req,
+      items.map((d) => this.deploymentJson(c.project, d)),
+    );
   }
 
   private getDeployment(c: Ctx): FakeResponse {
@@ -578,7 +658,8 @@ export class FakeGitLab {
     if (!DEPLOYMENT_STATUSES.includes(status)) return invalid('status does not have a valid value');
     const deployment = c.project.deployments.find((d) => d.id === Number(c.path.deployment_id));
     if (!deployment) return message(404, '404 Not found');
-    if (deployment.createdByCi) return message(403, '403 Forbidden - Deployments created using GitLab CI can not be updated using the API');
+    if (deployment.createdByCi)
+      return message(403, '403 Forbidden - Deployments created using GitLab CI can not be updated using the API');
     // Deployment's state machine: `run` only from created; succeed/drop/cancel from any *other* state.
     const allowed = status === 'running' ? deployment.status === 'created' : deployment.status !== status;
     if (!allowed) return message(400, { status: [`cannot transition via "${transitionName(status)}"`] });
@@ -623,7 +704,10 @@ export class FakeGitLab {
     const items = c.project.pipelines
       .filter((p) => filters.every((f) => c.params[f] === undefined || p[f] === c.params[f]))
       .sort((a, b) => (a.id - b.id) * (sort === 'asc' ? 1 : -1));
-    return this.paginate(c.req, items.map((p) => this.pipelineJson(c.project, p)));
+    return this.paginate(
+      c.req,
+      items.map((p) => this.pipelineJson(c.project, p)),
+    );
   }
 
   private listJobs(c: Ctx): FakeResponse {
@@ -700,8 +784,13 @@ export class FakeGitLab {
     const orderBy = str(c.params.order_by) ?? 'created_at';
     const sort = str(c.params.sort) ?? 'desc';
     const key = (n: FakeNote) => (orderBy === 'updated_at' ? n.updatedAt : n.createdAt);
-    const items = [...notes].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id) * (sort === 'asc' ? 1 : -1));
-    return this.paginate(c.req, items.map((n) => this.noteJson(c, n)));
+    const items = [...notes].sort(
+      (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id) * (sort === 'asc' ? 1 : -1),
+    );
+    return this.paginate(
+      c.req,
+      items.map((n) => this.noteJson(c, n)),
+    );
   }
 
   private createNote(c: Ctx, notes: FakeNote[]): FakeResponse {
@@ -807,7 +896,11 @@ function transitionName(status: string): string {
 
 /** Git trailers: `Key: value` lines of the message's last paragraph. */
 function parseTrailers(text: string): Record<string, string> {
-  const last = text.trim().split(/\n\s*\n/).pop() ?? '';
+  const last =
+    text
+      .trim()
+      .split(/\n\s*\n/)
+      .pop() ?? '';
   const out: Record<string, string> = {};
   for (const line of last.split('\n')) {
     const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
@@ -817,7 +910,10 @@ function parseTrailers(text: string): Record<string, string> {
 }
 
 /** Line-count stats (a multiset difference, not a real diff: enough for a fake). */
-function diffStats(parent: FakeCommit | undefined, commit: FakeCommit): { additions: number; deletions: number; total: number } {
+function diffStats(
+  parent: FakeCommit | undefined,
+  commit: FakeCommit,
+): { additions: number; deletions: number; total: number } {
   let additions = 0;
   let deletions = 0;
   for (const path of commit.changed) {
