@@ -32,8 +32,8 @@ const REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
 // 400 malformed patch, 415 patch type refused, 422 schema validation: resending the same request cannot help.
 const PERMANENT_CODES = [400, 401, 403, 404, 415, 422];
 
-// Loaded on first use so that merely importing this driver (e.g. from the worker's wiring) can never fail
-// when only the REST driver is configured.
+// Loaded on first use, so wiring that imports this driver but configures the REST one never loads the
+// Kubernetes client (2.x cannot even load on Node < 22.19; there the failure is not catchable either).
 let k8sModule: Promise<K8s> | undefined;
 function loadK8s(): Promise<K8s> {
   k8sModule ??= import('@kubernetes/client-node').catch((err: unknown) => {

@@ -14,11 +14,11 @@ export interface GitLabConnectionOptions {
 // Timeouts and retries. gitbeaker 43.8 (packages/rest Requester) retries 429 and 502 up to 10 times but
 // sleeps only `2 ** i * 0.25` *milliseconds* between tries (~0.26 s in all: not the 2^i*250 ms it looks
 // like) and ignores Retry-After. So a real throttle exhausts it almost at once and surfaces here as a
-// retryable GitLabError: the activity's Temporal retry policy is the actual back-off, and its initial
-// interval for GitLab activities should be seconds (GitLab's Retry-After is typically up to 60 s), not ms.
+// retryable GitLabError: the activity's Temporal retry policy is the actual back-off, so its initial
+// interval for GitLab activities should be seconds, not milliseconds.
 // queryTimeout becomes one AbortSignal per call, shared by all of gitbeaker's retries and all pages of a
 // list call, so it bounds a call end to end; an activity's startToCloseTimeout must cover the calls it
-// makes times this bound (the infra driver makes up to ~12 on a contended branch). 30 s fails a hung
+// makes times this bound (the infra driver makes up to 11 on a contended branch). 30 s fails a hung
 // connection well inside a minutes-long activity timeout. gitbeaker's client-side limiter (rateLimits,
 // rateLimitDuration: 3000/min per resource, per process) stays at its default: it cannot see the server's
 // per-user budget, and Runway makes a handful of calls per release.
@@ -27,9 +27,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export interface GitLabConnection {
   api: Gitlab;
   /** Runs one API call, turning any failure into PermanentGitLabError or GitLabError. */
-  call<T>(operation: string, request: () => Promise<T>): Promise<T>;
+  call: <T>(operation: string, request: () => Promise<T>) => Promise<T>;
   /** Maps a failure the caller caught itself. */
-  mapError(err: unknown, operation: string): Error;
+  mapError: (err: unknown, operation: string) => Error;
 }
 
 export function connectGitLab(options: GitLabConnectionOptions): GitLabConnection {
@@ -39,7 +39,7 @@ export function connectGitLab(options: GitLabConnectionOptions): GitLabConnectio
   return {
     api,
     mapError,
-    async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    call: async <T>(operation: string, request: () => Promise<T>): Promise<T> => {
       try {
         return await request();
       } catch (err) {

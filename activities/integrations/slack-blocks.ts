@@ -209,10 +209,9 @@ function stageSection(stage: StageRecord, releaseImage: string | undefined): Sla
   if (infra) lines.push(`Infra commit ${code(shortSha(infra))}`);
   const health = detail(stage, 'health');
   const argocd = detail(stage, 'argocdUrl');
-  if (health || argocd) {
-    const label = health ? `Health: ${escapeMrkdwn(health)}` : 'Argo CD';
-    lines.push(argocd ? `${label} (${link(argocd, 'Argo CD')})` : label);
-  }
+  const argocdLink = argocd ? link(argocd, 'Argo CD') : undefined;
+  const healthLine = [health && `Health: ${escapeMrkdwn(health)}`, argocdLink].filter(Boolean).join('  ·  ');
+  if (healthLine) lines.push(healthLine);
   const error = detail(stage, 'error');
   if (error) lines.push(`:warning: _${escapeMrkdwn(error)}_`);
   return { type: 'section', text: mrkdwn(lines.join('\n')) };

@@ -85,26 +85,24 @@ function jsonPatch(doc: unknown, ops: unknown[]): unknown {
   for (const raw of ops) {
     const { op, path, value } = raw as { op?: string; path?: string; value?: unknown };
     if (typeof path !== 'string' || (path !== '' && !path.startsWith('/'))) throw new Error(`invalid path ${path}`);
-    const keys = [
-      'doc',
-      ...path
-        .split('/')
-        .slice(1)
-        .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~')),
-    ];
+    const tokens = path.split('/').slice(1);
+    const keys = ['doc', ...tokens.map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'))];
     const last = keys.pop()!;
     let parent: unknown = root;
-    for (const key of keys) parent = isObject(parent) || Array.isArray(parent) ? (parent as Json)[key] : undefined;
-    if (!isObject(parent) && !Array.isArray(parent)) throw new Error(`doc is missing path: ${path}`);
+    for (const key of keys) parent = parent !== null && typeof parent === 'object' ? (parent as Json)[key] : undefined;
+    if (parent === null || typeof parent !== 'object') throw new Error(`doc is missing path: ${path}`);
     const container = parent as Json;
-    if (op === 'add' && Array.isArray(parent)) parent.splice(last === '-' ? parent.length : Number(last), 0, value);
-    else if (op === 'add') container[last] = clone(value);
-    else if ((op === 'replace' || op === 'remove') && !(last in container))
-      throw new Error(`doc is missing path: ${path}`);
-    else if (op === 'replace') container[last] = clone(value);
-    else if (op === 'remove' && Array.isArray(parent)) parent.splice(Number(last), 1);
-    else if (op === 'remove') delete container[last];
-    else throw new Error(`unsupported operation ${op}`);
+    const list = Array.isArray(parent) ? (parent as unknown[]) : undefined;
+    const index = last === '-' && list ? list.length : Number(last);
+    if (op === 'add') {
+      if (list) list.splice(index, 0, clone(value));
+      else container[last] = clone(value);
+    } else if (op === 'replace' || op === 'remove') {
+      if (!(last in container)) throw new Error(`doc is missing path: ${path}`);
+      if (op === 'replace') container[last] = clone(value);
+      else if (list) list.splice(index, 1);
+      else delete container[last];
+    } else throw new Error(`unsupported operation ${op}`);
   }
   return root.doc;
 }
@@ -233,6 +231,7 @@ export class FakeArgoCd {
     this.failing.set(revision, message);
   }
 
+  /** Undoes failOperation: the next sync to `revision` succeeds. */
   clearFailure(revision: string): void {
     this.failing.delete(revision);
   }
@@ -304,8 +303,14 @@ export class FakeArgoCd {
 
   // ---- Kubernetes API ----
 
+  /** A bad token is 401; no credentials at all is an anonymous user without RBAC, so 403. */
   private kubeAuth(req: FakeRequest): FakeResponse | undefined {
-    if (req.headers.authorization !== `Bearer ${this.token}`) return kubeStatus(401, 'Unauthorized', 'Unauthorized');
+    const header = req.headers.authorization;
+    if (!header) {
+      const message = `applications.argoproj.io is forbidden: User "system:anonymous" cannot access resource "applications" in API group "argoproj.io"`;
+      return kubeStatus(403, 'Forbidden', message);
+    }
+    if (header !== `Bearer ${this.token}`) return kubeStatus(401, 'Unauthorized', 'Unauthorized');
     return undefined;
   }
 

@@ -630,6 +630,9 @@ export class FakeGitLab {
     }
     const environment = str(c.params.environment);
     const status = str(c.params.status);
+    if (status && ![...DEPLOYMENT_STATUSES, 'created', 'blocked', 'skipped'].includes(status)) {
+      return invalid('status does not have a valid value');
+    }
     const key = (d: FakeDeployment): string | number =>
       orderBy === 'ref'
         ? d.ref

@@ -123,6 +123,15 @@ describe('deployments', () => {
     expect(fake.http.received('POST', /\/deployments$/)).toHaveLength(1);
   });
 
+  it("finds an earlier attempt's deployment beyond the first page", async () => {
+    const earlier = fake.addDeployment(PROJECT, { environment: 'staging', sha: SHA });
+    for (let i = 0; i < 130; i += 1) fake.addDeployment(PROJECT, { environment: 'staging', sha: OTHER_SHA });
+
+    expect(await gitlab.ensureDeployment(input)).toEqual({ id: earlier.id });
+    expect(fake.http.received('GET', /\/deployments$/).map((r) => r.query.get('page'))).toEqual([null, '2']);
+    expect(fake.http.received('POST', /\/deployments$/)).toHaveLength(0);
+  });
+
   it.each(['success', 'failed', 'canceled'] as const)('updates a deployment to %s', async (status) => {
     const { id } = await gitlab.ensureDeployment(input);
     await gitlab.updateDeployment(PROJECT, id, status);

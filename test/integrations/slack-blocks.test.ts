@@ -101,7 +101,9 @@ describe('buildReleaseMessage', () => {
     const approved = buildReleaseMessage({
       kind: 'approval_decided',
       environment: 'production',
-      timeline: timeline({ stages: [approvalStage('succeeded', { approver: 'U012ABCDEF', decidedAt })] }),
+      timeline: timeline({
+        stages: [approvalStage('succeeded', { decision: 'approved', decidedBy: 'U012ABCDEF', decidedAt })],
+      }),
     });
     expect(actions(approved.blocks)).toBeUndefined();
     const unix = Date.parse(decidedAt) / 1000;
@@ -114,11 +116,75 @@ describe('buildReleaseMessage', () => {
       environment: 'production',
       timeline: timeline({
         status: 'rejected',
-        stages: [approvalStage('failed', { approver: 'U0BOB', decision: 'rejected' })],
+        stages: [approvalStage('failed', { decidedBy: 'U0BOB', decision: 'rejected' })],
       }),
     });
     expect(actions(rejected.blocks)).toBeUndefined();
     expect(allText(rejected.blocks)).toContain('Rejected by <@U0BOB>');
+  });
+
+  it('uses the keys the release workflow records', () => {
+    const stages: StageRecord[] = [
+      {
+        kind: 'image',
+        state: 'succeeded',
+        details: {
+          image: 'reg/acme/payments:0123456',
+          pipelineId: 77,
+          pipelineUrl: 'https://gl/p/77',
+          pipelineStatus: 'success',
+        },
+      },
+      approvalStage('running', { approvers: 'U0ALICE, bob' }),
+      {
+        kind: 'deploy',
+        environment: 'production',
+        state: 'succeeded',
+        details: {
+          previousImage: 'reg/acme/payments:old',
+          infraCommit: 'f00dfeed12345678',
+          health: 'Healthy',
+          argocdUrl: 'https://argo/app',
+        },
+      },
+      {
+        kind: 'rollback',
+        environment: 'production',
+        state: 'failed',
+        details: { from: 'reg/acme/payments:0123456', to: 'reg/acme/payments:old', error: 'sync failed' },
+      },
+      {
+        kind: 'approval',
+        environment: 'qa',
+        state: 'failed',
+        details: { expired: true },
+        endedAt: '2026-03-01T10:00:00.000Z',
+      },
+    ];
+    const text = allText(buildReleaseMessage({ kind: 'ended', timeline: timeline({ stages }) }).blocks);
+    expect(text).toContain('<https://gl/p/77|Pipeline 77>: success');
+    expect(text).toContain('Approvers: <@U0ALICE>, @bob');
+    // A deploy stage without `image` shows the release's image from the image stage.
+    expect(text).toContain('`reg/acme/payments:old` → `reg/acme/payments:0123456`');
+    expect(text).toContain('Infra commit `f00dfeed`');
+    expect(text).toContain('Health: Healthy  ·  <https://argo/app|Argo CD>');
+    expect(text).toContain('`reg/acme/payments:0123456` → `reg/acme/payments:old`');
+    expect(text).toContain(':warning: _sync failed_');
+    expect(text).toContain(':alarm_clock: Approval expired at <!date^');
+  });
+
+  it('a failed image stage links its failed job', () => {
+    const stages: StageRecord[] = [
+      {
+        kind: 'image',
+        state: 'failed',
+        details: { failedJob: 'build', failedJobUrl: 'https://gl/jobs/9', error: 'pipeline 77 failed' },
+      },
+    ];
+    const text = allText(
+      buildReleaseMessage({ kind: 'failed', timeline: timeline({ status: 'failed', stages }) }).blocks,
+    );
+    expect(text).toContain('Failed job <https://gl/jobs/9|build>');
   });
 
   it('failure messages render the job, Argo CD and logs links, and the error', () => {

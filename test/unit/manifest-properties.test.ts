@@ -27,11 +27,14 @@ const quote = fc.constantFrom(
   (s: string) => `'${s}'`,
 );
 
-const dataOf = (text: string) => parseAllDocuments(text).map((doc) => doc.toJS() as unknown);
+// Parsed YAML, loosely typed so the expected change can be written as plain property updates.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Data = any;
+const dataOf = (text: string): Data[] => parseAllDocuments(text).map((doc) => doc.toJS() as unknown);
 const commentsOf = (text: string) => text.match(/#.*$/gm) ?? [];
 const clone = <T>(value: T): T => structuredClone(value);
 
-function checkEdit(text: string, target: ManifestTarget, next: ImageRef, expectData: (data: any[]) => void) {
+function checkEdit(text: string, target: ManifestTarget, next: ImageRef, expectData: (data: Data[]) => void) {
   const before = dataOf(text);
   const edit = setImage(text, target, next);
   const expected = clone(before);

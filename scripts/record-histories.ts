@@ -1,0 +1,74 @@
+// Records workflow histories for the replay tests (test/histories/*.json). Run after a deliberate,
+// versioned workflow change: `npm run histories:record`. Starts its own dev server.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createMemoryWorld } from '../activities/memory/world.js';
+import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { serviceLockId } from '../domain/ids.js';
+import { startRelease } from '../api/releases.js';
+import { createRunwayWorker } from '../worker/create-worker.js';
+import { approveUpdate, statusQuery } from '../workflows/messages.js';
+import { seedEnvironments, testPlan } from '../test/support/plans.js';
+import { temporalExecutable } from '../test/support/temporal-cli.js';
+
+const outDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const executable = temporalExecutable();
+if (executable.type !== 'existing-path') throw new Error('recording histories needs the temporal CLI (scripts/ensure-temporal.sh)');
+const env = await TestWorkflowEnvironment.createLocal({
+  server: { executable, searchAttributes: [...RUNWAY_SEARCH_ATTRIBUTES] },
+});
+const world = createMemoryWorld({ progressMs: 30 });
+const taskQueue = 'record-histories';
+const worker = await createRunwayWorker({
+  connection: env.nativeConnection,
+  namespace: 'default',
+  taskQueue,
+  deps: { ...world.ports, temporal: env.client, taskQueue },
+});
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 50));
+}
+
+await worker.runUntil(async () => {
+  const save = async (name: string, workflowId: string) => {
+    // The CLI writes the canonical proto-JSON form that Worker.runReplayHistory reads.
+    const json = execFileSync(
+      executable.path,
+      ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', env.address],
+      { encoding: 'utf8' },
+    );
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(`${outDir}${name}.json`, json);
+    console.log(`recorded ${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
+  };
+
+  // 1. happy path with an approval
+  const happy = testPlan({ service: 'payments', sha: 'a'.repeat(40) });
+  seedEnvironments(world, happy);
+  world.registry.publish(happy.image);
+  const h1 = (await startRelease(env.client, happy, { taskQueue })).handle;
+  await until(async () => (await h1.query(statusQuery)).status === 'awaiting_approval');
+  await h1.executeUpdate(approveUpdate, { args: [{ environment: 'production', approver: 'U_ALICE' }] });
+  await h1.result();
+  await save('release-succeeded', happy.releaseId);
+
+  // 2. staging unhealthy → rollback, with a waited-for pipeline
+  const bad = testPlan({ service: 'checkout', sha: 'b'.repeat(40) });
+  bad.image.tag = 'build-bad';
+  seedEnvironments(world, bad);
+  world.gitlab.setPipeline(bad.commit.sha, { id: 5, status: 'success' });
+  world.registry.publish(bad.image);
+  const h2 = (await startRelease(env.client, bad, { taskQueue })).handle;
+  await h2.result().catch(() => undefined);
+  await save('release-rolled-back', bad.releaseId);
+
+  // 3. the per-service lock workflow (still running)
+  await save('service-lock', serviceLockId('payments'));
+});
+await env.teardown();
