@@ -72,8 +72,13 @@ export function createArgoCdKubernetesClient(options: ArgoCdKubernetesOptions): 
       if (typeof options.kubeConfig === 'object') kc = options.kubeConfig;
       else {
         kc = new k8s.KubeConfig();
-        if (options.kubeConfig === 'cluster') kc.loadFromCluster();
-        else kc.loadFromDefault();
+        try {
+          if (options.kubeConfig === 'cluster') kc.loadFromCluster();
+          else kc.loadFromDefault();
+        } catch (err) {
+          // A missing or broken kubeconfig is a deployment mistake, not something a retry fixes.
+          throw new PermanentArgoCdError(`cannot load the kubeconfig: ${(err as Error).message}`);
+        }
       }
       return { k8s, api: kc.makeApiClient(k8s.CustomObjectsApi), token: kc.getCurrentUser()?.token };
     });

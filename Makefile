@@ -1,0 +1,30 @@
+# The two commands: `make dev` runs Runway, `make test` runs everything CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+.PHONY: help
+help:
+	@echo "make dev   - Temporal dev server (UI http://localhost:8233) + Runway worker + API, sandbox when no credentials"
+	@echo "make test  - install, provision Temporal, typecheck, lint, format check, the whole test suite"
+
+.PHONY: temporal
+temporal:
+	@bash scripts/ensure-temporal.sh >/dev/null
+
+.PHONY: dev
+dev: node_modules temporal
+	@bash scripts/dev.sh
+
+.PHONY: test
+test:
+	npm ci --no-audit --no-fund
+	bash scripts/ensure-temporal.sh
+	npm run typecheck
+	npm run lint
+	npm run format:check
+	npm run schema:check
+	npx vitest run

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../config/load.js';
+import { buildReleasePlan, renderTag, UnknownServiceError } from '../../config/plan.js';
+import { parseDuration } from '../../config/duration.js';
+import { renderJsonSchema, SCHEMA_PATH } from '../../config/json-schema.js';
+import { SANDBOX_CONFIG_PATH } from '../../config/runtime.js';
+
+const example = readFileSync(new URL('../../config/runway.example.yaml', import.meta.url), 'utf8');
+const secrets = {
+  GITLAB_TOKEN: 'glpat-secret-123',
+  GITLAB_WEBHOOK_SECRET: 'hook-secret',
+  ARGOCD_TOKEN: 'argo-secret',
+  SLACK_BOT_TOKEN: 'xoxb-secret',
+  SLACK_SIGNING_SECRET: 'signing-secret',
+  REGISTRY_TOKEN: 'registry-secret',
+};
+
+function problems(text: string, env: NodeJS.ProcessEnv = secrets): string[] {
+  try {
+    parseConfig(text, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('accepts the annotated example and the sandbox, filling defaults and env vars', () => {
+    const config = parseConfig(example, secrets);
+    expect(config.gitlab?.token).toBe('glpat-secret-123');
+    expect(config.temporal.address).toBe('localhost:7233');
+    const payments = config.services.payments!;
+    expect(payments.environments.map((e) => e.name)).toEqual(['staging', 'production']);
+    expect(payments.environments[0]!.healthTimeout).toBe(600_000);
+    expect(payments.environments[1]!.approval?.timeout).toBe(86_400_000);
+    expect(payments.environments[1]!.degradedGrace).toBe(60_000);
+    expect(loadConfig(SANDBOX_CONFIG_PATH, {}).services.hello).toBeDefined();
+  });
+
+  it('names the path and the problem for every error, including unknown keys', () => {
+    const broken = example
+      .replace('application: payments-production', 'aplication: payments-production')
+      .replace('healthTimeout: 10m', 'healthTimeout: ten minutes');
+    expect(problems(broken)).toEqual(
+      expect.arrayContaining([
+        'services.payments.environments[1].argocd.application: required',
+        'services.payments.environments[1].argocd.aplication: unknown key',
+        expect.stringMatching(/^services\.payments\.environments\[0\]\.healthTimeout: invalid duration "ten minutes"/),
+      ]),
+    );
+  });
+
+  it('requires exactly one manifest target and unique environment names', () => {
+    const twoTargets = example.replace(
+      '          kustomize:\n',
+      '          helm: { tagPath: image.tag }\n          kustomize:\n',
+    );
+    expect(problems(twoTargets)).toContain('services.payments.environments[0].manifest: set exactly one of kustomize, helm or container');
+    const dup = example.replace('- name: production', '- name: staging');
+    expect(problems(dup)).toContain('services.payments.environments[1].name: duplicate environment "staging"');
+  });
+
+  it('reports unset environment variables by name, never a value', () => {
+    const { GITLAB_TOKEN: _dropped, ...rest } = secrets;
+    const found = problems(example, rest);
+    expect(found).toEqual(['gitlab.token: environment variable GITLAB_TOKEN is not set']);
+    expect(JSON.stringify(found)).not.toContain('secret');
+  });
+
+  it('rejects invalid YAML with a clear error', () => {
+    expect(() => parseConfig('services: [unclosed', {})).toThrow(/not valid YAML/);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(() => parseDuration('soon')).toThrow(/invalid duration/);
+  });
+
+  it('the committed JSON Schema is up to date', () => {
+    expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(renderJsonSchema());
+  });
+});
+
+describe('release plan', () => {
+  const config = parseConfig(example, secrets);
+  const sha = '0123456789abcdef0123456789abcdef01234567';
+
+  it('freezes service config + commit into a plan with no secrets', () => {
+    const plan = buildReleasePlan(config, 'payments', {
+      sha,
+      ref: 'main',
+      mergeRequest: { iid: 7, title: 'Faster checkout', url: 'https://gitlab.example.com/acme/payments/-/merge_requests/7' },
+    });
+    expect(plan.releaseId).toBe(`release/payments/${sha}`);
+    expect(plan.image).toEqual({ repository: 'registry.gitlab.example.com/acme/payments', tag: sha });
+    expect(plan.environments[0]!.target).toEqual({
+      kind: 'kustomize',
+      file: 'apps/payments/staging/kustomization.yaml',
+      name: 'registry.gitlab.example.com/acme/payments',
+    });
+    expect(plan.environments[1]!.approval).toEqual({ channel: '#prod-approvals', approvers: ['U024BE7LH', 'U0G9QF9C6'], timeoutMs: 86_400_000 });
+    const serialized = JSON.stringify(plan);
+    for (const secret of Object.values(secrets)) expect(serialized).not.toContain(secret);
+  });
+
+  it('refuses unknown services and malformed commits', () => {
+    expect(() => buildReleasePlan(config, 'nope', { sha, ref: 'main' })).toThrow(UnknownServiceError);
+    expect(() => buildReleasePlan(config, 'payments', { sha: 'not-a-sha', ref: 'main' })).toThrow(/invalid commit sha/);
+  });
+
+  it('renders tag templates', () => {
+    expect(renderTag('{shortSha}-{branch}', { sha, ref: 'feature/x' })).toBe('01234567-feature-x');
+  });
+});
