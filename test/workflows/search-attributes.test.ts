@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSearchAttributes } from '../../worker/search-attributes.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
@@ -18,7 +19,7 @@ describe('Temporal UI: search attributes, memo, summary', () => {
     const namespace = `ns-${randomUUID().slice(0, 8)}`;
     await connection.workflowService.registerNamespace({
       namespace,
-      workflowExecutionRetentionPeriod: { seconds: 86_400 },
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
     await waitFor(async () => {
       try {
