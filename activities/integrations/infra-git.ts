@@ -33,7 +33,12 @@ const PREVIOUS_TRAILER = 'Runway-Previous-Image';
 
 export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
   const settings = {
-    author: ['-c', `user.name=${options.authorName ?? 'Runway'}`, '-c', `user.email=${options.authorEmail ?? 'runway@localhost'}`],
+    author: [
+      '-c',
+      `user.name=${options.authorName ?? 'Runway'}`,
+      '-c',
+      `user.email=${options.authorEmail ?? 'runway@localhost'}`,
+    ],
     template: options.messageTemplate ?? '{message}',
     attempts: Math.max(1, options.maxPushAttempts ?? 5),
     timeoutMs: options.commandTimeoutMs ?? 120_000,
@@ -86,9 +91,19 @@ async function applyOnce(
   await writeFile(full, edit.text);
   await check(git, ['add', '--', relative], 'add');
   const message = commitMessage(settings.template, request, edit.previous);
-  await check(git, [...settings.author, 'commit', '--quiet', '--no-verify', '--cleanup=whitespace', '-m', message], 'commit');
+  await check(
+    git,
+    [...settings.author, 'commit', '--quiet', '--no-verify', '--cleanup=whitespace', '-m', message],
+    'commit',
+  );
 
-  const push = await git(['push', '--porcelain', '--end-of-options', location.repository, `HEAD:refs/heads/${location.branch}`]);
+  const push = await git([
+    'push',
+    '--porcelain',
+    '--end-of-options',
+    location.repository,
+    `HEAD:refs/heads/${location.branch}`,
+  ]);
   if (push.code === 0) {
     return { kind: 'done', result: { changed: true, previous: edit.previous, commitSha: await head(git) } };
   }
@@ -104,16 +119,35 @@ async function applyOnce(
  * The file already holds the image: either an earlier attempt of this change pushed it (its trailer says
  * what was there before) or it was already deployed. Either way the branch head contains it.
  */
-async function alreadyApplied(git: Git, file: string, changeId: string, current: ImageRef | null): Promise<SetImageResult> {
+async function alreadyApplied(
+  git: Git,
+  file: string,
+  changeId: string,
+  current: ImageRef | null,
+): Promise<SetImageResult> {
   const log = await check(
     git,
-    ['log', '-n', '50', '--fixed-strings', `--grep=${CHANGE_TRAILER}: ${changeId}`, '--format=%H%x00%B%x1e', 'HEAD', '--', file],
+    [
+      'log',
+      '-n',
+      '50',
+      '--fixed-strings',
+      `--grep=${CHANGE_TRAILER}: ${changeId}`,
+      '--format=%H%x00%B%x1e',
+      'HEAD',
+      '--',
+      file,
+    ],
     'log',
   );
   for (const entry of log.stdout.split('\x1e')) {
     const [sha, body = ''] = entry.trim().split('\x00');
     if (!sha || trailer(body, CHANGE_TRAILER) !== changeId) continue;
-    return { changed: false, previous: previousFromTrailer(trailer(body, PREVIOUS_TRAILER)), commitSha: await head(git) };
+    return {
+      changed: false,
+      previous: previousFromTrailer(trailer(body, PREVIOUS_TRAILER)),
+      commitSha: await head(git),
+    };
   }
   return { changed: false, previous: current, commitSha: await head(git) };
 }
@@ -171,7 +205,11 @@ async function ensureRepo(git: Git, dir: string): Promise<void> {
  */
 async function syncTo(git: Git, repository: string, branch: string): Promise<void> {
   const ref = `refs/remotes/origin/${branch}`;
-  await check(git, ['fetch', '--quiet', '--no-tags', '--end-of-options', repository, `+refs/heads/${branch}:${ref}`], 'fetch');
+  await check(
+    git,
+    ['fetch', '--quiet', '--no-tags', '--end-of-options', repository, `+refs/heads/${branch}:${ref}`],
+    'fetch',
+  );
   await check(git, ['checkout', '--quiet', '--force', '-B', branch, ref], 'checkout');
   await check(git, ['clean', '-ffdxq'], 'clean');
 }
@@ -275,7 +313,12 @@ export function redact(text: string): string {
 /** Cache directory name: stable per remote (credentials excluded, so rotating a token reuses it). */
 function cacheName(repository: string): string {
   const withoutUserinfo = repository.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i, '$1');
-  const slug = (withoutUserinfo.replace(/\.git\/?$/, '').split(/[/:]/).pop() ?? 'repo').replace(/[^\w.-]/g, '_');
+  const slug = (
+    withoutUserinfo
+      .replace(/\.git\/?$/, '')
+      .split(/[/:]/)
+      .pop() ?? 'repo'
+  ).replace(/[^\w.-]/g, '_');
   return `${slug || 'repo'}-${createHash('sha256').update(withoutUserinfo).digest('hex').slice(0, 16)}`;
 }
 
