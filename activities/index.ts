@@ -95,7 +95,9 @@ export function createActivities(deps: ActivityDeps) {
       await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
         ...lockWorkflow(input.service),
         signal: 'acquire',
-        signalArgs: [{ releaseId: input.releaseId, environment: input.environment, releaseStartedAt: input.releaseStartedAt }],
+        signalArgs: [
+          { releaseId: input.releaseId, environment: input.environment, releaseStartedAt: input.releaseStartedAt },
+        ],
       });
     },
 
@@ -107,7 +109,12 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    async reportApprovalWait(input: { service: string; releaseId: string; releaseStartedAt: number; waiting: boolean }) {
+    async reportApprovalWait(input: {
+      service: string;
+      releaseId: string;
+      releaseStartedAt: number;
+      waiting: boolean;
+    }) {
       await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
         ...lockWorkflow(input.service),
         signal: 'approvalWait',

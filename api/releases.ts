@@ -6,7 +6,6 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { TypedSearchAttributes } from '@temporalio/common';
 import type { ReleasePlan } from '../domain/types.js';
 import {
   RunwayCommit,
@@ -24,7 +23,11 @@ export interface StartedRelease {
   created: boolean;
 }
 
-export async function startRelease(client: Client, plan: ReleasePlan, options: { taskQueue: string }): Promise<StartedRelease> {
+export async function startRelease(
+  client: Client,
+  plan: ReleasePlan,
+  options: { taskQueue: string },
+): Promise<StartedRelease> {
   const searchAttributes = [
     { key: RunwayService, value: plan.service },
     { key: RunwayCommit, value: plan.commit.sha },
@@ -40,7 +43,7 @@ export async function startRelease(client: Client, plan: ReleasePlan, options: {
       // A running release answers redeliveries; a finished one is never re-run by a webhook.
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: searchAttributes as unknown as TypedSearchAttributes,
+      typedSearchAttributes: searchAttributes,
       memo: plan.mergeRequest ? { mrTitle: plan.mergeRequest.title, mrUrl: plan.mergeRequest.url } : {},
       staticSummary: `${plan.service} ${shortSha(plan.commit.sha)}${plan.mergeRequest ? ` — !${plan.mergeRequest.iid} ${plan.mergeRequest.title}` : ''}`,
       staticDetails: [

@@ -11,13 +11,11 @@ export function parseDuration(value: string | number): number {
 }
 
 /** A zod schema for a duration, parsed to milliseconds. */
-export const duration = z
-  .union([z.number().int().positive(), z.string()])
-  .transform((value, ctx) => {
-    try {
-      return parseDuration(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+export const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});

@@ -32,17 +32,25 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Replaces `${NAME}` (and `${NAME:-default}`) in every string; `$${` escapes a literal `${`. */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[] = [], missing: string[] = []): unknown {
+export function substituteEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: PropertyKey[] = [],
+  missing: string[] = [],
+): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match: string, name: string, fallback?: string) => {
-      if (match.startsWith('$$')) return match.slice(1);
-      const found = env[name] ?? fallback;
-      if (found === undefined) {
-        missing.push(`${formatPath(path) || '(root)'}: environment variable ${name} is not set`);
-        return '';
-      }
-      return found;
-    });
+    return value.replace(
+      /\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (match: string, name: string, fallback?: string) => {
+        if (match.startsWith('$$')) return match.slice(1);
+        const found = env[name] ?? fallback;
+        if (found === undefined) {
+          missing.push(`${formatPath(path) || '(root)'}: environment variable ${name} is not set`);
+          return '';
+        }
+        return found;
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, i], missing));
   if (value && typeof value === 'object') {
@@ -66,7 +74,10 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   return result.data;
 }
 
-export function loadConfig(path = process.env.RUNWAY_CONFIG ?? 'runway.yaml', env: NodeJS.ProcessEnv = process.env): RunwayConfig {
+export function loadConfig(
+  path = process.env.RUNWAY_CONFIG ?? 'runway.yaml',
+  env: NodeJS.ProcessEnv = process.env,
+): RunwayConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -29,7 +29,13 @@ function manifestTarget(env: EnvironmentConfig): ManifestTarget {
   if (kustomize) return { kind: 'kustomize', file, name: kustomize.image };
   if (helm) return { kind: 'helm', file, tagPath: helm.tagPath, repositoryPath: helm.repositoryPath };
   if (container) {
-    return { kind: 'container', file, container: container.name, workloadKind: container.kind, workloadName: container.workload };
+    return {
+      kind: 'container',
+      file,
+      container: container.name,
+      workloadKind: container.kind,
+      workloadName: container.workload,
+    };
   }
   throw new Error(`environment ${env.name}: no manifest target`); // unreachable: the schema enforces one
 }

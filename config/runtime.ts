@@ -12,7 +12,11 @@ export function resolveConfigPath(env: NodeJS.ProcessEnv = process.env): { path:
   return { path: SANDBOX_CONFIG_PATH, sandbox: true };
 }
 
-export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): { config: RunwayConfig; path: string; sandbox: boolean } {
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
+  config: RunwayConfig;
+  path: string;
+  sandbox: boolean;
+} {
   const { path, sandbox } = resolveConfigPath(env);
   return { config: loadConfig(path, env), path, sandbox };
 }

@@ -60,9 +60,7 @@ const serviceSchema = z
       repository: nonEmpty.describe('GitLab project of the infra repo (gitlab driver) or a git URL (git driver)'),
       branch: nonEmpty.default('main'),
     }),
-    pipeline: z
-      .strictObject({ timeout: duration.prefault('1h'), pollInterval: duration.prefault('1m') })
-      .prefault({}),
+    pipeline: z.strictObject({ timeout: duration.prefault('1h'), pollInterval: duration.prefault('1m') }).prefault({}),
     rollback: z.enum(['environment', 'all']).default('environment'),
     notify: z.strictObject({ channel: nonEmpty.optional() }).default({}),
     environments: z.array(environmentSchema).min(1),
@@ -71,7 +69,11 @@ const serviceSchema = z
     const seen = new Set<string>();
     s.environments.forEach((env, i) => {
       if (seen.has(env.name)) {
-        ctx.addIssue({ code: 'custom', path: ['environments', i, 'name'], message: `duplicate environment "${env.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', i, 'name'],
+          message: `duplicate environment "${env.name}"`,
+        });
       }
       seen.add(env.name);
     });
@@ -143,11 +145,16 @@ export const configSchema = z.strictObject({
       authorEmail: nonEmpty.default('runway@localhost'),
     })
     .default({ cacheDir: '.data/git-cache', authorName: 'Runway', authorEmail: 'runway@localhost' }),
-  links: z.strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') }).default({}),
+  links: z
+    .strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') })
+    .default({}),
   server: z
     .strictObject({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
     .default({ host: '127.0.0.1', port: 8080 }),
-  services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'), serviceSchema),
+  services: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+    serviceSchema,
+  ),
 });
 
 export type RunwayConfig = z.output<typeof configSchema>;

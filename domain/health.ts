@@ -3,9 +3,7 @@
 import type { AppStatus } from '../activities/ports.js';
 
 export type HealthVerdict =
-  | { state: 'healthy' }
-  | { state: 'waiting'; reason: string }
-  | { state: 'failed'; reason: string };
+  { state: 'healthy' } | { state: 'waiting'; reason: string } | { state: 'failed'; reason: string };
 
 export interface HealthContext {
   revision: string;
@@ -26,10 +24,16 @@ export function describeStatus(s: AppStatus): string {
 export function evaluateHealth(status: AppStatus, ctx: HealthContext): HealthVerdict {
   const operationIsOurs = !status.operationRevision || status.operationRevision === ctx.revision;
   if (operationIsOurs && (status.operationPhase === 'Failed' || status.operationPhase === 'Error')) {
-    return { state: 'failed', reason: `sync operation ${status.operationPhase}: ${status.operationMessage ?? 'no message'}` };
+    return {
+      state: 'failed',
+      reason: `sync operation ${status.operationPhase}: ${status.operationMessage ?? 'no message'}`,
+    };
   }
   if (status.syncRevision !== ctx.revision) {
-    return { state: 'waiting', reason: `waiting for revision ${ctx.revision.slice(0, 12)} (${describeStatus(status)})` };
+    return {
+      state: 'waiting',
+      reason: `waiting for revision ${ctx.revision.slice(0, 12)} (${describeStatus(status)})`,
+    };
   }
   if (status.health === 'Degraded') {
     if (ctx.degradedForMs >= ctx.degradedGraceMs) {

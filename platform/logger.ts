@@ -1,7 +1,15 @@
 // Structured JSON logs. Secrets are redacted by key wherever they appear in logged objects.
 import { pino, type Logger } from 'pino';
 
-export const REDACTED_KEYS = ['token', 'password', 'botToken', 'signingSecret', 'apiKey', 'webhookSecret', 'authorization'];
+export const REDACTED_KEYS = [
+  'token',
+  'password',
+  'botToken',
+  'signingSecret',
+  'apiKey',
+  'webhookSecret',
+  'authorization',
+];
 
 export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({

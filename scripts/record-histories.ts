@@ -18,7 +18,8 @@ const outDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const executable = temporalExecutable();
-if (executable.type !== 'existing-path') throw new Error('recording histories needs the temporal CLI (scripts/ensure-temporal.sh)');
+if (executable.type !== 'existing-path')
+  throw new Error('recording histories needs the temporal CLI (scripts/ensure-temporal.sh)');
 const env = await TestWorkflowEnvironment.createLocal({
   server: { executable, searchAttributes: [...RUNWAY_SEARCH_ATTRIBUTES] },
 });

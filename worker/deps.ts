@@ -29,7 +29,12 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
   const registry =
     config.gitlab || config.registries.length
       ? createRegistryClient({
-          credentials: config.registries.map((r) => ({ host: r.host, username: r.username, password: r.password, token: r.token })),
+          credentials: config.registries.map((r) => ({
+            host: r.host,
+            username: r.username,
+            password: r.password,
+            token: r.token,
+          })),
           insecureHosts: config.registries.filter((r) => r.insecure).map((r) => r.host),
         })
       : (simulated.push('registry'), world.ports.registry);
@@ -45,7 +50,11 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
     : (simulated.push('argocd'), world.ports.argocd);
 
   const notifier = config.slack
-    ? createSlackNotifier({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, defaultChannel: config.slack.defaultChannel })
+    ? createSlackNotifier({
+        token: config.slack.botToken,
+        apiUrl: config.slack.apiUrl,
+        defaultChannel: config.slack.defaultChannel,
+      })
     : (simulated.push('slack'), world.ports.notifier);
 
   const drivers: Partial<Record<'gitlab' | 'git' | 'memory', InfraRepoPort>> = { memory: world.ports.infra() };
@@ -85,7 +94,13 @@ function seedSandbox(world: MemoryWorld, config: RunwayConfig): void {
         ? { kind: 'kustomize' as const, file, name: kustomize.image }
         : helm
           ? { kind: 'helm' as const, file, tagPath: helm.tagPath, repositoryPath: helm.repositoryPath }
-          : { kind: 'container' as const, file, container: container!.name, workloadKind: container!.kind, workloadName: container!.workload };
+          : {
+              kind: 'container' as const,
+              file,
+              container: container!.name,
+              workloadKind: container!.kind,
+              workloadName: container!.workload,
+            };
       world.infra.seed(target, { repository: service.image.repository, tag: 'v0.1.0' });
     }
   }

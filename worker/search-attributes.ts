@@ -2,14 +2,18 @@
 // so every worker can call it at start.
 import type { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 
-const { IndexedValueType } = temporal.api.enums.v1;
+// @temporalio/proto is CommonJS: a default import works under both Node ESM and vitest.
+const { IndexedValueType } = proto.temporal.api.enums.v1;
 
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+  const known = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
   const missing = RUNWAY_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return [];
   try {

@@ -9,7 +9,14 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EnvironmentPlan, ImageRef, ReleasePlan, ReleaseStatus, ReleaseTimeline, StageRecord } from '../domain/types.js';
+import type {
+  EnvironmentPlan,
+  ImageRef,
+  ReleasePlan,
+  ReleaseStatus,
+  ReleaseTimeline,
+  StageRecord,
+} from '../domain/types.js';
 import type { NotificationKind } from '../activities/ports.js';
 import { imageToString, shortSha } from '../domain/ids.js';
 import { fillLogsTemplate } from '../domain/links.js';
@@ -88,7 +95,8 @@ class ReleaseRun {
 
   async execute(): Promise<ReleaseResult> {
     this.registerHandlers();
-    if (this.plan.mergeRequest) upsertMemo({ mrTitle: this.plan.mergeRequest.title, mrUrl: this.plan.mergeRequest.url });
+    if (this.plan.mergeRequest)
+      upsertMemo({ mrTitle: this.plan.mergeRequest.title, mrUrl: this.plan.mergeRequest.url });
     try {
       await this.notify('started');
       await this.imageStage();
@@ -117,15 +125,21 @@ class ReleaseRun {
       return this.decision;
     };
     // Validators are synchronous on purpose: a refused decision is never written to history.
-    setHandler(approveUpdate, decide('approved'), { validator: (input) => this.validateDecision(input) });
-    setHandler(rejectUpdate, decide('rejected'), { validator: (input) => this.validateDecision(input) });
+    setHandler(approveUpdate, decide('approved'), {
+      validator: (input: ApprovalDecisionInput) => this.validateDecision(input),
+    });
+    setHandler(rejectUpdate, decide('rejected'), {
+      validator: (input: ApprovalDecisionInput) => this.validateDecision(input),
+    });
   }
 
   private validateDecision(input: ApprovalDecisionInput): void {
     const wait = this.approvalWait;
     if (!wait || this.decision) throw new Error(`${this.plan.releaseId} is not waiting for an approval`);
     if (wait.environment !== input.environment) {
-      throw new Error(`${this.plan.releaseId} is waiting for approval of ${wait.environment}, not ${input.environment}`);
+      throw new Error(
+        `${this.plan.releaseId} is waiting for approval of ${wait.environment}, not ${input.environment}`,
+      );
     }
     if (!wait.approvers.includes(input.approver)) {
       throw new Error(`${input.approver} is not allowed to approve ${this.plan.service} in ${input.environment}`);
@@ -160,12 +174,17 @@ class ReleaseRun {
       if (pipeline?.status === 'success') {
         const built = await acts.checkImage(plan.image);
         if (!built.exists) {
-          throw new ReleaseFailure(`pipeline ${pipeline.id} succeeded but ${imageToString(plan.image)} is not in the registry`);
+          throw new ReleaseFailure(
+            `pipeline ${pipeline.id} succeeded but ${imageToString(plan.image)} is not in the registry`,
+          );
         }
         rec.end(stage, 'succeeded', { digest: built.digest });
         return;
       }
-      if (pipeline && (pipeline.status === 'failed' || pipeline.status === 'canceled' || pipeline.status === 'skipped')) {
+      if (
+        pipeline &&
+        (pipeline.status === 'failed' || pipeline.status === 'canceled' || pipeline.status === 'skipped')
+      ) {
         const job = pipeline.failedJob;
         if (job) {
           rec.link('failedJob', job.url);
@@ -177,7 +196,9 @@ class ReleaseRun {
       }
       const remaining = deadline - workflowNow().getTime();
       if (remaining <= 0) {
-        throw new ReleaseFailure(`no successful pipeline for ${shortSha(plan.commit.sha)} within ${plan.pipeline.timeoutMs} ms`);
+        throw new ReleaseFailure(
+          `no successful pipeline for ${shortSha(plan.commit.sha)} within ${plan.pipeline.timeoutMs} ms`,
+        );
       }
       // Event-driven: the pipeline webhook wakes us; polling is the slow fallback.
       await condition(() => this.pipelineEvent !== undefined, Math.min(plan.pipeline.pollIntervalMs, remaining));
@@ -243,16 +264,31 @@ class ReleaseRun {
   private async approvalGate(environment: EnvironmentPlan): Promise<void> {
     const gate = environment.approval!;
     const { plan, acts, rec } = this;
-    const stage = rec.begin('approval', environment.name, { approvers: gate.approvers.join(', '), channel: gate.channel });
+    const stage = rec.begin('approval', environment.name, {
+      approvers: gate.approvers.join(', '),
+      channel: gate.channel,
+    });
     this.approvalWait = { environment: environment.name, approvers: gate.approvers };
     this.decision = undefined;
     rec.setStatus('awaiting_approval');
     const report = (waiting: boolean) =>
-      acts.reportApprovalWait({ service: plan.service, releaseId: plan.releaseId, releaseStartedAt: this.startedAt, waiting });
+      acts.reportApprovalWait({
+        service: plan.service,
+        releaseId: plan.releaseId,
+        releaseStartedAt: this.startedAt,
+        waiting,
+      });
     await report(true);
-    await this.notify('approval_requested', { environment: environment.name, channel: gate.channel, approvers: gate.approvers });
+    await this.notify('approval_requested', {
+      environment: environment.name,
+      channel: gate.channel,
+      approvers: gate.approvers,
+    });
 
-    const decided = await condition(() => this.decision !== undefined || this.supersededBy !== undefined, gate.timeoutMs);
+    const decided = await condition(
+      () => this.decision !== undefined || this.supersededBy !== undefined,
+      gate.timeoutMs,
+    );
     this.approvalWait = undefined;
     await report(false);
     const decision = this.decision as ApprovalDecisionResult | undefined; // set by the update handler meanwhile
@@ -309,7 +345,12 @@ class ReleaseRun {
     if (this.approvalWait) {
       this.approvalWait = undefined;
       await this.tryStep('approval wait report', () =>
-        acts.reportApprovalWait({ service: plan.service, releaseId: plan.releaseId, releaseStartedAt: this.startedAt, waiting: false }),
+        acts.reportApprovalWait({
+          service: plan.service,
+          releaseId: plan.releaseId,
+          releaseStartedAt: this.startedAt,
+          waiting: false,
+        }),
       );
     }
     const approvalStage = rec.timeline.stages.find((s) => s.kind === 'approval' && s.state === 'running');
@@ -362,7 +403,10 @@ class ReleaseRun {
     const leftBroken: string[] = [];
     for (const entry of entries) {
       const env = entry.environment;
-      const stage = rec.begin('rollback', env.name, { to: imageToString(entry.previous), from: imageToString(plan.image) });
+      const stage = rec.begin('rollback', env.name, {
+        to: imageToString(entry.previous),
+        from: imageToString(plan.image),
+      });
       try {
         const revert = await acts.setImage({
           location: plan.infra,
@@ -376,7 +420,9 @@ class ReleaseRun {
         rec.end(stage, 'succeeded');
       } catch (err) {
         rec.end(stage, 'failed', { error: errorMessage(err) });
-        leftBroken.push(`${env.name} left at ${imageToString(plan.image)} (infra commit ${entry.bumpCommit}): ${errorMessage(err)}`);
+        leftBroken.push(
+          `${env.name} left at ${imageToString(plan.image)} (infra commit ${entry.bumpCommit}): ${errorMessage(err)}`,
+        );
       }
     }
     return leftBroken;

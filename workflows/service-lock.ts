@@ -26,12 +26,17 @@ const { isWorkflowRunning } = proxyActivities<RunwayActivities>({
 });
 
 export async function serviceLockWorkflow(initial: ServiceLockState): Promise<void> {
-  const state: ServiceLockState = { ...initial, queue: [...initial.queue], waitingForApproval: [...initial.waitingForApproval] };
+  const state: ServiceLockState = {
+    ...initial,
+    queue: [...initial.queue],
+    waitingForApproval: [...initial.waitingForApproval],
+  };
   let regrant = false;
 
   setHandler(lockStateQuery, () => state);
   setHandler(acquireLockSignal, (request) => {
-    if (state.holder?.releaseId === request.releaseId) regrant = true; // a retried request: grant again
+    if (state.holder?.releaseId === request.releaseId)
+      regrant = true; // a retried request: grant again
     else if (!state.queue.some((q) => q.releaseId === request.releaseId)) state.queue.push(request);
   });
   setHandler(releaseLockSignal, ({ releaseId }) => {
@@ -50,7 +55,9 @@ export async function serviceLockWorkflow(initial: ServiceLockState): Promise<vo
       regrant = false;
       const holder = state.holder!;
       try {
-        await getExternalWorkflowHandle(holder.releaseId).signal(lockGrantedSignal, { environment: holder.environment });
+        await getExternalWorkflowHandle(holder.releaseId).signal(lockGrantedSignal, {
+          environment: holder.environment,
+        });
       } catch {
         state.holder = undefined; // the release is gone; move on
         continue;

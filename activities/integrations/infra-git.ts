@@ -47,7 +47,7 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
     async setImage(request) {
       const { repository, branch } = request.location;
       assertSingleLine(request.changeId, 'changeId');
-      const dir = path.join(options.cacheDir, cacheName(repository));
+      const dir = path.resolve(options.cacheDir, cacheName(repository));
       const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
       // Activities share this worker process: one operation at a time per working copy.
       return withLock(dir, async () => {
@@ -259,13 +259,18 @@ function runGit(args: string[], cwd: string, timeoutMs: number): Promise<GitResu
         if (error && typeof error.code !== 'number') {
           // Not an exit status: git is missing, or the command timed out. Never echo the arguments (URL).
           const cause = error.killed ? `timed out after ${timeoutMs} ms` : String(error.code ?? error.signal);
-          reject(new Error(`git ${args.find((a) => !a.startsWith('-')) ?? ''} failed: ${cause}`));
+          reject(new Error(`git ${subcommand(args)} failed: ${cause}`));
           return;
         }
         resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
       },
     );
   });
+}
+
+/** The git subcommand in `args`, skipping `-c key=value` pairs. */
+function subcommand(args: string[]): string {
+  return args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '-c') ?? '';
 }
 
 async function check(git: Git, args: string[], operation: string): Promise<GitResult> {

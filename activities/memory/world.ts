@@ -54,7 +54,15 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
 
   // ---- gitlab
   const pipelines = new Map<string, PipelineInfo>();
-  const deployments: { id: number; projectId: string; environment: string; sha: string; ref: string; status: DeploymentStatus; history: DeploymentStatus[] }[] = [];
+  const deployments: {
+    id: number;
+    projectId: string;
+    environment: string;
+    sha: string;
+    ref: string;
+    status: DeploymentStatus;
+    history: DeploymentStatus[];
+  }[] = [];
   const notes: { id: number; projectId: string; mrIid: number; body: string; edits: number }[] = [];
   const gitlab: GitLabPort = {
     async latestPipeline(_projectId, sha) {
@@ -64,10 +72,19 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
     async ensureDeployment(input) {
       await faults.check('gitlab.ensureDeployment');
       const existing = deployments.find(
-        (d) => d.projectId === input.projectId && d.environment === input.environment && d.sha === input.sha && d.status === 'running',
+        (d) =>
+          d.projectId === input.projectId &&
+          d.environment === input.environment &&
+          d.sha === input.sha &&
+          d.status === 'running',
       );
       if (existing) return { id: existing.id };
-      const deployment = { id: deployments.length + 1, ...input, status: 'running' as const, history: ['running' as DeploymentStatus] };
+      const deployment = {
+        id: deployments.length + 1,
+        ...input,
+        status: 'running' as const,
+        history: ['running' as DeploymentStatus],
+      };
       deployments.push(deployment);
       return { id: deployment.id };
     },
@@ -80,7 +97,9 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
     },
     async upsertMergeRequestNote(input) {
       await faults.check('gitlab.upsertMergeRequestNote');
-      const existing = notes.find((n) => n.projectId === input.projectId && n.mrIid === input.mrIid && n.body.includes(input.marker));
+      const existing = notes.find(
+        (n) => n.projectId === input.projectId && n.mrIid === input.mrIid && n.body.includes(input.marker),
+      );
       if (existing) {
         existing.body = input.body;
         existing.edits += 1;
@@ -101,7 +120,10 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       const key = targetKey(request.target);
       const current = manifest.get(key);
       if (!current) {
-        throw permanentError('ManifestTargetError', `${request.target.file}: no image target ${describeTarget(request.target)}`);
+        throw permanentError(
+          'ManifestTargetError',
+          `${request.target.file}: no image target ${describeTarget(request.target)}`,
+        );
       }
       const head = () => commits.at(-1)?.sha ?? hex('root', 40);
       if (sameImage(current, request.image)) {
@@ -175,7 +197,12 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
         existing.lastKind = notification.kind;
         return { messageRef: { channel: existing.channel, ts: existing.ts } };
       }
-      const message = { channel, ts: `${1_700_000_000 + messages.length}.000100`, updates: 0, lastKind: notification.kind };
+      const message = {
+        channel,
+        ts: `${1_700_000_000 + messages.length}.000100`,
+        updates: 0,
+        lastKind: notification.kind,
+      };
       messages.push(message);
       return { messageRef: { channel, ts: message.ts } };
     },
@@ -199,7 +226,8 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
     argocd: {
       syncs,
       /** Makes one application's rollouts of matching images end Degraded. */
-      degradeWhen: (application: string, predicate: (image: ImageRef) => boolean) => appFailures.set(application, predicate),
+      degradeWhen: (application: string, predicate: (image: ImageRef) => boolean) =>
+        appFailures.set(application, predicate),
       /** Changes how long the next rollouts stay Progressing. */
       setProgressMs: (ms: number) => {
         settings.progressMs = ms;

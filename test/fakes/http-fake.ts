@@ -78,7 +78,9 @@ export class HttpFake {
   /** Arms a fault for the next `times` requests whose path matches. */
   inject(fault: Fault, match: { method?: string; path?: RegExp | string } = {}, times = 1): this {
     const pathPattern =
-      match.path instanceof RegExp ? match.path : new RegExp(match.path ? match.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : '.*');
+      match.path instanceof RegExp
+        ? match.path
+        : new RegExp(match.path ? match.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : '.*');
     this.faults.push({ method: match.method?.toUpperCase(), pathPattern, fault, remaining: times });
     return this;
   }
@@ -89,9 +91,7 @@ export class HttpFake {
 
   /** Requests received, optionally filtered by method and path regex. */
   received(method?: string, path?: RegExp): RecordedRequest[] {
-    return this.requests.filter(
-      (r) => (!method || r.method === method.toUpperCase()) && (!path || path.test(r.path)),
-    );
+    return this.requests.filter((r) => (!method || r.method === method.toUpperCase()) && (!path || path.test(r.path)));
   }
 
   get url(): string {
@@ -148,7 +148,8 @@ export class HttpFake {
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === 'status') return this.send(res, { status: fault.status, body: fault.body, headers: fault.headers });
+    if (fault?.kind === 'status')
+      return this.send(res, { status: fault.status, body: fault.body, headers: fault.headers });
     if (fault?.kind === 'rateLimit') {
       return this.send(res, {
         status: 429,

@@ -13,14 +13,22 @@ export function testPlan(overrides: Partial<ReleasePlan> & { sha?: string; servi
     service,
     project: { id: `acme/${service}`, webUrl: `https://gitlab.example.com/acme/${service}` },
     commit: { sha, ref: 'main', title: 'Add a feature' },
-    mergeRequest: { iid: 42, title: 'Add a feature', url: `https://gitlab.example.com/acme/${service}/-/merge_requests/42` },
+    mergeRequest: {
+      iid: 42,
+      title: 'Add a feature',
+      url: `https://gitlab.example.com/acme/${service}/-/merge_requests/42`,
+    },
     image: { repository: `registry.example.com/acme/${service}`, tag: sha },
     infra: { driver: 'memory', repository: 'acme/infra', branch: 'main' },
     rollback: 'environment',
     environments: [
       {
         name: 'staging',
-        target: { kind: 'kustomize', file: `apps/${service}/staging/kustomization.yaml`, name: `registry.example.com/acme/${service}` },
+        target: {
+          kind: 'kustomize',
+          file: `apps/${service}/staging/kustomization.yaml`,
+          name: `registry.example.com/acme/${service}`,
+        },
         argocd: { application: `${service}-staging` },
         healthTimeoutMs: 10_000,
         degradedGraceMs: 100,
@@ -44,6 +52,6 @@ export function testPlan(overrides: Partial<ReleasePlan> & { sha?: string; servi
 
 /** Seeds the world so every environment of the plan currently runs `previousTag`. */
 export function seedEnvironments(world: MemoryWorld, plan: ReleasePlan, previousTag = 'v1.0.0'): void {
-  for (const env of plan.environments) world.infra.seed(env.target, { repository: plan.image.repository, tag: previousTag });
+  for (const env of plan.environments)
+    world.infra.seed(env.target, { repository: plan.image.repository, tag: previousTag });
 }
-

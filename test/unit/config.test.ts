@@ -57,7 +57,9 @@ describe('config', () => {
       '          kustomize:\n',
       '          helm: { tagPath: image.tag }\n          kustomize:\n',
     );
-    expect(problems(twoTargets)).toContain('services.payments.environments[0].manifest: set exactly one of kustomize, helm or container');
+    expect(problems(twoTargets)).toContain(
+      'services.payments.environments[0].manifest: set exactly one of kustomize, helm or container',
+    );
     const dup = example.replace('- name: production', '- name: staging');
     expect(problems(dup)).toContain('services.payments.environments[1].name: duplicate environment "staging"');
   });
@@ -92,7 +94,11 @@ describe('release plan', () => {
     const plan = buildReleasePlan(config, 'payments', {
       sha,
       ref: 'main',
-      mergeRequest: { iid: 7, title: 'Faster checkout', url: 'https://gitlab.example.com/acme/payments/-/merge_requests/7' },
+      mergeRequest: {
+        iid: 7,
+        title: 'Faster checkout',
+        url: 'https://gitlab.example.com/acme/payments/-/merge_requests/7',
+      },
     });
     expect(plan.releaseId).toBe(`release/payments/${sha}`);
     expect(plan.image).toEqual({ repository: 'registry.gitlab.example.com/acme/payments', tag: sha });
@@ -101,7 +107,11 @@ describe('release plan', () => {
       file: 'apps/payments/staging/kustomization.yaml',
       name: 'registry.gitlab.example.com/acme/payments',
     });
-    expect(plan.environments[1]!.approval).toEqual({ channel: '#prod-approvals', approvers: ['U024BE7LH', 'U0G9QF9C6'], timeoutMs: 86_400_000 });
+    expect(plan.environments[1]!.approval).toEqual({
+      channel: '#prod-approvals',
+      approvers: ['U024BE7LH', 'U0G9QF9C6'],
+      timeoutMs: 86_400_000,
+    });
     const serialized = JSON.stringify(plan);
     for (const secret of Object.values(secrets)) expect(serialized).not.toContain(secret);
   });

@@ -29,11 +29,16 @@ describe('evaluateHealth', () => {
   });
 
   it('fails fast when our sync operation Failed or Errored', () => {
-    const failed = evaluateHealth({ ...done, operationPhase: 'Failed', operationMessage: 'one or more objects failed to apply' }, ctx);
+    const failed = evaluateHealth(
+      { ...done, operationPhase: 'Failed', operationMessage: 'one or more objects failed to apply' },
+      ctx,
+    );
     expect(failed).toEqual({ state: 'failed', reason: 'sync operation Failed: one or more objects failed to apply' });
     expect(evaluateHealth({ ...done, operationPhase: 'Error', syncRevision: 'x' }, ctx).state).toBe('failed');
     // an older operation's failure is not ours
-    expect(evaluateHealth({ ...done, operationPhase: 'Failed', operationRevision: 'older' }, ctx).state).toBe('waiting');
+    expect(evaluateHealth({ ...done, operationPhase: 'Failed', operationRevision: 'older' }, ctx).state).toBe(
+      'waiting',
+    );
   });
 
   it('tolerates Degraded during the grace period, then fails', () => {

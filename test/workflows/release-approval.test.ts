@@ -22,18 +22,29 @@ async function atApproval(overrides: Parameters<typeof testPlan>[0] = {}) {
 describe('release: approval', () => {
   it('a rejection ends the release rejected, production untouched, decider recorded', async () => {
     const { plan, handle } = await atApproval();
-    const decision = await handle.executeUpdate(rejectUpdate, { args: [{ environment: 'production', approver: 'bob' }] });
+    const decision = await handle.executeUpdate(rejectUpdate, {
+      args: [{ environment: 'production', approver: 'bob' }],
+    });
     expect(decision).toMatchObject({ decision: 'rejected', by: 'bob' });
     const result = await handle.result();
     expect(result.status).toBe('rejected');
-    expect(result.timeline.stages.at(-1)).toMatchObject({ kind: 'approval', state: 'failed', details: { decidedBy: 'bob' } });
+    expect(result.timeline.stages.at(-1)).toMatchObject({
+      kind: 'approval',
+      state: 'failed',
+      details: { decidedBy: 'bob' },
+    });
     expect(h.world.infra.imageAt(plan.environments[1]!.target)?.tag).toBe('v1.0.0');
-    expect(h.world.gitlab.deployments.filter((d) => d.projectId === plan.project.id).map((d) => d.environment)).toEqual(['staging']);
+    expect(h.world.gitlab.deployments.filter((d) => d.projectId === plan.project.id).map((d) => d.environment)).toEqual(
+      ['staging'],
+    );
   });
 
   it('no decision within the timeout ends the release expired with no production change', async () => {
     const base = testPlan();
-    const envs = [base.environments[0]!, { ...base.environments[1]!, approval: { ...base.environments[1]!.approval!, timeoutMs: 800 } }];
+    const envs = [
+      base.environments[0]!,
+      { ...base.environments[1]!, approval: { ...base.environments[1]!.approval!, timeoutMs: 800 } },
+    ];
     const { plan, handle } = await atApproval({ ...base, environments: envs });
     const result = await handle.result();
     expect(result.status).toBe('expired');
@@ -51,7 +62,9 @@ describe('release: approval', () => {
     const wrongEnv = await handle
       .executeUpdate(approveUpdate, { args: [{ environment: 'staging', approver: 'bob' }] })
       .catch((e: unknown) => e);
-    expect(String((wrongEnv as WorkflowUpdateFailedError).cause?.message)).toContain('waiting for approval of production');
+    expect(String((wrongEnv as WorkflowUpdateFailedError).cause?.message)).toContain(
+      'waiting for approval of production',
+    );
 
     const history = await handle.fetchHistory();
     const updateEvents = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);

@@ -18,7 +18,10 @@ describe('release: cancellation', () => {
     // this app never settles on the new image, so the release sits in the health wait
     h.world.argocd.degradeWhen(`${plan.service}-staging`, () => false);
     const stagingTarget = plan.environments[0]!.target;
-    const slow = { ...plan, environments: [{ ...plan.environments[0]!, degradedGraceMs: 60_000 }, plan.environments[1]!] };
+    const slow = {
+      ...plan,
+      environments: [{ ...plan.environments[0]!, degradedGraceMs: 60_000 }, plan.environments[1]!],
+    };
     h.world.argocd.degradeWhen(`${plan.service}-staging`, (image) => image.tag === plan.image.tag);
     const { handle } = await start(h, slow);
     await waitFor(async () => {

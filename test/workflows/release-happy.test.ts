@@ -23,7 +23,9 @@ describe('release: happy path', () => {
     expect(h.world.infra.imageAt(plan.environments[1]!.target)?.tag).toBe('v1.0.0');
     expect(h.world.infra.imageAt(plan.environments[0]!.target)?.tag).toBe(plan.image.tag);
 
-    const decision = await handle.executeUpdate(approveUpdate, { args: [{ environment: 'production', approver: 'U_ALICE' }] });
+    const decision = await handle.executeUpdate(approveUpdate, {
+      args: [{ environment: 'production', approver: 'U_ALICE' }],
+    });
     expect(decision.decision).toBe('approved');
     const result = await handle.result();
 
@@ -41,7 +43,10 @@ describe('release: happy path', () => {
 
     // exactly one bump per environment, and Argo CD synced to exactly those commits
     const commits = h.world.infra.commits.filter((c) => c.changeId.startsWith(plan.releaseId));
-    expect(commits.map((c) => c.changeId)).toEqual([`${plan.releaseId}/staging/deploy`, `${plan.releaseId}/production/deploy`]);
+    expect(commits.map((c) => c.changeId)).toEqual([
+      `${plan.releaseId}/staging/deploy`,
+      `${plan.releaseId}/production/deploy`,
+    ]);
     expect(h.world.argocd.syncs.filter((s) => s.application.startsWith(plan.service))).toEqual([
       { application: `${plan.service}-staging`, revision: commits[0]!.sha },
       { application: `${plan.service}-production`, revision: commits[1]!.sha },

@@ -20,14 +20,22 @@ describe('release: image stage', () => {
     const { handle } = await start(h, plan);
     const result = await handle.result();
     expect(result.status).toBe('succeeded');
-    expect(result.timeline.stages[0]).toMatchObject({ kind: 'image', state: 'skipped', details: { buildSkipped: true } });
+    expect(result.timeline.stages[0]).toMatchObject({
+      kind: 'image',
+      state: 'skipped',
+      details: { buildSkipped: true },
+    });
     expect(h.world.faults.count('gitlab.latestPipeline')).toBe(0);
   });
 
   it('waits for the pipeline, woken by the pipeline webhook signal', async () => {
     const plan = stagingOnly(testPlan({ pipeline: { timeoutMs: 60_000, pollIntervalMs: 60_000 } }));
     seedEnvironments(h.world, plan);
-    h.world.gitlab.setPipeline(plan.commit.sha, { id: 77, status: 'running', webUrl: 'https://gitlab.example.com/p/77' });
+    h.world.gitlab.setPipeline(plan.commit.sha, {
+      id: 77,
+      status: 'running',
+      webUrl: 'https://gitlab.example.com/p/77',
+    });
     const { handle } = await start(h, plan);
     await waitFor(async () => (await handle.query(statusQuery)).stages[0]?.details.pipelineStatus === 'running');
     // the build finishes: image pushed, webhook arrives (the 60 s poll would be far too slow)
@@ -36,7 +44,10 @@ describe('release: image stage', () => {
     await handle.signal(pipelineSignal, { pipelineId: 77, status: 'success' });
     const result = await handle.result();
     expect(result.status).toBe('succeeded');
-    expect(result.timeline.stages[0]).toMatchObject({ state: 'succeeded', details: { buildSkipped: false, pipelineId: 77 } });
+    expect(result.timeline.stages[0]).toMatchObject({
+      state: 'succeeded',
+      details: { buildSkipped: false, pipelineId: 77 },
+    });
   });
 
   it('falls back to polling when no webhook arrives', async () => {
@@ -64,7 +75,9 @@ describe('release: image stage', () => {
     expect(timeline.links.failedJob).toBe(job.url);
     expect(timeline.stages.map((s) => s.kind)).toEqual(['image']);
     expect(h.world.infra.commits.filter((c) => c.changeId.startsWith(plan.releaseId))).toHaveLength(0);
-    const failed = h.world.slack.notifications.find((n) => n.timeline.releaseId === plan.releaseId && n.kind === 'failed');
+    const failed = h.world.slack.notifications.find(
+      (n) => n.timeline.releaseId === plan.releaseId && n.kind === 'failed',
+    );
     expect(failed?.timeline.links.failedJob).toBe(job.url);
     expect(h.world.gitlab.notes.find((n) => n.projectId === plan.project.id)?.body).toContain(job.url);
   });

@@ -40,9 +40,9 @@ describe('release: rollback', () => {
     ]);
     expect(h.world.infra.imageAt(plan.environments[0]!.target)?.tag).toBe('v1.0.0');
     expect(h.world.infra.imageAt(plan.environments[1]!.target)?.tag).toBe('v1.0.0');
-    expect(h.world.argocd.syncs.filter((s) => s.application === `${plan.service}-staging`).map((s) => s.revision)).toEqual(
-      commits.map((c) => c.sha),
-    );
+    expect(
+      h.world.argocd.syncs.filter((s) => s.application === `${plan.service}-staging`).map((s) => s.revision),
+    ).toEqual(commits.map((c) => c.sha));
     const deployment = h.world.gitlab.deployments.find((d) => d.projectId === plan.project.id);
     expect(deployment?.history).toEqual(['running', 'failed']);
     expect(t.links[`argocd:staging`]).toContain(`${plan.service}-staging`);
@@ -109,7 +109,10 @@ describe('release: rollback', () => {
     seedEnvironments(h.world, plan);
     h.world.registry.publish(plan.image);
     const { handle } = await start(h, plan);
-    await waitFor(async () => (await handle.query(statusQuery)).stages.some((s) => s.kind === 'deploy' && s.details.infraCommit) || undefined);
+    await waitFor(
+      async () =>
+        (await handle.query(statusQuery)).stages.some((s) => s.kind === 'deploy' && s.details.infraCommit) || undefined,
+    );
     h.world.faults.fail(
       'infra.setImage',
       () => Object.assign(new Error('403 Forbidden: token lacks write_repository'), { name: 'PermanentInfraError' }),
@@ -122,6 +125,8 @@ describe('release: rollback', () => {
     expect(t.status).toBe('rollback_failed');
     expect(t.error).toMatch(/staging left at .*-bad \(infra commit [0-9a-f]{40}\)/);
     expect(h.world.infra.imageAt(plan.environments[0]!.target)?.tag).toBe(plan.image.tag);
-    expect(h.world.slack.notifications.some((n) => n.timeline.releaseId === plan.releaseId && n.kind === 'rollback_failed')).toBe(true);
+    expect(
+      h.world.slack.notifications.some((n) => n.timeline.releaseId === plan.releaseId && n.kind === 'rollback_failed'),
+    ).toBe(true);
   });
 });

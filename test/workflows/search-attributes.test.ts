@@ -44,7 +44,10 @@ describe('Temporal UI: search attributes, memo, summary', () => {
     });
     expect(found.workflowId).toBe(plan.releaseId);
     const byCommit = await waitFor(async () => {
-      for await (const wf of h.client.workflow.list({ query: `RunwayCommit = "${plan.commit.sha}" AND RunwayMergeRequest = 42` })) return wf;
+      for await (const wf of h.client.workflow.list({
+        query: `RunwayCommit = "${plan.commit.sha}" AND RunwayMergeRequest = 42`,
+      }))
+        return wf;
       return undefined;
     });
     expect(byCommit.workflowId).toBe(plan.releaseId);
