@@ -71,5 +71,14 @@ export function buildReleasePlan(config: RunwayConfig, service: string, trigger:
     notify: { channel: svc.notify.channel ?? config.slack?.defaultChannel },
     logsUrlTemplate: config.links.logs,
     triggeredBy: trigger.triggeredBy,
+    timing: planTiming(config.timing),
   };
+}
+
+function planTiming(timing: RunwayConfig['timing']): ReleasePlan['timing'] {
+  const out: NonNullable<ReleasePlan['timing']> = {};
+  if (timing.pollInterval) out.pollIntervalMs = timing.pollInterval;
+  if (timing.heartbeatTimeout) out.heartbeatTimeoutMs = timing.heartbeatTimeout;
+  if (timing.retryInitialInterval) out.retryInitialIntervalMs = timing.retryInitialInterval;
+  return Object.keys(out).length ? out : undefined;
 }

@@ -145,9 +145,38 @@ export const configSchema = z.strictObject({
       authorEmail: nonEmpty.default('runway@localhost'),
     })
     .default({ cacheDir: '.data/git-cache', authorName: 'Runway', authorEmail: 'runway@localhost' }),
+  timing: z
+    .strictObject({
+      pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
+      heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
+      retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
+    })
+    .default({}),
   links: z
     .strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') })
     .default({}),
+  api: z
+    .strictObject({
+      tokens: z
+        .array(
+          z
+            .strictObject({
+              name: nonEmpty.describe('Who this token is; used as the approver identity for API approvals'),
+              token: nonEmpty.optional().describe('The token itself, from an environment variable'),
+              sha256: z
+                .string()
+                .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
+                .optional()
+                .describe('Or only its SHA-256, so the config never holds the token'),
+              roles: z.array(z.enum(['read', 'deploy', 'approve'])).min(1),
+            })
+            .superRefine((t, ctx) => {
+              if (!t.token === !t.sha256) ctx.addIssue({ code: 'custom', message: 'set exactly one of token or sha256' });
+            }),
+        )
+        .default([]),
+    })
+    .default({ tokens: [] }),
   server: z
     .strictObject({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
     .default({ host: '127.0.0.1', port: 8080 }),

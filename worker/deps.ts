@@ -23,7 +23,7 @@ export interface BuiltDeps {
 
 export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
   const world = createMemoryWorld({ progressMs: 3_000 });
-  seedSandbox(world, config);
+  seedMemoryInfra(world, config);
   const simulated: string[] = [];
 
   const registry =
@@ -85,7 +85,7 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
 }
 
 /** Gives every memory-driven environment a current image, as a real manifest would have. */
-function seedSandbox(world: MemoryWorld, config: RunwayConfig): void {
+export function seedMemoryInfra(world: MemoryWorld, config: RunwayConfig): void {
   for (const service of Object.values(config.services)) {
     if (service.infra.driver !== 'memory') continue;
     for (const env of service.environments) {

@@ -1,3 +1,3 @@
 // Every workflow type the worker registers. Replay tests cover each one.
-export { releaseWorkflow, type ReleaseResult } from './release.js';
+export { releaseWorkflow, rollbackWorkflow, type ReleaseResult } from './release.js';
 export { serviceLockWorkflow } from './service-lock.js';

@@ -6,6 +6,8 @@ export interface ApprovalDecisionInput {
   environment: string;
   /** Slack user id or username of the person deciding; checked against the environment's approvers. */
   approver: string;
+  /** Other identities of the same person (e.g. the Slack username next to the user id). */
+  approverAliases?: string[];
   comment?: string;
 }
 

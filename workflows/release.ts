@@ -72,6 +72,14 @@ export async function releaseWorkflow(plan: ReleasePlan): Promise<ReleaseResult>
   return new ReleaseRun(plan).execute();
 }
 
+/**
+ * A rollback is a release of an earlier image to one environment (no approval gate, image already
+ * built): same stages, same saga, its own workflow type so operators can tell them apart in the UI.
+ */
+export async function rollbackWorkflow(plan: ReleasePlan): Promise<ReleaseResult> {
+  return new ReleaseRun(plan).execute();
+}
+
 class ReleaseRun {
   private readonly acts;
   private readonly timing;
@@ -141,7 +149,8 @@ class ReleaseRun {
         `${this.plan.releaseId} is waiting for approval of ${wait.environment}, not ${input.environment}`,
       );
     }
-    if (!wait.approvers.includes(input.approver)) {
+    const identities = [input.approver, ...(input.approverAliases ?? [])];
+    if (!identities.some((id) => wait.approvers.includes(id))) {
       throw new Error(`${input.approver} is not allowed to approve ${this.plan.service} in ${input.environment}`);
     }
   }

@@ -1,0 +1,283 @@
+// What the front doors (webhook, REST API, Slack) can do with releases, in one place, so every door
+// applies the same checks and speaks to Temporal the same way.
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
+import { buildReleasePlan, type ReleaseTrigger } from '../config/plan.js';
+import type { RunwayConfig } from '../config/schema.js';
+import { releaseId as makeReleaseId } from '../domain/ids.js';
+import type { ReleasePlan, ReleaseStatus, ReleaseTimeline } from '../domain/types.js';
+import {
+  RunwayCommit,
+  RunwayEnvironment,
+  RunwayService,
+  RunwayStage,
+  RunwayStatus,
+} from '../domain/search-attributes.js';
+import {
+  approveUpdate,
+  pipelineSignal,
+  rejectUpdate,
+  statusQuery,
+  type ApprovalDecisionResult,
+  type PipelineEvent,
+} from '../workflows/messages.js';
+import { startRelease, type StartedRelease } from './releases.js';
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+/** A decision the workflow's validator refused (wrong approver, not waiting, …): nothing changed. */
+export class DecisionRefusedError extends Error {
+  override name = 'DecisionRefusedError';
+}
+
+export interface ReleaseSummary {
+  releaseId: string;
+  workflowType: string;
+  service?: string;
+  commit?: string;
+  status?: string;
+  stage?: string;
+  environment?: string;
+  startedAt?: string;
+  closedAt?: string;
+  temporalStatus: string;
+}
+
+export interface ListFilter {
+  service?: string;
+  environment?: string;
+  status?: ReleaseStatus;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface ServiceVersion {
+  service: string;
+  environment: string;
+  image?: string;
+  releaseId?: string;
+  deployedAt?: string;
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  1: 'RUNNING',
+  2: 'COMPLETED',
+  3: 'FAILED',
+  4: 'CANCELLED',
+  5: 'TERMINATED',
+  6: 'CONTINUED_AS_NEW',
+  7: 'TIMED_OUT',
+};
+
+function quote(value: string): string {
+  return `"${value.replace(/["\\]/g, '')}"`;
+}
+
+export class ReleaseService {
+  constructor(
+    private readonly client: Client,
+    private readonly config: RunwayConfig,
+  ) {}
+
+  get taskQueue(): string {
+    return this.config.temporal.taskQueue;
+  }
+
+  plan(service: string, trigger: ReleaseTrigger): ReleasePlan {
+    return buildReleasePlan(this.config, service, trigger);
+  }
+
+  async start(plan: ReleasePlan): Promise<StartedRelease> {
+    return startRelease(this.client, plan, { taskQueue: this.taskQueue });
+  }
+
+  async timeline(releaseId: string): Promise<ReleaseTimeline> {
+    try {
+      return await this.client.workflow.getHandle(releaseId).query(statusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no release ${releaseId}`);
+      throw err;
+    }
+  }
+
+  async decide(
+    releaseId: string,
+    decision: 'approve' | 'reject',
+    input: { environment: string; approver: string; approverAliases?: string[]; comment?: string },
+  ): Promise<ApprovalDecisionResult> {
+    const handle = this.client.workflow.getHandle(releaseId);
+    try {
+      return await handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, { args: [input] });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no release ${releaseId}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefusedError(err.cause?.message ?? err.message);
+      // An update on a closed workflow is refused by the server.
+      if (/workflow execution already completed/i.test((err as Error).message)) {
+        throw new DecisionRefusedError(`${releaseId} has already ended`);
+      }
+      throw err;
+    }
+  }
+
+  async cancel(releaseId: string): Promise<void> {
+    try {
+      await this.client.workflow.getHandle(releaseId).cancel();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no running release ${releaseId}`);
+      throw err;
+    }
+  }
+
+  /** Forwards a Pipeline Hook to the release waiting for that commit; false when there is none. */
+  async signalPipeline(service: string, sha: string, event: PipelineEvent): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(makeReleaseId(service, sha)).signal(pipelineSignal, event);
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async list(filter: ListFilter = {}): Promise<{ releases: ReleaseSummary[]; nextPageToken?: string }> {
+    const clauses = [`WorkflowType IN ("releaseWorkflow", "rollbackWorkflow")`];
+    if (filter.service) clauses.push(`${RunwayService.name} = ${quote(filter.service)}`);
+    if (filter.environment) clauses.push(`${RunwayEnvironment.name} = ${quote(filter.environment)}`);
+    if (filter.status) clauses.push(`${RunwayStatus.name} = ${quote(filter.status)}`);
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: clauses.join(' AND '),
+      pageSize: Math.min(Math.max(filter.pageSize ?? 20, 1), 100),
+      nextPageToken: filter.pageToken ? Buffer.from(filter.pageToken, 'base64url') : undefined,
+    });
+    const releases = (response.executions ?? []).map((e): ReleaseSummary => {
+      const sa = decodeTypedSearchAttributes(e.searchAttributes?.indexedFields);
+      const ts = (t?: { seconds?: unknown; nanos?: number | null } | null) =>
+        t?.seconds ? new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString() : undefined;
+      return {
+        releaseId: e.execution?.workflowId ?? '',
+        workflowType: e.type?.name ?? '',
+        service: sa.get(RunwayService),
+        commit: sa.get(RunwayCommit),
+        status: sa.get(RunwayStatus),
+        stage: sa.get(RunwayStage),
+        environment: sa.get(RunwayEnvironment),
+        startedAt: ts(e.startTime),
+        closedAt: ts(e.closeTime),
+        temporalStatus: STATUS_NAMES[e.status ?? 0] ?? 'UNKNOWN',
+      };
+    });
+    const token = response.nextPageToken?.length
+      ? Buffer.from(response.nextPageToken).toString('base64url')
+      : undefined;
+    return { releases, nextPageToken: token };
+  }
+
+  /** The release of `service` currently waiting for approval of `environment`, if any. */
+  async awaitingApproval(service: string, environment: string): Promise<string | undefined> {
+    const { releases } = await this.list({ service, environment, status: 'awaiting_approval', pageSize: 5 });
+    return releases.find((r) => r.temporalStatus === 'RUNNING')?.releaseId;
+  }
+
+  /** What each environment of a service runs now: the newest successful deploy, from release timelines. */
+  async currentVersions(service: string): Promise<ServiceVersion[]> {
+    const svc = this.config.services[service];
+    if (!svc) throw new NotFoundError(`unknown service "${service}"`);
+    const history = await this.deployHistory(service);
+    return svc.environments.map((env) => {
+      const last = history.find((d) => d.environment === env.name);
+      return { service, environment: env.name, image: last?.image, releaseId: last?.releaseId, deployedAt: last?.at };
+    });
+  }
+
+  /** Starts a rollback of one environment to the version before the current one. */
+  async rollback(
+    service: string,
+    environment: string,
+    requestedBy: string,
+  ): Promise<{ rollbackId: string; image: string }> {
+    const svc = this.config.services[service];
+    if (!svc) throw new NotFoundError(`unknown service "${service}"`);
+    if (!svc.environments.some((e) => e.name === environment)) {
+      throw new NotFoundError(`service "${service}" has no environment "${environment}"`);
+    }
+    const history = (await this.deployHistory(service)).filter((d) => d.environment === environment);
+    const current = history[0];
+    if (!current?.previousImage)
+      throw new ConflictError(`no earlier successful version of ${service} in ${environment}`);
+    const target = history.find((d) => d.image === current.previousImage);
+    const sha = target?.commit ?? current.commit;
+    const base = this.plan(service, { sha, ref: svc.triggerBranches[0]!, triggeredBy: requestedBy });
+    const [repository, tag] = splitImage(current.previousImage);
+    const rollbackId = `rollback/${service}/${environment}/${Date.now()}`;
+    const plan: ReleasePlan = {
+      ...base,
+      releaseId: rollbackId,
+      image: { repository, tag },
+      environments: base.environments.filter((e) => e.name === environment).map((e) => ({ ...e, approval: undefined })),
+      mergeRequest: undefined,
+    };
+    await this.client.workflow.start('rollbackWorkflow', {
+      workflowId: rollbackId,
+      taskQueue: this.taskQueue,
+      args: [plan],
+      typedSearchAttributes: [
+        { key: RunwayService, value: service },
+        { key: RunwayEnvironment, value: environment },
+        { key: RunwayCommit, value: sha },
+        { key: RunwayStatus, value: 'running' },
+        { key: RunwayStage, value: 'image' },
+      ],
+      staticSummary: `rollback ${service} ${environment} → ${tag} (by ${requestedBy})`,
+    });
+    return { rollbackId, image: current.previousImage };
+  }
+
+  /** Successful deploys of a service, newest first (bounded scan of recent releases). */
+  private async deployHistory(service: string) {
+    const { releases } = await this.list({ service, pageSize: 50 });
+    const deploys: {
+      environment: string;
+      image: string;
+      previousImage?: string;
+      releaseId: string;
+      commit: string;
+      at: string;
+    }[] = [];
+    await Promise.all(
+      releases.map(async (r) => {
+        const timeline = await this.timeline(r.releaseId).catch(() => undefined);
+        for (const stage of timeline?.stages ?? []) {
+          const image = stage.kind === 'rollback' ? stage.details.to : stage.details.image;
+          if (
+            (stage.kind === 'deploy' || stage.kind === 'rollback') &&
+            stage.state === 'succeeded' &&
+            stage.environment
+          ) {
+            deploys.push({
+              environment: stage.environment,
+              image: String(image),
+              previousImage: stage.kind === 'deploy' ? (stage.details.previousImage as string | undefined) : undefined,
+              releaseId: r.releaseId,
+              commit: timeline!.commit,
+              at: stage.endedAt ?? '',
+            });
+          }
+        }
+      }),
+    );
+    return deploys.sort((a, b) => b.at.localeCompare(a.at));
+  }
+}
+
+function splitImage(image: string): [string, string] {
+  const at = image.indexOf('@');
+  const withoutDigest = at >= 0 ? image.slice(0, at) : image;
+  const colon = withoutDigest.lastIndexOf(':');
+  if (colon <= withoutDigest.lastIndexOf('/')) return [withoutDigest, 'latest'];
+  return [withoutDigest.slice(0, colon), withoutDigest.slice(colon + 1)];
+}

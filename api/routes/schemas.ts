@@ -1,0 +1,89 @@
+// OpenAPI schemas of the REST API (the OpenAPI document is generated from these).
+import { z } from '@hono/zod-openapi';
+import { RELEASE_STATUSES } from '../../domain/types.js';
+
+export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
+
+export const ReleaseSummarySchema = z
+  .object({
+    releaseId: z.string(),
+    workflowType: z.string(),
+    service: z.string().optional(),
+    commit: z.string().optional(),
+    status: z.string().optional(),
+    stage: z.string().optional(),
+    environment: z.string().optional(),
+    startedAt: z.string().optional(),
+    closedAt: z.string().optional(),
+    temporalStatus: z.string(),
+  })
+  .openapi('ReleaseSummary');
+
+export const StageSchema = z
+  .object({
+    kind: z.enum(['image', 'approval', 'deploy', 'rollback', 'finish']),
+    environment: z.string().optional(),
+    state: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
+    startedAt: z.string().optional(),
+    endedAt: z.string().optional(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).optional()),
+  })
+  .openapi('Stage');
+
+export const TimelineSchema = z
+  .object({
+    releaseId: z.string(),
+    service: z.string(),
+    commit: z.string(),
+    status: z.enum(RELEASE_STATUSES),
+    stage: z.string(),
+    stages: z.array(StageSchema),
+    warnings: z.array(z.string()),
+    error: z.string().optional(),
+    links: z.record(z.string(), z.string()),
+  })
+  .openapi('Timeline');
+
+export const StartedSchema = z
+  .object({ releaseId: z.string(), statusUrl: z.string(), created: z.boolean() })
+  .openapi('StartedRelease');
+
+export const DecisionSchema = z
+  .object({ environment: z.string(), decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string() })
+  .openapi('Decision');
+
+export const ServiceVersionsSchema = z
+  .object({
+    service: z.string(),
+    environments: z.array(
+      z.object({
+        environment: z.string(),
+        image: z.string().optional(),
+        releaseId: z.string().optional(),
+        deployedAt: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('ServiceVersions');
+
+export const ReleaseIdParam = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'release/payments/0123abcd…' }),
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+
+export const errors = {
+  400: json(ErrorSchema, 'Invalid request'),
+  401: json(ErrorSchema, 'Missing or unknown token'),
+  403: json(ErrorSchema, 'The token lacks the role'),
+  404: json(ErrorSchema, 'Not found'),
+  409: json(ErrorSchema, 'Refused in the current state'),
+} as const;

@@ -1,0 +1,85 @@
+// The Approve / Reject buttons of a release message. The workflow's validator decides who may press them; a
+// refusal changes nothing and only the presser hears about it.
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import {
+  APPROVE_ACTION_ID,
+  REJECT_ACTION_ID,
+  escapeMrkdwn,
+  parseApprovalButtonValue,
+  replaceApprovalActions,
+  type SlackBlock,
+} from '../../activities/integrations/slack-blocks.js';
+import { DecisionRefusedError, NotFoundError } from '../release-service.js';
+import { errFields, type SlackDeps } from './deps.js';
+import { slackDate } from './format.js';
+
+type Decision = 'approve' | 'reject';
+
+/** Where the pressed message lives: the container for message buttons, else the channel and message. */
+function messageLocation(body: BlockAction<ButtonAction>): { channel?: string; ts?: string } {
+  const container = body.container as { channel_id?: unknown; message_ts?: unknown };
+  const channel = typeof container.channel_id === 'string' ? container.channel_id : body.channel?.id;
+  const ts = typeof container.message_ts === 'string' ? container.message_ts : body.message?.ts;
+  return { channel, ts };
+}
+
+function decisionLine(decision: Decision, user: string, at: string): string {
+  const verb = decision === 'approve' ? '✅ Approved' : '❌ Rejected';
+  return `${verb} by <@${user}> at ${slackDate(at)}`;
+}
+
+export async function handleDecision(
+  deps: SlackDeps,
+  decision: Decision,
+  body: BlockAction<ButtonAction>,
+): Promise<void> {
+  const { releases, slack, logger } = deps;
+  const user = body.user.id;
+  const { channel, ts } = messageLocation(body);
+  const tell = async (text: string) => {
+    if (!channel) return logger.warn({ user }, 'slack button press without a channel; reply dropped');
+    await slack.postEphemeral(channel, user, text).catch((err: unknown) => {
+      logger.warn({ err: errFields(err), channel, user }, 'slack ephemeral reply failed');
+    });
+  };
+
+  const target = parseApprovalButtonValue(body.actions[0]?.value ?? '');
+  if (!target) return tell('This button is not one of Runway’s approval buttons.');
+
+  let at: string;
+  try {
+    const aliases = [body.user.username, body.user.name].filter((a): a is string => typeof a === 'string' && a !== '');
+    ({ at } = await releases.decide(target.releaseId, decision, {
+      environment: target.environment,
+      approver: user,
+      approverAliases: aliases,
+    }));
+  } catch (err) {
+    if (err instanceof DecisionRefusedError) return tell(`Not allowed: ${escapeMrkdwn(err.message)}`);
+    if (err instanceof NotFoundError) return tell(`${escapeMrkdwn(err.message)}: it may have been cleaned up.`);
+    logger.error({ err: errFields(err), releaseId: target.releaseId }, 'slack decision failed');
+    return tell('Runway could not record your decision; please try again.');
+  }
+
+  const line = decisionLine(decision, user, at);
+  const blocks = body.message?.blocks as SlackBlock[] | undefined;
+  // Without the message (e.g. an ephemeral container) there is nothing to edit; the presser still gets a receipt.
+  if (!channel || !ts || !Array.isArray(blocks)) return tell(line);
+  const text = typeof body.message?.text === 'string' && body.message.text ? body.message.text : line;
+  await slack.updateMessage(channel, ts, replaceApprovalActions(blocks, line), text).catch(async (err: unknown) => {
+    logger.warn({ err: errFields(err), channel, ts }, 'approval message could not be updated');
+    await tell(line);
+  });
+}
+
+export function registerApprovalActions(app: App, deps: SlackDeps): void {
+  for (const [actionId, decision] of [
+    [APPROVE_ACTION_ID, 'approve'],
+    [REJECT_ACTION_ID, 'reject'],
+  ] as const) {
+    app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: actionId }, async ({ ack, body }) => {
+      await ack();
+      await handleDecision(deps, decision, body);
+    });
+  }
+}

@@ -1,0 +1,61 @@
+// The /slack sub-app: Bolt behind Hono, with the approval buttons and the `/runway` command.
+import { App } from '@slack/bolt';
+import { Hono } from 'hono';
+import { createSlackApi } from '../../activities/integrations/slack.js';
+import type { ApiContext } from '../context.js';
+import { registerApprovalActions } from './actions.js';
+import { boltLogger } from './bolt-logger.js';
+import { registerRunwayCommand } from './commands.js';
+import { errFields, type SlackDeps } from './deps.js';
+import { HonoReceiver } from './hono-receiver.js';
+
+export interface SlackRouteOptions {
+  /** Clock for the signature replay window. */
+  now?: () => number;
+  /** See HonoReceiverOptions.ackTimeoutMs. */
+  ackTimeoutMs?: number;
+  /** See CommandOptions.ackWindowMs. */
+  commandAckWindowMs?: number;
+}
+
+/** Undefined when Slack is not configured to send us requests (no signing secret). */
+export async function createSlackRoutes(ctx: ApiContext, options: SlackRouteOptions = {}): Promise<Hono | undefined> {
+  const slackConfig = ctx.config.slack;
+  if (!slackConfig?.signingSecret) return undefined;
+  const logger = ctx.logger.child({ component: 'slack' });
+  const receiver = new HonoReceiver({
+    signingSecret: slackConfig.signingSecret,
+    logger,
+    now: options.now,
+    ackTimeoutMs: options.ackTimeoutMs,
+  });
+  const botToken = slackConfig.botToken;
+  const app = new App({
+    // One workspace and a known token: a fixed authorize never calls auth.test, at startup or per request
+    // (Bolt's `token` option calls it on every event when tokenVerificationEnabled is false).
+    authorize: async () => ({ botToken }),
+    receiver,
+    logger: boltLogger(logger),
+    clientOptions: slackConfig.apiUrl ? { slackApiUrl: slackConfig.apiUrl } : undefined,
+    ignoreSelf: false,
+    convoStore: false,
+  });
+  app.error(async (error) => {
+    logger.error({ err: errFields(error) }, 'slack listener failed');
+  });
+
+  const deps: SlackDeps = {
+    config: ctx.config,
+    releases: ctx.releases,
+    // Our own wrapper: bounded retries and token redaction, like the notifier's.
+    slack: createSlackApi({ token: botToken, apiUrl: slackConfig.apiUrl, logger, maxAttempts: 3 }),
+    logger,
+  };
+  registerApprovalActions(app, deps);
+  registerRunwayCommand(app, deps, { ackWindowMs: options.commandAckWindowMs });
+
+  const routes = new Hono();
+  routes.post('/interactions', (c) => receiver.handle(c));
+  routes.post('/commands', (c) => receiver.handle(c));
+  return routes;
+}

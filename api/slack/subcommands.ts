@@ -1,0 +1,141 @@
+// What `/runway …` does, as plain functions from the command text to the reply text. Approvals go through the
+// workflow's validator like the buttons do; rollbacks are checked here, against the environment's approvers.
+import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
+import { UnknownServiceError } from '../../config/plan.js';
+import type { EnvironmentConfig, ServiceConfig } from '../../config/schema.js';
+import { ConflictError, DecisionRefusedError, NotFoundError, type ReleaseSummary } from '../release-service.js';
+import type { SlackDeps } from './deps.js';
+import { code, shortSha, slackDate } from './format.js';
+
+/** The Slack user running the command: id, plus the username approver lists may use instead. */
+export interface Invoker {
+  id: string;
+  name?: string;
+}
+
+export const HELP = [
+  '*Runway* — `/runway <command>`',
+  '• `status <service>`: what each environment runs, and releases in flight',
+  '• `history <service>`: the last 10 releases',
+  '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
+  '• `rollback <service> <environment>`: go back to the version before the current one',
+  '• `help`: this message',
+].join('\n');
+
+/** A problem with what the user typed; its message is the reply. */
+class UsageError extends Error {}
+
+function requireService(deps: SlackDeps, name: string | undefined): ServiceConfig {
+  if (!name) throw new UsageError('Which service? See `/runway help`.');
+  const svc = deps.config.services[name];
+  if (svc) return svc;
+  const known = Object.keys(deps.config.services).sort().map(code).join(', ') || 'none';
+  throw new UsageError(`Unknown service ${code(name)}. Known services: ${known}.`);
+}
+
+function requireEnvironment(deps: SlackDeps, service: string | undefined, env: string | undefined): EnvironmentConfig {
+  const svc = requireService(deps, service);
+  if (!env) throw new UsageError(`Which environment of ${code(service!)}? See \`/runway help\`.`);
+  const found = svc.environments.find((e) => e.name === env);
+  if (found) return found;
+  const known = svc.environments.map((e) => code(e.name)).join(', ');
+  throw new UsageError(`${code(service!)} has no environment ${code(env)}. Its environments: ${known}.`);
+}
+
+function label(status: string | undefined): string {
+  return (status ?? 'unknown').replace(/_/g, ' ');
+}
+
+function describeRelease(r: ReleaseSummary): string {
+  const what = r.workflowType === 'rollbackWorkflow' ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}` : 'release';
+  const stage = r.stage ? ` at ${code(r.stage)}` : '';
+  return `${code(shortSha(r.commit))} ${what}: ${label(r.status)}${stage}, started ${slackDate(r.startedAt)}`;
+}
+
+const newestFirst = (a: ReleaseSummary, b: ReleaseSummary) => (b.startedAt ?? '').localeCompare(a.startedAt ?? '');
+
+async function status(deps: SlackDeps, service: string | undefined): Promise<string> {
+  requireService(deps, service);
+  const [versions, { releases }] = await Promise.all([
+    deps.releases.currentVersions(service!),
+    deps.releases.list({ service, pageSize: 20 }),
+  ]);
+  const lines = [`*${escapeMrkdwn(service!)}*`];
+  for (const v of versions) {
+    const now = v.image ? `${code(v.image)} since ${slackDate(v.deployedAt)}` : 'nothing deployed by Runway yet';
+    lines.push(`• *${escapeMrkdwn(v.environment)}*: ${now}`);
+  }
+  const running = releases.filter((r) => r.temporalStatus === 'RUNNING').sort(newestFirst);
+  lines.push(running.length ? 'In flight:' : 'Nothing in flight.', ...running.map((r) => `• ${describeRelease(r)}`));
+  return lines.join('\n');
+}
+
+async function history(deps: SlackDeps, service: string | undefined): Promise<string> {
+  requireService(deps, service);
+  const { releases } = await deps.releases.list({ service, pageSize: 10 });
+  if (releases.length === 0) return `No releases of ${code(service!)} yet.`;
+  return [
+    `*${escapeMrkdwn(service!)}*, newest first:`,
+    ...releases.sort(newestFirst).map((r) => `• ${describeRelease(r)}`),
+  ].join('\n');
+}
+
+async function decide(deps: SlackDeps, decision: 'approve' | 'reject', args: string[], user: Invoker): Promise<string> {
+  const [service, env] = args;
+  const envConfig = requireEnvironment(deps, service, env);
+  if (!envConfig.approval) return `${code(env!)} of ${code(service!)} has no approval gate.`;
+  const releaseId = await deps.releases.awaitingApproval(service!, env!);
+  if (!releaseId) return `No release of ${code(service!)} is waiting for approval in ${code(env!)}.`;
+  try {
+    await deps.releases.decide(releaseId, decision, {
+      environment: env!,
+      approver: user.id,
+      approverAliases: user.name ? [user.name] : [],
+    });
+  } catch (err) {
+    if (err instanceof DecisionRefusedError) return `Not allowed: ${escapeMrkdwn(err.message)}`;
+    throw err;
+  }
+  const verb = decision === 'approve' ? '✅ Approved' : '❌ Rejected';
+  return `${verb} ${code(releaseId)} for ${code(env!)}.`;
+}
+
+async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise<string> {
+  const [service, env] = args;
+  const envConfig = requireEnvironment(deps, service, env);
+  // A gated environment may only be changed by the people who could approve a release into it.
+  const approvers = envConfig.approval?.approvers;
+  if (approvers && ![user.id, user.name].some((who) => who && approvers.includes(who))) {
+    return `Not allowed: only approvers of ${code(env!)} can roll back ${code(service!)} there.`;
+  }
+  const { rollbackId, image } = await deps.releases.rollback(service!, env!, user.name ?? user.id);
+  return `↩️ Rolling back ${code(service!)} in ${code(env!)} to ${code(image)} (${code(rollbackId)}).`;
+}
+
+/** Runs one `/runway` command; errors the user can act on become the reply, anything else is thrown. */
+export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker): Promise<string> {
+  const [name = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
+  try {
+    switch (name.toLowerCase()) {
+      case 'help':
+        return HELP;
+      case 'status':
+        return await status(deps, args[0]);
+      case 'history':
+        return await history(deps, args[0]);
+      case 'approve':
+      case 'reject':
+        return await decide(deps, name.toLowerCase() as 'approve' | 'reject', args, user);
+      case 'rollback':
+        return await rollback(deps, args, user);
+      default:
+        return `Unknown command ${code(name)}.\n${HELP}`;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UnknownServiceError) {
+      return escapeMrkdwn(err.message);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,163 @@
+// POST /webhooks/gitlab. GitLab counts every non-2xx against the hook and eventually disables it,
+// so only real misconfiguration (wrong token) and unreadable bodies get a 4xx; everything Runway
+// merely does not act on is a 202 `{ignored: reason}`. It never waits for a release, only for its start.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Hono } from 'hono';
+import type { ApiContext } from '../context.js';
+import { errorBody } from '../errors.js';
+import type { PipelineState } from '../../domain/types.js';
+import { mergeRequestHook, pipelineHook, type MergeRequestHook, type PipelineHook } from './gitlab-payloads.js';
+import { IdempotencyCache } from './idempotency.js';
+import { readLimitedBody } from './read-body.js';
+
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Constant-time comparison (hashing first makes lengths equal). */
+export function tokenMatches(presented: string | undefined, expected: string): boolean {
+  return timingSafeEqual(digest(presented ?? ''), digest(expected)) && presented !== undefined;
+}
+
+function servicesFor(ctx: ApiContext, project: { id: number; path_with_namespace: string }): string[] {
+  return Object.entries(ctx.config.services)
+    .filter(([, s]) => s.gitlab.project === project.path_with_namespace || s.gitlab.project === String(project.id))
+    .map(([name]) => name);
+}
+
+export function gitlabWebhookRoutes(ctx: ApiContext): Hono {
+  const app = new Hono();
+  const seen = new IdempotencyCache<{ status: number; body: unknown }>(10_000);
+
+  app.post('/gitlab', async (c) => {
+    const secret = ctx.config.gitlab?.webhookSecret;
+    if (!secret) return c.json(errorBody('unauthorized', 'no gitlab.webhookSecret is configured'), 401);
+    if (!tokenMatches(c.req.header('x-gitlab-token'), secret)) {
+      return c.json(errorBody('unauthorized', 'wrong X-Gitlab-Token'), 401);
+    }
+    const body = await readLimitedBody(c.req.raw.body, WEBHOOK_BODY_LIMIT);
+    if (!body.ok) return c.json(errorBody('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`), 413);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.text);
+    } catch {
+      return c.json(errorBody('invalid_json', 'the body is not valid JSON'), 400);
+    }
+    const key = c.req.header('idempotency-key');
+    const earlier = key ? seen.get(key) : undefined;
+    if (earlier) return c.json(earlier.body as object, 200);
+
+    const event = c.req.header('x-gitlab-event') ?? '';
+    const answer = await handleEvent(ctx, event, payload);
+    if (key && answer.status < 300) seen.set(key, answer);
+    return c.json(answer.body as object, answer.status as 200 | 202);
+  });
+  return app;
+}
+
+async function handleEvent(
+  ctx: ApiContext,
+  event: string,
+  payload: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const ignored = (reason: string) => ({ status: 202, body: { ignored: reason } });
+  if (event === 'Merge Request Hook') {
+    const parsed = mergeRequestHook.safeParse(payload);
+    if (!parsed.success) return ignored('merge request payload without the expected fields');
+    return onMerge(ctx, parsed.data, ignored);
+  }
+  if (event === 'Pipeline Hook') {
+    const parsed = pipelineHook.safeParse(payload);
+    if (!parsed.success) return ignored('pipeline payload without the expected fields');
+    return onPipeline(ctx, parsed.data, ignored);
+  }
+  return ignored(`event "${event || 'none'}" is not handled`);
+}
+
+async function onMerge(
+  ctx: ApiContext,
+  hook: MergeRequestHook,
+  ignored: (reason: string) => { status: number; body: unknown },
+): Promise<{ status: number; body: unknown }> {
+  const mr = hook.object_attributes;
+  if (mr.action !== 'merge') return ignored(`merge request action "${mr.action ?? 'none'}" is not a merge`);
+  const services = servicesFor(ctx, hook.project).filter((name) =>
+    ctx.config.services[name]!.triggerBranches.includes(mr.target_branch),
+  );
+  if (services.length === 0) {
+    return ignored(`no service releases ${hook.project.path_with_namespace} on ${mr.target_branch}`);
+  }
+  // Fast-forward and squash merges may have no merge commit: the branch head is then the last commit.
+  const sha = mr.merge_commit_sha ?? mr.squash_commit_sha ?? mr.last_commit?.id;
+  if (!sha) return ignored('merge event without a commit sha');
+
+  const releases = await Promise.all(
+    services.map(async (service) => {
+      const plan = ctx.releases.plan(service, {
+        sha,
+        ref: mr.target_branch,
+        title: mr.title,
+        mergeRequest: {
+          iid: mr.iid,
+          title: mr.title,
+          url: mr.url ?? `${hook.project.web_url ?? ''}/-/merge_requests/${mr.iid}`,
+        },
+        triggeredBy: hook.user?.username,
+      });
+      if (!plan.project.webUrl && hook.project.web_url) plan.project.webUrl = hook.project.web_url;
+      const { created } = await ctx.releases.start(plan);
+      ctx.logger.info(
+        { releaseId: plan.releaseId, service, created },
+        created ? 'release started' : 'redelivery: release exists',
+      );
+      return { releaseId: plan.releaseId, statusUrl: statusUrl(ctx, plan.releaseId), created };
+    }),
+  );
+  const anyCreated = releases.some((r) => r.created);
+  const body = releases.length === 1 ? { ...releases[0], releases } : { releases };
+  return { status: anyCreated ? 202 : 200, body };
+}
+
+const PIPELINE_STATES: Record<string, PipelineState> = {
+  created: 'pending',
+  waiting_for_resource: 'pending',
+  preparing: 'pending',
+  pending: 'pending',
+  scheduled: 'pending',
+  manual: 'pending',
+  running: 'running',
+  success: 'success',
+  failed: 'failed',
+  canceled: 'canceled',
+  canceling: 'canceled',
+  skipped: 'skipped',
+};
+
+async function onPipeline(
+  ctx: ApiContext,
+  hook: PipelineHook,
+  ignored: (reason: string) => { status: number; body: unknown },
+): Promise<{ status: number; body: unknown }> {
+  const services = servicesFor(ctx, hook.project);
+  if (services.length === 0) return ignored(`no service is built by ${hook.project.path_with_namespace}`);
+  const status = PIPELINE_STATES[hook.object_attributes.status] ?? 'running';
+  // builds[] has no web_url: GitLab's job page is <project>/-/jobs/<id>.
+  const failed = hook.builds.filter((b) => b.status === 'failed' && !b.allow_failure).sort((a, b) => a.id - b.id)[0];
+  const failedJob =
+    failed && hook.project.web_url
+      ? { name: failed.name, stage: failed.stage, url: `${hook.project.web_url}/-/jobs/${failed.id}` }
+      : undefined;
+  const event = { pipelineId: hook.object_attributes.id, status, failedJob };
+  const signalled: string[] = [];
+  for (const service of services) {
+    if (await ctx.releases.signalPipeline(service, hook.object_attributes.sha, event)) signalled.push(service);
+  }
+  if (signalled.length === 0) return ignored(`no release is waiting for ${hook.object_attributes.sha.slice(0, 8)}`);
+  return { status: 202, body: { signalled: signalled.map((s) => `release/${s}/${hook.object_attributes.sha}`) } };
+}
+
+export function statusUrl(ctx: ApiContext, releaseId: string): string {
+  return `${ctx.publicUrl}/api/releases/${encodeURIComponent(releaseId)}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * The sandbox: the outside systems Runway talks to, run locally, so `make dev` works with no GitLab,
+ * Argo CD or Slack at all. Runway itself runs unchanged, with its REAL clients pointed at:
+ *
+ * - GitLab (FakeGitLab, http://127.0.0.1:8081): project `sandbox/hello`, branch `main`; every merge request
+ *   iid exists, so release notes can be written on any MR a webhook names.
+ * - Argo CD (FakeArgoCd REST, http://127.0.0.1:8082): `hello-staging` and `hello-production`, following the
+ *   infra repo. A synced image whose tag contains `bad` ends Degraded, anything else Healthy after ~2 s.
+ * - Slack (SlackFake, http://127.0.0.1:8083/api/): channel `#releases`. Read it, and click Approve / Reject,
+ *   at http://localhost:8080/sandbox/slack (see slack-page.ts).
+ * - A registry (http://127.0.0.1:8084) where every tag exists: there is no CI in the sandbox, so every
+ *   release finds its image already built and skips the pipeline wait.
+ * - The infra repo: a real bare git repository at `<dataDir>/infra.git`, kept across restarts (delete
+ *   the directory to start over). `git --git-dir=.data/sandbox/infra.git log -p` shows Runway's commits.
+ *
+ * Start a release by telling Runway a merge request was merged (any 40-hex sha; one starting `bad`,
+ * e.g. `bad0c0ffee…`, deploys a Degraded image and shows a rollback):
+ *
+ *   curl -s localhost:8080/webhooks/gitlab -H 'Content-Type: application/json' \
+ *     -H 'X-Gitlab-Event: Merge Request Hook' -H 'X-Gitlab-Token: sandbox-secret' \
+ *     -d '{"object_kind":"merge_request","project":{"id":1,"path_with_namespace":"sandbox/hello"},
+ *          "object_attributes":{"iid":1,"title":"Say hello","action":"merge","target_branch":"main",
+ *          "merge_commit_sha":"0123456789abcdef0123456789abcdef01234567"}}'
+ *
+ * Staging deploys on its own; production waits for Approve in the sandbox Slack page (as `admin`; acting
+ * as `U_INTRUDER` shows the refusal). Nothing here is persisted except the infra repo.
+ */
+import { createServer } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { FakeArgoCd } from '../test/fakes/argocd.js';
+import { FakeGitLab, type FakeNote } from '../test/fakes/gitlab.js';
+import type { HttpFake } from '../test/fakes/http-fake.js';
+import { SlackFake } from '../test/fakes/slack.js';
+import { createSandboxArgoCd, type ArgoTiming } from './argocd.js';
+import { ensureInfraRepo } from './infra-repo.js';
+import {
+  DEFAULT_SANDBOX_PORTS,
+  SANDBOX_CHANNEL,
+  SANDBOX_PROJECT,
+  SANDBOX_SECRETS,
+  sandboxConfigOverlay,
+  type SandboxConfigOverlay,
+  type SandboxPorts,
+} from './overlay.js';
+import { createRegistryFake } from './registry.js';
+
+export { DEFAULT_SANDBOX_PORTS, SANDBOX_SECRETS, type SandboxConfigOverlay, type SandboxPorts } from './overlay.js';
+
+export interface SandboxOptions {
+  /** Where the infra repo and the git driver's cache live, e.g. `.data/sandbox`. */
+  dataDir: string;
+  /** Listening ports on 127.0.0.1; 0 picks a free one (tests). Defaults: DEFAULT_SANDBOX_PORTS. */
+  ports?: Partial<SandboxPorts>;
+  /** Fake Argo CD controller speed (tests make it faster). */
+  argocdTiming?: ArgoTiming;
+}
+
+export interface Sandbox {
+  /** Merge into the sandbox runway.yaml (see config.ts) to run Runway's real clients against the fakes. */
+  configOverlay: SandboxConfigOverlay;
+  gitlabFake: FakeGitLab;
+  argocd: FakeArgoCd;
+  slackFake: SlackFake;
+  registryFake: HttpFake;
+  /** The bare infra repository. */
+  repoPath: string;
+  /** True when this start created and seeded the repository, false when it reused one. */
+  repoCreated: boolean;
+  /** Channel names the Slack page shows. */
+  slackChannels: string[];
+  /** The ports actually bound. */
+  ports: SandboxPorts;
+  close(): Promise<void>;
+}
+
+/** Every merge request exists: a webhook may name any iid, and the note upsert must find it. */
+class AnyMergeRequest extends Map<number, FakeNote[]> {
+  override get(iid: number): FakeNote[] | undefined {
+    if (Number.isSafeInteger(iid) && iid > 0 && !this.has(iid)) this.set(iid, []);
+    return super.get(iid);
+  }
+}
+
+/** A fixed port already taken would otherwise surface as an unhandled 'error' event from the fake. */
+function assertPortFree(port: number, what: string): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${err.code ?? err.message})`;
+      reject(new Error(`sandbox ${what}: port ${port} on 127.0.0.1 ${why}; stop the other process or choose another port`));
+    });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+const portOf = (url: string): number => Number(new URL(url).port);
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const dataDir = path.resolve(options.dataDir);
+  const wanted: SandboxPorts = { ...DEFAULT_SANDBOX_PORTS, ...options.ports };
+  for (const [what, port] of Object.entries(wanted)) await assertPortFree(port, what);
+  await mkdir(dataDir, { recursive: true });
+  const repoPath = path.join(dataDir, 'infra.git');
+  const repo = await ensureInfraRepo(repoPath);
+
+  const stops: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const gitlabFake = new FakeGitLab({ tokens: { [SANDBOX_SECRETS.gitlabToken]: 'write' } });
+    const project = gitlabFake.addProject({
+      path: SANDBOX_PROJECT,
+      defaultBranch: 'main',
+      files: { 'README.md': '# hello\n\nThe sandbox service Runway releases.\n' },
+    });
+    project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
+    await gitlabFake.listen(wanted.gitlab);
+    stops.push(() => gitlabFake.close());
+
+    const slackFake = new SlackFake({
+      tokens: [SANDBOX_SECRETS.slackBotToken],
+      channels: [{ ...SANDBOX_CHANNEL }],
+      team: { id: 'T0SANDBOX', name: 'Runway Sandbox' },
+    });
+    await slackFake.listen(wanted.slack);
+    stops.push(() => slackFake.close());
+
+    const registryFake = createRegistryFake();
+    await registryFake.listen(wanted.registry);
+    stops.push(() => registryFake.close());
+
+    const argocd = await createSandboxArgoCd({
+      repoPath,
+      token: SANDBOX_SECRETS.argocdToken,
+      timing: options.argocdTiming,
+    });
+    await argocd.http.listen(wanted.argocd);
+    stops.push(() => argocd.close());
+
+    const ports: SandboxPorts = {
+      gitlab: portOf(gitlabFake.url),
+      argocd: portOf(argocd.url),
+      slack: portOf(slackFake.apiUrl),
+      registry: portOf(registryFake.url),
+    };
+    return {
+      configOverlay: sandboxConfigOverlay({ dataDir, repoPath, ports }),
+      gitlabFake,
+      argocd,
+      slackFake,
+      registryFake,
+      repoPath,
+      repoCreated: repo.created,
+      slackChannels: [SANDBOX_CHANNEL.name],
+      ports,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

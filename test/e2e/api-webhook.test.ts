@@ -1,0 +1,131 @@
+// Over HTTP only: the GitLab webhook starts releases, redeliveries never start a second one, and
+// bad requests are refused without starting anything or hurting the server.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiHarness, mergeHook, WEBHOOK_SECRET, type ApiHarness } from '../support/api-harness.js';
+import { waitFor } from '../support/harness.js';
+
+let a: ApiHarness;
+beforeAll(async () => {
+  a = await createApiHarness();
+});
+afterAll(async () => a?.close());
+
+const sha = () => randomBytes(20).toString('hex');
+
+async function hook(body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${a.server.url}/webhooks/gitlab`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'Merge Request Hook',
+      'x-gitlab-token': WEBHOOK_SECRET,
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function releasesOf(service: string): Promise<number> {
+  let n = 0;
+  for await (const _ of a.h.client.workflow.list({ query: `RunwayService = "${service}"` })) n++;
+  return n;
+}
+
+describe('GitLab webhook', () => {
+  it('a merge starts the release (202 with id and status URL); redeliveries get the same release (200)', async () => {
+    const commit = sha();
+    const first = await hook(mergeHook(a.service, commit), { 'idempotency-key': 'delivery-1' });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({
+      releaseId: `release/${a.service}/${commit}`,
+      statusUrl: `http://runway.test/api/releases/${encodeURIComponent(`release/${a.service}/${commit}`)}`,
+      created: true,
+    });
+    const sameKey = await hook(mergeHook(a.service, commit), { 'idempotency-key': 'delivery-1' });
+    expect(sameKey.status).toBe(200);
+    expect(sameKey.body.releaseId).toBe(first.body.releaseId);
+    const sameCommit = await hook(mergeHook(a.service, commit), { 'idempotency-key': 'delivery-2' });
+    expect(sameCommit).toMatchObject({ status: 200, body: { releaseId: first.body.releaseId, created: false } });
+    await waitFor(async () => ((await releasesOf(a.service)) >= 1 ? true : undefined));
+    expect(await releasesOf(a.service)).toBe(1);
+    await a.h.client.workflow.getHandle(String(first.body.releaseId)).terminate('test done');
+  });
+
+  it('accepts the real (2017) GitLab payload shape from the shared fixtures', async () => {
+    const fixture = JSON.parse(
+      readFileSync(new URL('../../../shared/fixtures/gitlab-merge-request-merged.json', import.meta.url), 'utf8'),
+    ) as { project: Record<string, unknown>; object_attributes: Record<string, unknown> };
+    // retarget the fixture's project at our service; everything else stays as GitLab sent it
+    fixture.project.path_with_namespace = `acme/${a.service}`;
+    fixture.object_attributes.target_branch = 'main';
+    fixture.object_attributes.action = 'merge';
+    const res = await hook(fixture);
+    expect(res.status).toBe(202);
+    expect(res.body.releaseId).toBe(`release/${a.service}/${String(fixture.object_attributes.merge_commit_sha)}`);
+    await a.h.client.workflow.getHandle(String(res.body.releaseId)).terminate('test done');
+  });
+
+  it('ignores (202) what it does not act on, so GitLab never disables the hook', async () => {
+    expect(await hook(mergeHook(a.service, sha(), { action: 'open' }))).toMatchObject({
+      status: 202,
+      body: { ignored: expect.stringContaining('not a merge') },
+    });
+    expect(await hook(mergeHook(a.service, sha(), { target: 'develop' }))).toMatchObject({
+      status: 202,
+      body: { ignored: expect.stringContaining('develop') },
+    });
+    expect(await hook(mergeHook('unknown-svc', sha()))).toMatchObject({ status: 202, body: { ignored: expect.any(String) } });
+    expect(await hook({ object_kind: 'push' }, { 'x-gitlab-event': 'Push Hook' })).toMatchObject({
+      status: 202,
+      body: { ignored: expect.stringContaining('Push Hook') },
+    });
+  });
+
+  it('refuses a wrong token, an oversized body and malformed JSON, starts nothing, keeps serving', async () => {
+    const before = await releasesOf(a.service);
+    const wrong = await hook(mergeHook(a.service, sha()), { 'x-gitlab-token': 'nope' });
+    expect(wrong).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    const missing = await fetch(`${a.server.url}/webhooks/gitlab`, { method: 'POST', body: '{}' });
+    expect(missing.status).toBe(401);
+    const huge = await hook('{"x":"' + 'a'.repeat(1024 * 1024 + 10) + '"}');
+    expect(huge).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
+    const malformed = await hook('{"object_kind": "merge_request",');
+    expect(malformed).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    expect(await releasesOf(a.service)).toBe(before);
+    expect((await fetch(`${a.server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('a Pipeline Hook signals the matching release, which then fails naming the job', async () => {
+    const commit = sha();
+    a.h.world.gitlab.setPipeline(commit, { id: 501, status: 'running' });
+    const started = await hook(mergeHook(a.service, commit));
+    expect(started.status).toBe(202);
+    const id = String(started.body.releaseId);
+    const handle = a.h.client.workflow.getHandle(id);
+    await waitFor(async () => {
+      const t = await handle.query<{ stages: { details: Record<string, unknown> }[] }>('status');
+      return t.stages[0]?.details.pipelineStatus === 'running' ? true : undefined;
+    });
+    const job = { id: 9001, name: 'docker-build', stage: 'build', status: 'failed', allow_failure: false };
+    const pipeline = {
+      object_kind: 'pipeline',
+      project: { id: 4242, path_with_namespace: `acme/${a.service}`, web_url: `https://gitlab.example.com/acme/${a.service}` },
+      object_attributes: { id: 501, sha: commit, ref: 'main', status: 'failed' },
+      builds: [{ id: 9000, name: 'lint', stage: 'test', status: 'failed', allow_failure: true }, job],
+    };
+    const signalled = await hook(pipeline, { 'x-gitlab-event': 'Pipeline Hook' });
+    expect(signalled).toMatchObject({ status: 202, body: { signalled: [id] } });
+    await expect(handle.result()).rejects.toThrow();
+    const t = await handle.query<{ status: string; links: Record<string, string> }>('status');
+    expect(t.status).toBe('failed');
+    expect(t.links.failedJob).toBe(`https://gitlab.example.com/acme/${a.service}/-/jobs/9001`);
+    const unknown = await hook(
+      { ...pipeline, object_attributes: { ...pipeline.object_attributes, sha: sha() } },
+      { 'x-gitlab-event': 'Pipeline Hook' },
+    );
+    expect(unknown).toMatchObject({ status: 202, body: { ignored: expect.stringContaining('no release') } });
+  });
+});
