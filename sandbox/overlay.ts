@@ -44,11 +44,19 @@ export function registryHost(ports: Pick<SandboxPorts, 'registry'>): string {
  * registry's host so the real registry client can reach it; the seed manifests keep their
  * `registry.sandbox.local` name, so the first staging release adds a kustomize `newName`.
  */
-export function sandboxConfigOverlay(options: { dataDir: string; repoPath: string; ports: SandboxPorts }): SandboxConfigOverlay {
+export function sandboxConfigOverlay(options: {
+  dataDir: string;
+  repoPath: string;
+  ports: SandboxPorts;
+}): SandboxConfigOverlay {
   const { ports } = options;
   const local = (port: number) => `http://127.0.0.1:${port}`;
   return {
-    gitlab: { url: local(ports.gitlab), token: SANDBOX_SECRETS.gitlabToken, webhookSecret: SANDBOX_SECRETS.webhookSecret },
+    gitlab: {
+      url: local(ports.gitlab),
+      token: SANDBOX_SECRETS.gitlabToken,
+      webhookSecret: SANDBOX_SECRETS.webhookSecret,
+    },
     argocd: { driver: 'api', url: local(ports.argocd), token: SANDBOX_SECRETS.argocdToken },
     slack: {
       botToken: SANDBOX_SECRETS.slackBotToken,

@@ -79,14 +79,17 @@ const respondInput = z.looseObject({
 });
 
 const truthy = (v: boolean | string | undefined): boolean => v === true || v === 'true';
-const actionTs = (nowMs: number): string => `${Math.floor(nowMs / 1000)}.${String((nowMs % 1000) * 1000).padStart(6, '0')}`;
+const actionTs = (nowMs: number): string =>
+  `${Math.floor(nowMs / 1000)}.${String((nowMs % 1000) * 1000).padStart(6, '0')}`;
 
 export function sandboxRoutes(sandbox: SandboxSlackSource, options: SandboxRoutesOptions): Hono {
   const slack = sandbox.slackFake;
   const channels = sandbox.slackChannels ?? ['releases'];
   const users = options.users ?? SANDBOX_USERS;
   const now = options.now ?? Date.now;
-  const responseBase = (options.responseUrlBase ?? new URL('/sandbox/slack/respond', options.interactionsUrl).href).replace(/\/+$/, '');
+  const responseBase = (
+    options.responseUrlBase ?? new URL('/sandbox/slack/respond', options.interactionsUrl).href
+  ).replace(/\/+$/, '');
   const app = new Hono();
 
   app.get('/', (c) => c.redirect(`${c.req.path.replace(/\/+$/, '')}/slack`));
@@ -143,8 +146,17 @@ export function sandboxRoutes(sandbox: SandboxSlackSource, options: SandboxRoute
     const answer = truthy(r.replace_original)
       ? await callSlack(slack, 'chat.update', { channel, ts, ...content })
       : r.response_type === 'in_channel'
-        ? await callSlack(slack, 'chat.postMessage', { channel, ...content, ...(r.thread_ts ? { thread_ts: r.thread_ts } : {}) })
-        : await callSlack(slack, 'chat.postEphemeral', { channel, user, ...content, ...(r.thread_ts ? { thread_ts: r.thread_ts } : {}) });
+        ? await callSlack(slack, 'chat.postMessage', {
+            channel,
+            ...content,
+            ...(r.thread_ts ? { thread_ts: r.thread_ts } : {}),
+          })
+        : await callSlack(slack, 'chat.postEphemeral', {
+            channel,
+            user,
+            ...content,
+            ...(r.thread_ts ? { thread_ts: r.thread_ts } : {}),
+          });
     return c.json(answer.ok ? { ok: true } : answer, answer.ok ? 200 : 400);
   });
 
@@ -193,7 +205,11 @@ function blockActions(input: {
 }
 
 /** Calls the fake's Web API over HTTP, so its validation and events apply as for Runway's own calls. */
-async function callSlack(slack: SlackFake, method: string, args: Record<string, unknown>): Promise<{ ok: boolean; error?: string }> {
+async function callSlack(
+  slack: SlackFake,
+  method: string,
+  args: Record<string, unknown>,
+): Promise<{ ok: boolean; error?: string }> {
   const [token] = slack.tokens;
   const res = await fetch(`${slack.apiUrl}${method}`, {
     method: 'POST',

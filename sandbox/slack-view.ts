@@ -81,8 +81,10 @@ const EMOJI: Record<string, string> = {
 
 type Style = Omit<Segment, 'text'>;
 
-const decodeEntities = (text: string): string => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-const emojify = (text: string): string => text.replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole);
+const decodeEntities = (text: string): string =>
+  text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const emojify = (text: string): string =>
+  text.replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole);
 
 function plain(text: string, style: Style): Segment[] {
   return text ? [{ ...style, text: emojify(decodeEntities(text)) }] : [];
@@ -128,7 +130,8 @@ export function mrkdwn(text: string, style: Style = {}): Segment[] {
   return out;
 }
 
-const record = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
+const record = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** A Block Kit text object: mrkdwn is parsed, plain_text only gets its emoji. */

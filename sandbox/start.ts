@@ -89,7 +89,9 @@ function assertPortFree(port: number, what: string): Promise<void> {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${err.code ?? err.message})`;
-      reject(new Error(`sandbox ${what}: port ${port} on 127.0.0.1 ${why}; stop the other process or choose another port`));
+      reject(
+        new Error(`sandbox ${what}: port ${port} on 127.0.0.1 ${why}; stop the other process or choose another port`),
+      );
     });
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
   });

@@ -69,7 +69,15 @@ await worker.runUntil(async () => {
   await h2.result().catch(() => undefined);
   await save('release-rolled-back', bad.releaseId);
 
-  // 3. the per-service lock workflow (still running)
+  // 3. a rollback of staging to the image before (its own workflow type)
+  const rollback = { ...happy, releaseId: 'rollback/payments/staging/1', image: { ...happy.image, tag: 'v1.0.0' } };
+  rollback.environments = [{ ...happy.environments[0]!, approval: undefined }];
+  rollback.mergeRequest = undefined;
+  world.registry.publish(rollback.image);
+  await env.client.workflow.execute('rollbackWorkflow', { workflowId: rollback.releaseId, taskQueue, args: [rollback] });
+  await save('rollback-succeeded', rollback.releaseId);
+
+  // 4. the per-service lock workflow (still running)
   await save('service-lock', serviceLockId('payments'));
 });
 await env.teardown();

@@ -1,0 +1,299 @@
+// The sandbox Slack page: it shows what Runway posted (parsed, never as HTML) and turns a button click into
+// the signed block_actions request Slack would send to Runway's /slack/interactions.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isValidSlackRequest, verifySlackRequest } from '@slack/bolt';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSlackNotifier } from '../../activities/integrations/slack.js';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../activities/integrations/slack-blocks.js';
+import type { ReleaseTimeline } from '../../domain/types.js';
+import { sandboxRoutes, slackSignature } from '../../sandbox/slack-page.js';
+import { mrkdwn } from '../../sandbox/slack-view.js';
+import { SlackFake } from '../fakes/slack.js';
+
+const SECRET = 'sandbox-signing-secret';
+const TOKEN = 'xoxb-sandbox-token';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+let slack: SlackFake;
+let receiver: Server;
+let received: Received[];
+let routes: ReturnType<typeof sandboxRoutes>;
+let interactionsUrl: string;
+
+beforeAll(async () => {
+  slack = new SlackFake({ tokens: [TOKEN], channels: [{ id: 'C0RELEASES', name: 'releases' }] });
+  await slack.listen();
+  // Stands in for Runway's /slack/interactions: records and acks like Bolt (empty 200).
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  interactionsUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/slack/interactions`;
+  routes = sandboxRoutes({ slackFake: slack, slackChannels: ['releases'] }, { signingSecret: SECRET, interactionsUrl });
+});
+
+beforeEach(() => {
+  received = [];
+});
+
+afterAll(async () => {
+  await slack?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+const timeline: ReleaseTimeline = {
+  releaseId: 'release/hello/0123456789abcdef0123456789abcdef01234567',
+  service: 'hello',
+  commit: '0123456789abcdef0123456789abcdef01234567',
+  status: 'awaiting_approval',
+  stage: 'approval:production',
+  stages: [
+    { kind: 'deploy', environment: 'staging', state: 'succeeded', details: { image: 'reg/hello:0123abcd' } },
+    { kind: 'approval', environment: 'production', state: 'running', details: { approvers: 'U_SANDBOX_ADMIN, admin' } },
+  ],
+  warnings: [],
+  links: { mergeRequest: 'http://127.0.0.1:8081/sandbox/hello/-/merge_requests/1' },
+};
+
+/** What Runway's real notifier posts when production waits for approval. */
+async function postApprovalRequest(): Promise<{ channel: string; ts: string }> {
+  const notifier = createSlackNotifier({ token: TOKEN, apiUrl: slack.apiUrl });
+  const { messageRef } = await notifier.publish({
+    kind: 'approval_requested',
+    channel: '#releases',
+    environment: 'production',
+    approvers: ['U_SANDBOX_ADMIN', 'admin'],
+    timeline,
+  });
+  return messageRef!;
+}
+
+async function messagesJson(): Promise<any> {
+  const res = await routes.request('/slack/messages');
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+async function click(body: Record<string, unknown>): Promise<Response> {
+  return routes.request('/slack/click', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('GET /slack', () => {
+  it('serves one self-contained page, locked down by CSP', async () => {
+    const res = await routes.request('/slack');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'/);
+    const html = await res.text();
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/\s(src|href)=/);
+    expect(html).not.toMatch(/innerHTML|insertAdjacentHTML|document\.write/);
+  });
+});
+
+describe('GET /slack/messages', () => {
+  it('shows a posted release message with its thread and working buttons', async () => {
+    const ref = await postApprovalRequest();
+    const data = await messagesJson();
+    expect(data.users.map((u: { id: string }) => u.id)).toEqual(['U_SANDBOX_ADMIN', 'U_INTRUDER']);
+    const message = data.channels[0].timeline.find((m: { ts: string }) => m.ts === ref.ts);
+    expect(message).toMatchObject({ kind: 'message', channel: 'C0RELEASES', edited: false });
+    expect(message.blocks[0].type).toBe('header');
+    expect(message.blocks[0].segments[0].text).toMatch(/^✋ hello 01234567/);
+    const actions = message.blocks.find((b: { type: string }) => b.type === 'actions');
+    expect(actions.buttons).toEqual([
+      expect.objectContaining({
+        actionId: APPROVE_ACTION_ID,
+        text: 'Approve',
+        style: 'primary',
+        blockId: 'runway_approval',
+      }),
+      expect.objectContaining({ actionId: REJECT_ACTION_ID, text: 'Reject', style: 'danger' }),
+    ]);
+    const link = message.blocks.flatMap((b: { segments?: unknown[] }) => b.segments ?? []).find((s: any) => s.href);
+    expect(link).toEqual({ text: 'Merge request', href: timeline.links.mergeRequest });
+    expect(message.replies).toEqual([]);
+  });
+});
+
+describe('mrkdwn', () => {
+  it('parses what Runway writes into plain segments', () => {
+    expect(mrkdwn('*Deploy · staging*  :white_check_mark: `reg/a:1` → <https://x.test/a?b=1&amp;c=2|Argo CD>')).toEqual(
+      [
+        { bold: true, text: 'Deploy · staging' },
+        { text: '  ✅ ' },
+        { code: true, text: 'reg/a:1' },
+        { text: ' → ' },
+        { text: 'Argo CD', href: 'https://x.test/a?b=1&c=2' },
+      ],
+    );
+    expect(mrkdwn('by <@U1> at <!date^1700000000^{date_short_pretty}|2023-11-14T22:13:20.000Z>')).toEqual([
+      { text: 'by ' },
+      { mention: true, text: '@U1' },
+      { text: ' at ' },
+      { text: '2023-11-14T22:13:20.000Z', time: 1700000000 },
+    ]);
+    expect(mrkdwn(':warning: _failed: not_in_channel_')).toEqual([
+      { text: '⚠️ ' },
+      { italic: true, text: 'failed: not_in_channel' },
+    ]);
+  });
+
+  it('keeps markup as text and drops non-http links', () => {
+    expect(mrkdwn('&lt;script&gt;alert(1)&lt;/script&gt; &amp;lt;')).toEqual([
+      { text: '<script>alert(1)</script> &lt;' },
+    ]);
+    expect(mrkdwn('<javascript:alert(1)|click>')).toEqual([{ text: 'click' }]);
+  });
+});
+
+describe('POST /slack/click', () => {
+  it('sends Runway a block_actions payload signed like Slack signs it', async () => {
+    const ref = await postApprovalRequest();
+    const message = slack.message(ref.channel, ref.ts)!;
+    const value = JSON.stringify({ releaseId: timeline.releaseId, environment: 'production' });
+
+    const res = await click({
+      channel: ref.channel,
+      ts: ref.ts,
+      actionId: APPROVE_ACTION_ID,
+      value,
+      userId: 'U_SANDBOX_ADMIN',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 200, body: '' });
+
+    expect(received).toHaveLength(1);
+    const [{ headers, body }] = received as [Received];
+    expect(headers['content-type']).toBe('application/x-www-form-urlencoded');
+    const signed = {
+      body,
+      headers: {
+        'x-slack-signature': String(headers['x-slack-signature']),
+        'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']),
+      },
+    };
+    expect(() => verifySlackRequest({ signingSecret: SECRET, ...signed })).not.toThrow();
+    expect(isValidSlackRequest({ signingSecret: 'some-other-secret', ...signed })).toBe(false);
+
+    const form = new URLSearchParams(body);
+    expect([...form.keys()]).toEqual(['payload']);
+    const payload = JSON.parse(form.get('payload')!);
+    expect(payload).toMatchObject({
+      type: 'block_actions',
+      user: { id: 'U_SANDBOX_ADMIN', username: 'admin', team_id: slack.team.id },
+      api_app_id: slack.bot.appId,
+      team: { id: slack.team.id },
+      container: { type: 'message', message_ts: ref.ts, channel_id: ref.channel, is_ephemeral: false },
+      channel: { id: ref.channel, name: 'releases' },
+      message: { ts: ref.ts, text: message.text, blocks: message.blocks },
+      actions: [
+        {
+          type: 'button',
+          action_id: APPROVE_ACTION_ID,
+          block_id: 'runway_approval',
+          value,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+        },
+      ],
+    });
+    expect(payload.actions[0].action_ts).toMatch(/^\d+\.\d{6}$/);
+    expect(payload.response_url).toBe(
+      `${new URL(interactionsUrl).origin}/sandbox/slack/respond/${ref.channel}/${ref.ts}/U_SANDBOX_ADMIN`,
+    );
+  });
+
+  it('acts as the user chosen on the page, and refuses what it cannot send', async () => {
+    const ref = await postApprovalRequest();
+    const value = JSON.stringify({ releaseId: timeline.releaseId, environment: 'production' });
+    const base = { channel: ref.channel, ts: ref.ts, actionId: REJECT_ACTION_ID, value };
+
+    expect((await click({ ...base, userId: 'U_INTRUDER' })).status).toBe(200);
+    const payload = JSON.parse(new URLSearchParams(received[0]!.body).get('payload')!);
+    expect(payload.user).toMatchObject({ id: 'U_INTRUDER', username: 'intruder' });
+
+    expect((await click({ ...base, userId: 'U_NOBODY' })).status).toBe(400);
+    expect((await click({ ...base, value: 'forged', userId: 'U_SANDBOX_ADMIN' })).status).toBe(409);
+    expect((await click({ ...base, ts: '1.000001', userId: 'U_SANDBOX_ADMIN' })).status).toBe(404);
+    expect((await click({ nonsense: true })).status).toBe(400);
+    expect(received).toHaveLength(1);
+  });
+
+  it('reports a Runway that does not answer', async () => {
+    const ref = await postApprovalRequest();
+    const value = JSON.stringify({ releaseId: timeline.releaseId, environment: 'production' });
+    const offline = sandboxRoutes(
+      { slackFake: slack },
+      { signingSecret: SECRET, interactionsUrl: 'http://127.0.0.1:1/slack/interactions' },
+    );
+    const res = await offline.request('/slack/click', {
+      method: 'POST',
+      body: JSON.stringify({
+        channel: ref.channel,
+        ts: ref.ts,
+        actionId: APPROVE_ACTION_ID,
+        value,
+        userId: 'U_SANDBOX_ADMIN',
+      }),
+    });
+    expect(res.status).toBe(502);
+  });
+});
+
+describe('response_url', () => {
+  it('replaces the original message or answers only the presser', async () => {
+    const ref = await postApprovalRequest();
+    const respond = (user: string, body: unknown) =>
+      routes.request(`/slack/respond/${ref.channel}/${ref.ts}/${user}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    expect((await respond('U_INTRUDER', { text: 'Not allowed' })).status).toBe(200);
+    expect(slack.ephemerals('#releases').at(-1)).toMatchObject({ user: 'U_INTRUDER', text: 'Not allowed' });
+
+    expect((await respond('U_SANDBOX_ADMIN', { replace_original: true, text: 'Approved by admin' })).status).toBe(200);
+    expect(slack.message(ref.channel, ref.ts)).toMatchObject({ text: 'Approved by admin', edited: expect.any(Object) });
+
+    const data = await messagesJson();
+    const timelineItems = data.channels[0].timeline;
+    expect(timelineItems.find((m: { ts: string }) => m.ts === ref.ts)).toMatchObject({ edited: true });
+    expect(timelineItems.at(-1)).toMatchObject({
+      kind: 'ephemeral',
+      user: 'U_INTRUDER',
+      text: [{ text: 'Not allowed' }],
+    });
+  });
+});
+
+describe('slackSignature', () => {
+  it('is Slack v0: HMAC-SHA256 over v0:<timestamp>:<body>', () => {
+    const signature = slackSignature(SECRET, 1_700_000_000, 'payload=%7B%7D');
+    expect(() =>
+      verifySlackRequest({
+        signingSecret: SECRET,
+        body: 'payload=%7B%7D',
+        headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': 1_700_000_000 },
+        nowMilliseconds: 1_700_000_010_000,
+      }),
+    ).not.toThrow();
+  });
+});

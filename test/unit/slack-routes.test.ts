@@ -1,0 +1,350 @@
+// The /slack sub-app end to end over HTTP, with a stand-in ReleaseService (no Temporal) and the Slack fake.
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import type { Hono } from 'hono';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSlackNotifier } from '../../activities/integrations/slack.js';
+import { APPROVE_ACTION_ID, APPROVAL_BLOCK_ID, REJECT_ACTION_ID } from '../../activities/integrations/slack-blocks.js';
+import { configSchema } from '../../config/schema.js';
+import type { ApiContext } from '../../api/context.js';
+import {
+  ConflictError,
+  DecisionRefusedError,
+  type ReleaseService,
+  type ReleaseSummary,
+} from '../../api/release-service.js';
+import { createSlackRoutes } from '../../api/slack/routes.js';
+import type { ReleaseTimeline } from '../../domain/types.js';
+import { SlackFake } from '../fakes/slack.js';
+
+const SECRET = 'routes-signing-secret';
+const TOKEN = 'xoxb-routes-token';
+const CHANNEL = 'C0APPROVALS';
+const RELEASE = 'release/payments/0123456789abcdef0123456789abcdef01234567';
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8'));
+
+function configFor(apiUrl: string, slack: Record<string, unknown> = { signingSecret: SECRET }) {
+  const env = (name: string, approval?: object) => ({
+    name,
+    manifest: { file: `apps/payments/${name}.yaml`, kustomize: { image: 'registry.example.com/acme/payments' } },
+    argocd: { application: `payments-${name}` },
+    ...(approval ? { approval } : {}),
+  });
+  return configSchema.parse({
+    slack: { botToken: TOKEN, apiUrl, ...slack },
+    services: {
+      payments: {
+        gitlab: { project: 'acme/payments' },
+        image: { repository: 'registry.example.com/acme/payments' },
+        infra: { repository: 'acme/infra' },
+        environments: [env('staging'), env('production', { channel: CHANNEL, approvers: ['U_ALICE', 'bob'] })],
+      },
+    },
+  });
+}
+
+function timeline(): ReleaseTimeline {
+  return {
+    releaseId: RELEASE,
+    service: 'payments',
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    status: 'awaiting_approval',
+    stage: 'approval:production',
+    stages: [{ kind: 'approval', environment: 'production', state: 'running', details: { approvers: 'U_ALICE, bob' } }],
+    warnings: [],
+    links: {},
+  };
+}
+
+const releases = {
+  decide: vi.fn<ReleaseService['decide']>(),
+  awaitingApproval: vi.fn<ReleaseService['awaitingApproval']>(),
+  list: vi.fn<ReleaseService['list']>(),
+  currentVersions: vi.fn<ReleaseService['currentVersions']>(),
+  rollback: vi.fn<ReleaseService['rollback']>(),
+};
+
+let fake: SlackFake;
+let routes: Hono;
+let logs: string[];
+
+beforeEach(async () => {
+  for (const fn of Object.values(releases)) fn.mockReset();
+  fake = new SlackFake({ tokens: [TOKEN], channels: [{ id: CHANNEL, name: 'prod-approvals' }] });
+  await fake.listen();
+  logs = [];
+  const ctx: ApiContext = {
+    config: configFor(fake.apiUrl),
+    client: {} as Client,
+    releases: releases as unknown as ReleaseService,
+    logger: pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) }),
+    publicUrl: 'http://localhost:8080',
+  };
+  routes = (await createSlackRoutes(ctx, { commandAckWindowMs: 200 }))!;
+});
+afterEach(async () => fake.close());
+
+function signed(path: string, body: string) {
+  const ts = Math.floor(Date.now() / 1000);
+  const hex = createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex');
+  return routes.request(path, {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-signature': `v0=${hex}`,
+      'x-slack-request-timestamp': String(ts),
+    },
+  });
+}
+
+/** Posts the real approval message to the fake and returns a block_actions payload pressing one of its buttons. */
+async function pressButton(actionId: string, user: { id: string; username: string }) {
+  const notifier = createSlackNotifier({ token: TOKEN, apiUrl: fake.apiUrl, maxAttempts: 1 });
+  const { messageRef } = await notifier.publish({
+    kind: 'approval_requested',
+    channel: CHANNEL,
+    environment: 'production',
+    timeline: timeline(),
+    approvers: ['U_ALICE', 'bob'],
+  });
+  const message = fake.message(CHANNEL, messageRef.ts)!;
+  const button = (message.blocks as { block_id?: string; elements?: { action_id: string; value: string }[] }[])
+    .find((b) => b.block_id === APPROVAL_BLOCK_ID)!
+    .elements!.find((e) => e.action_id === actionId)!;
+  const base = fixture('slack-block-actions.json');
+  const payload = {
+    ...base,
+    user: { ...user, team_id: base.team.id },
+    container: { type: 'message', message_ts: message.ts, channel_id: CHANNEL, is_ephemeral: false },
+    channel: { id: CHANNEL, name: 'prod-approvals' },
+    message: { ...message, channel: undefined },
+    actions: [{ ...base.actions[0], action_id: actionId, block_id: APPROVAL_BLOCK_ID, value: button.value }],
+  };
+  const res = await signed('/interactions', new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  return { res, ts: message.ts, before: structuredClone(message) };
+}
+
+function command(text: string, user = { id: 'U_ALICE', name: 'alice' }) {
+  const form = new URLSearchParams({
+    token: 'legacy',
+    team_id: 'T0FAKE',
+    channel_id: CHANNEL,
+    channel_name: 'prod-approvals',
+    user_id: user.id,
+    user_name: user.name,
+    command: '/runway',
+    text,
+    response_url: 'https://hooks.slack.com/commands/T0FAKE/1/x',
+    trigger_id: '1.2.3',
+    api_app_id: 'A0RUNWAY',
+  });
+  return signed('/commands', form.toString());
+}
+
+async function commandReply(text: string, user?: { id: string; name: string }): Promise<string> {
+  const res = await command(text, user);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { response_type: string; text: string };
+  expect(body.response_type).toBe('ephemeral');
+  return body.text;
+}
+
+describe('createSlackRoutes', () => {
+  it('is undefined when Slack has no signing secret', async () => {
+    const base = { client: {} as Client, releases: releases as unknown as ReleaseService, publicUrl: '' };
+    const logger = pino({ level: 'silent' });
+    const noSecret = configFor('http://127.0.0.1:1/api/', { signingSecret: undefined });
+    expect(await createSlackRoutes({ ...base, logger, config: noSecret })).toBeUndefined();
+    const noSlack = { ...noSecret, slack: undefined };
+    expect(await createSlackRoutes({ ...base, logger, config: noSlack })).toBeUndefined();
+    expect(fake.calls()).toHaveLength(0);
+  });
+
+  it('makes no Slack call at startup or per request just to learn who the bot is', async () => {
+    await commandReply('help');
+    expect(fake.calls('auth.test')).toHaveLength(0);
+  });
+});
+
+describe('approval buttons', () => {
+  it('an allowed press decides with the Slack identities and replaces the buttons in place', async () => {
+    releases.decide.mockResolvedValue({
+      environment: 'production',
+      decision: 'approved',
+      by: 'U_ALICE',
+      at: '2026-01-02T03:04:05.000Z',
+    });
+    const { res, ts } = await pressButton(APPROVE_ACTION_ID, { id: 'U_ALICE', username: 'alice' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    await vi.waitFor(() => expect(fake.calls('chat.update')).toHaveLength(1));
+    expect(releases.decide).toHaveBeenCalledWith(RELEASE, 'approve', {
+      environment: 'production',
+      approver: 'U_ALICE',
+      approverAliases: ['alice'],
+    });
+    const updated = fake.message(CHANNEL, ts)!;
+    const blocks = JSON.stringify(updated.blocks);
+    expect(blocks).not.toContain(APPROVE_ACTION_ID);
+    expect(blocks).toContain('✅ Approved by <@U_ALICE> at <!date^1767323045^');
+    expect(updated.text).toContain('payments');
+    expect(fake.ephemerals()).toHaveLength(0);
+  });
+
+  it('a reject press says Rejected', async () => {
+    releases.decide.mockResolvedValue({ environment: 'production', decision: 'rejected', by: 'bob', at: '2026-01-02T03:04:05Z' });
+    const { ts } = await pressButton(REJECT_ACTION_ID, { id: 'U_BOB', username: 'bob' });
+    await vi.waitFor(() => expect(fake.calls('chat.update')).toHaveLength(1));
+    expect(releases.decide.mock.calls[0]![1]).toBe('reject');
+    expect(JSON.stringify(fake.message(CHANNEL, ts)!.blocks)).toContain('❌ Rejected by <@U_BOB>');
+  });
+
+  it('a refused press only tells the presser, and the message keeps its buttons', async () => {
+    releases.decide.mockRejectedValue(new DecisionRefusedError('U_MALLORY is not allowed to approve payments in production'));
+    const { ts, before } = await pressButton(APPROVE_ACTION_ID, { id: 'U_MALLORY', username: 'mallory' });
+    await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
+    expect(fake.ephemerals()[0]).toMatchObject({
+      channel: CHANNEL,
+      user: 'U_MALLORY',
+      text: 'Not allowed: U_MALLORY is not allowed to approve payments in production',
+    });
+    expect(fake.calls('chat.update')).toHaveLength(0);
+    expect(fake.message(CHANNEL, ts)).toEqual(before);
+  });
+
+  it('a press from an ephemeral container (no message to edit) gets a receipt instead', async () => {
+    releases.decide.mockResolvedValue({ environment: 'production', decision: 'approved', by: 'W111', at: '2026-01-02T03:04:05Z' });
+    const base = fixture('slack-block-actions-message-container.json');
+    const value = JSON.stringify({ releaseId: RELEASE, environment: 'production' });
+    const payload = {
+      ...base,
+      container: { ...base.container, channel_id: CHANNEL },
+      channel: { id: CHANNEL, name: 'prod-approvals' },
+      actions: [{ ...base.actions[0], action_id: APPROVE_ACTION_ID, block_id: APPROVAL_BLOCK_ID, value }],
+    };
+    await signed('/interactions', new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
+    expect(releases.decide.mock.calls[0]![2]).toMatchObject({ approver: 'W111', approverAliases: ['primary-owner', 'primary-owner'] });
+    expect(fake.ephemerals()[0]!.text).toMatch(/^✅ Approved by <@W111>/);
+    expect(fake.calls('chat.update')).toHaveLength(0);
+  });
+});
+
+describe('/runway', () => {
+  it('help, unknown commands, services and environments get a clear answer', async () => {
+    expect(await commandReply('')).toContain('`status <service>`');
+    expect(await commandReply('deploy payments')).toMatch(/^Unknown command `deploy`/);
+    expect(await commandReply('status nope')).toBe('Unknown service `nope`. Known services: `payments`.');
+    expect(await commandReply('approve payments qa')).toBe(
+      '`payments` has no environment `qa`. Its environments: `staging`, `production`.',
+    );
+    expect(await commandReply('approve payments staging')).toBe('`staging` of `payments` has no approval gate.');
+    expect(await commandReply('status <!channel>')).not.toContain('<!channel>');
+  });
+
+  it('status shows each environment and what is in flight', async () => {
+    releases.currentVersions.mockResolvedValue([
+      { service: 'payments', environment: 'staging', image: 'registry.example.com/acme/payments:abc', deployedAt: '2026-01-01T00:00:00Z' },
+      { service: 'payments', environment: 'production' },
+    ]);
+    const running: ReleaseSummary = {
+      releaseId: RELEASE,
+      workflowType: 'releaseWorkflow',
+      commit: '0123456789abcdef',
+      status: 'awaiting_approval',
+      stage: 'approval:production',
+      startedAt: '2026-01-01T00:00:00Z',
+      temporalStatus: 'RUNNING',
+    };
+    releases.list.mockResolvedValue({ releases: [running, { ...running, releaseId: 'old', temporalStatus: 'COMPLETED' }] });
+    const text = await commandReply('status payments');
+    expect(text).toContain('• *staging*: `registry.example.com/acme/payments:abc` since <!date^');
+    expect(text).toContain('• *production*: nothing deployed by Runway yet');
+    expect(text).toContain('In flight:\n• `01234567` release: awaiting approval at `approval:production`');
+    expect(text.match(/• `01234567`/g)).toHaveLength(1);
+  });
+
+  it('history lists the last releases newest first', async () => {
+    const r = (commit: string, startedAt: string, extra: Partial<ReleaseSummary> = {}): ReleaseSummary => ({
+      releaseId: commit,
+      workflowType: 'releaseWorkflow',
+      commit,
+      status: 'succeeded',
+      startedAt,
+      temporalStatus: 'COMPLETED',
+      ...extra,
+    });
+    releases.list.mockResolvedValue({
+      releases: [
+        r('aaaaaaaa11', '2026-01-01T00:00:00Z'),
+        r('bbbbbbbb22', '2026-01-03T00:00:00Z', { workflowType: 'rollbackWorkflow', environment: 'production', status: 'rolled_back' }),
+      ],
+    });
+    const text = await commandReply('history payments');
+    expect(releases.list).toHaveBeenCalledWith({ service: 'payments', pageSize: 10 });
+    expect(text.split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^• `bbbbbbbb` rollback of production: rolled back, started <!date\^/),
+      expect.stringMatching(/^• `aaaaaaaa` release: succeeded, started <!date\^/),
+    ]);
+    releases.list.mockResolvedValue({ releases: [] });
+    expect(await commandReply('history payments')).toBe('No releases of `payments` yet.');
+  });
+
+  it('approve finds the waiting release and goes through the workflow validator', async () => {
+    releases.awaitingApproval.mockResolvedValue(RELEASE);
+    releases.decide.mockResolvedValue({ environment: 'production', decision: 'approved', by: 'U_ALICE', at: '' });
+    expect(await commandReply('approve payments production')).toBe(`✅ Approved \`${RELEASE}\` for \`production\`.`);
+    expect(releases.decide).toHaveBeenCalledWith(RELEASE, 'approve', {
+      environment: 'production',
+      approver: 'U_ALICE',
+      approverAliases: ['alice'],
+    });
+
+    releases.decide.mockRejectedValue(new DecisionRefusedError('mallory is not allowed to approve payments in production'));
+    expect(await commandReply('reject payments production', { id: 'U_M', name: 'mallory' })).toBe(
+      'Not allowed: mallory is not allowed to approve payments in production',
+    );
+    releases.awaitingApproval.mockResolvedValue(undefined);
+    expect(await commandReply('approve payments production')).toBe(
+      'No release of `payments` is waiting for approval in `production`.',
+    );
+  });
+
+  it('rollback of a gated environment is for its approvers only; ungated ones are open', async () => {
+    releases.rollback.mockResolvedValue({ rollbackId: 'rollback/payments/production/1', image: 'reg/payments:v1' });
+    expect(await commandReply('rollback payments production', { id: 'U_EVE', name: 'eve' })).toBe(
+      'Not allowed: only approvers of `production` can roll back `payments` there.',
+    );
+    expect(releases.rollback).not.toHaveBeenCalled();
+    expect(await commandReply('rollback payments production', { id: 'U_B', name: 'bob' })).toContain(
+      '↩️ Rolling back `payments` in `production` to `reg/payments:v1`',
+    );
+    expect(await commandReply('rollback payments staging', { id: 'U_EVE', name: 'eve' })).toContain('Rolling back');
+    expect(releases.rollback.mock.calls).toEqual([
+      ['payments', 'production', 'bob'],
+      ['payments', 'staging', 'eve'],
+    ]);
+    releases.rollback.mockRejectedValue(new ConflictError('no earlier successful version of payments in staging'));
+    expect(await commandReply('rollback payments staging')).toBe('no earlier successful version of payments in staging');
+  });
+
+  it('a slow answer is acked "working…" and then arrives as an ephemeral message', async () => {
+    releases.list.mockImplementation(async () => {
+      await new Promise((r) => setTimeout(r, 400));
+      return { releases: [] };
+    });
+    expect(await commandReply('history payments', { id: 'U_BOB', name: 'bob' })).toBe('working…');
+    await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
+    expect(fake.ephemerals()[0]).toMatchObject({ channel: CHANNEL, user: 'U_BOB', text: 'No releases of `payments` yet.' });
+  });
+
+  it('an unexpected failure is logged and the user gets a generic answer', async () => {
+    releases.list.mockRejectedValue(new Error('visibility store down'));
+    expect(await commandReply('history payments')).toBe('Something went wrong in Runway; the details are in its logs.');
+    expect(logs.join('')).toContain('visibility store down');
+  });
+});
