@@ -30,6 +30,6 @@ else
 fi
 
 export TEMPORAL_ADDRESS="$address"
-npx --no-install tsx worker/main.ts &
+npx --no-install tsx scripts/dev-runway.ts &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -48,7 +48,8 @@ export async function handleDecision(
 
   let at: string;
   try {
-    const aliases = [body.user.username, body.user.name].filter((a): a is string => typeof a === 'string' && a !== '');
+    const names = [body.user.username, body.user.name].filter((a): a is string => typeof a === 'string' && a !== '');
+    const aliases = [...new Set(names)];
     ({ at } = await releases.decide(target.releaseId, decision, {
       environment: target.environment,
       approver: user,

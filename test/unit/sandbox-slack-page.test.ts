@@ -8,7 +8,7 @@ import { createSlackNotifier } from '../../activities/integrations/slack.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../activities/integrations/slack-blocks.js';
 import type { ReleaseTimeline } from '../../domain/types.js';
 import { sandboxRoutes, slackSignature } from '../../sandbox/slack-page.js';
-import { mrkdwn } from '../../sandbox/slack-view.js';
+import { mrkdwn, type Segment, type ViewChannel, type ViewMessage } from '../../sandbox/slack-view.js';
 import { SlackFake } from '../fakes/slack.js';
 
 const SECRET = 'sandbox-signing-secret';
@@ -78,10 +78,10 @@ async function postApprovalRequest(): Promise<{ channel: string; ts: string }> {
   return messageRef!;
 }
 
-async function messagesJson(): Promise<any> {
+async function messagesJson(): Promise<{ users: { id: string }[]; channels: ViewChannel[] }> {
   const res = await routes.request('/slack/messages');
   expect(res.status).toBe(200);
-  return res.json();
+  return (await res.json()) as { users: { id: string }[]; channels: ViewChannel[] };
 }
 
 async function click(body: Record<string, unknown>): Promise<Response> {
@@ -111,23 +111,25 @@ describe('GET /slack/messages', () => {
   it('shows a posted release message with its thread and working buttons', async () => {
     const ref = await postApprovalRequest();
     const data = await messagesJson();
-    expect(data.users.map((u: { id: string }) => u.id)).toEqual(['U_SANDBOX_ADMIN', 'U_INTRUDER']);
-    const message = data.channels[0].timeline.find((m: { ts: string }) => m.ts === ref.ts);
+    expect(data.users.map((u) => u.id)).toEqual(['U_SANDBOX_ADMIN', 'U_INTRUDER']);
+    const message = data.channels[0]!.timeline.find((m) => m.ts === ref.ts) as ViewMessage;
     expect(message).toMatchObject({ kind: 'message', channel: 'C0RELEASES', edited: false });
-    expect(message.blocks[0].type).toBe('header');
-    expect(message.blocks[0].segments[0].text).toMatch(/^✋ hello 01234567/);
-    const actions = message.blocks.find((b: { type: string }) => b.type === 'actions');
-    expect(actions.buttons).toEqual([
-      expect.objectContaining({
-        actionId: APPROVE_ACTION_ID,
-        text: 'Approve',
-        style: 'primary',
-        blockId: 'runway_approval',
-      }),
-      expect.objectContaining({ actionId: REJECT_ACTION_ID, text: 'Reject', style: 'danger' }),
-    ]);
-    const link = message.blocks.flatMap((b: { segments?: unknown[] }) => b.segments ?? []).find((s: any) => s.href);
-    expect(link).toEqual({ text: 'Merge request', href: timeline.links.mergeRequest });
+    const [header] = message.blocks;
+    expect(header).toMatchObject({ type: 'header', segments: [{ text: expect.stringMatching(/^✋ hello 01234567/) }] });
+    expect(message.blocks.find((b) => b.type === 'actions')).toEqual({
+      type: 'actions',
+      buttons: [
+        expect.objectContaining({
+          actionId: APPROVE_ACTION_ID,
+          text: 'Approve',
+          style: 'primary',
+          blockId: 'runway_approval',
+        }),
+        expect.objectContaining({ actionId: REJECT_ACTION_ID, text: 'Reject', style: 'danger' }),
+      ],
+    });
+    const segments: Segment[] = message.blocks.flatMap((b) => ('segments' in b ? b.segments : []));
+    expect(segments.find((s) => s.href)).toEqual({ text: 'Merge request', href: timeline.links.mergeRequest });
     expect(message.replies).toEqual([]);
   });
 });
@@ -274,8 +276,8 @@ describe('response_url', () => {
     expect(slack.message(ref.channel, ref.ts)).toMatchObject({ text: 'Approved by admin', edited: expect.any(Object) });
 
     const data = await messagesJson();
-    const timelineItems = data.channels[0].timeline;
-    expect(timelineItems.find((m: { ts: string }) => m.ts === ref.ts)).toMatchObject({ edited: true });
+    const timelineItems = data.channels[0]!.timeline;
+    expect(timelineItems.find((m) => m.ts === ref.ts)).toMatchObject({ edited: true });
     expect(timelineItems.at(-1)).toMatchObject({
       kind: 'ephemeral',
       user: 'U_INTRUDER',

@@ -9,6 +9,7 @@ import { createGitInfraRepo } from '../../activities/integrations/infra-git.js';
 import { createGitLabClient } from '../../activities/integrations/gitlab.js';
 import { createRegistryClient } from '../../activities/integrations/registry.js';
 import { sandboxConfig } from '../../sandbox/config.js';
+import type { FakeApplication } from '../fakes/argocd.js';
 import { git, inRepo, PRODUCTION_FILE, showFile, STAGING_FILE } from '../../sandbox/infra-repo.js';
 import { startSandbox, type Sandbox } from '../../sandbox/start.js';
 
@@ -28,17 +29,17 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function argoRest(pathname: string, init: RequestInit = {}): Promise<Record<string, any>> {
+async function argoRest(pathname: string, init: RequestInit = {}): Promise<FakeApplication> {
   const res = await fetch(`${sandbox.configOverlay.argocd.url}${pathname}`, {
     ...init,
     headers: { Authorization: `Bearer ${sandbox.configOverlay.argocd.token}`, 'Content-Type': 'application/json' },
   });
   expect(res.status).toBe(200);
-  return (await res.json()) as Record<string, any>;
+  return (await res.json()) as FakeApplication;
 }
 
 /** Syncs through the REST API and waits for health to settle after the sync. */
-async function syncAndSettle(application: string, revision: string): Promise<Record<string, any>> {
+async function syncAndSettle(application: string, revision: string): Promise<FakeApplication> {
   await argoRest(`/api/v1/applications/${application}/sync`, { method: 'POST', body: JSON.stringify({ revision }) });
   const deadline = Date.now() + 10_000;
   for (;;) {

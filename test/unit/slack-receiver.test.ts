@@ -79,7 +79,11 @@ describe('parseSlackBody', () => {
     const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     expect(parseSlackBody(form, FORM)).toEqual(payload);
     expect(parseSlackBody(form, `${FORM}; charset=utf-8`)).toEqual(payload);
-    expect(parseSlackBody(vector.body, FORM)).toMatchObject({ command: '/webhook-collect', text: '', user_id: 'U2CERLKJA' });
+    expect(parseSlackBody(vector.body, FORM)).toMatchObject({
+      command: '/webhook-collect',
+      text: '',
+      user_id: 'U2CERLKJA',
+    });
     expect(parseSlackBody('{"type":"url_verification","challenge":"c"}', 'application/json')).toMatchObject({
       challenge: 'c',
     });

@@ -1,0 +1,85 @@
+// `make dev`'s Runway process: worker + API in one process. With no runway.yaml (and no RUNWAY_CONFIG) it
+// first starts the sandbox (fake GitLab, Argo CD, Slack, registry and a real local infra git repo) and
+// points Runway's real clients at it.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { loadRuntimeConfig } from '../config/runtime.js';
+import type { RunwayConfig } from '../config/schema.js';
+import { createApp, type AppPlugins } from '../api/app.js';
+import type { ApiContext } from '../api/context.js';
+import { ReleaseService } from '../api/release-service.js';
+import { listen } from '../api/server.js';
+import { createSlackRoutes } from '../api/slack/routes.js';
+import { createLogger } from '../platform/logger.js';
+import { startSandbox, type Sandbox } from '../sandbox/start.js';
+import { sandboxConfig } from '../sandbox/config.js';
+import { sandboxRoutes } from '../sandbox/slack-page.js';
+import { connectionOptions } from '../worker/connection.js';
+import { createRunwayWorker } from '../worker/create-worker.js';
+import { buildDeps } from '../worker/deps.js';
+import { ensureSearchAttributes } from '../worker/search-attributes.js';
+
+const log = createLogger('runway');
+
+async function main(): Promise<void> {
+  const runtime = loadRuntimeConfig();
+  let config: RunwayConfig = runtime.config;
+  let sandbox: Sandbox | undefined;
+  if (runtime.sandbox) {
+    sandbox = await startSandbox({ dataDir: '.data/sandbox' });
+    config = sandboxConfig(sandbox.configOverlay);
+  }
+
+  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  const options = connectionOptions(config.temporal);
+  const connection = await Connection.connect(options);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  await ensureSearchAttributes(connection, config.temporal.namespace);
+
+  const { deps, simulated } = buildDeps(config, client);
+  const nativeConnection = await NativeConnection.connect(options);
+  const worker = await createRunwayWorker({
+    connection: nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps,
+  });
+
+  const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://localhost:${config.server.port}`;
+  const ctx: ApiContext = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
+  const plugins: AppPlugins = { slack: await createSlackRoutes(ctx) };
+  if (sandbox && config.slack?.signingSecret) {
+    plugins.sandbox = sandboxRoutes(sandbox, {
+      signingSecret: config.slack.signingSecret,
+      interactionsUrl: `http://127.0.0.1:${config.server.port}/slack/interactions`,
+    });
+  }
+  const server = await listen(createApp(ctx, plugins), config.server);
+
+  log.info(
+    {
+      api: publicUrl,
+      temporalUi: 'http://localhost:8233',
+      slackPage: sandbox ? `${publicUrl}/sandbox/slack` : undefined,
+      config: runtime.sandbox ? 'sandbox' : runtime.path,
+      simulated,
+      services: Object.keys(config.services),
+    },
+    'runway is up',
+  );
+  const stop = () => {
+    worker.shutdown();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await worker.run();
+  await server.close();
+  await sandbox?.close();
+  await nativeConnection.close();
+  await connection.close();
+}
+
+main().catch((err: unknown) => {
+  log.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'runway failed to start');
+  process.exit(1);
+});
