@@ -114,14 +114,14 @@ function signed(app: OpenAPIHono, path: string, body: string, opts: { secret?: s
 /** Posts the real approval message (as the notifier would) and returns its ts. */
 async function postApprovalMessage(s: Setup): Promise<string> {
   const notifier = createSlackNotifier({ token: DEFAULT_FAKE_SLACK_TOKEN, apiUrl: fake.apiUrl, maxAttempts: 1 });
-  const { messageRef } = await notifier.publish({
+  const { messageRef: ref } = await notifier.publish({
     kind: 'approval_requested',
     channel: CHANNEL,
     environment: 'production',
     timeline: await s.handle.query(statusQuery),
     approvers: ['U_ALICE', 'bob'],
   });
-  return messageRef.ts;
+  return ref!.ts;
 }
 
 function buttonPayload(ts: string, actionId: string, user: { id: string; username: string }): string {

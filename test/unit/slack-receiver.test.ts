@@ -9,7 +9,7 @@ import { parseSlackBody } from '../../api/slack/parse-body.js';
 import { signatureProblem } from '../../api/slack/signature.js';
 
 const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8'));
+  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const vector = fixture('slack-signature-vector.json') as {
   signingSecret: string;
   body: string;

@@ -24,7 +24,7 @@ const TOKEN = 'xoxb-routes-token';
 const CHANNEL = 'C0APPROVALS';
 const RELEASE = 'release/payments/0123456789abcdef0123456789abcdef01234567';
 const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8'));
+  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 
 function configFor(apiUrl: string, slack: Record<string, unknown> = { signingSecret: SECRET }) {
   const env = (name: string, approval?: object) => ({
@@ -104,14 +104,14 @@ function signed(path: string, body: string) {
 /** Posts the real approval message to the fake and returns a block_actions payload pressing one of its buttons. */
 async function pressButton(actionId: string, user: { id: string; username: string }) {
   const notifier = createSlackNotifier({ token: TOKEN, apiUrl: fake.apiUrl, maxAttempts: 1 });
-  const { messageRef } = await notifier.publish({
+  const { messageRef: ref } = await notifier.publish({
     kind: 'approval_requested',
     channel: CHANNEL,
     environment: 'production',
     timeline: timeline(),
     approvers: ['U_ALICE', 'bob'],
   });
-  const message = fake.message(CHANNEL, messageRef.ts)!;
+  const message = fake.message(CHANNEL, ref!.ts)!;
   const button = (message.blocks as { block_id?: string; elements?: { action_id: string; value: string }[] }[])
     .find((b) => b.block_id === APPROVAL_BLOCK_ID)!
     .elements!.find((e) => e.action_id === actionId)!;

@@ -29,6 +29,16 @@ interface Temporal {
 
 let temporal: Temporal;
 
+// Service names are also service-lock workflow ids on the shared dev server: keep them unique to this file.
+const suffix = randomUUID().slice(0, 6);
+const SVC = {
+  checkout: `checkout-${suffix}`,
+  payments: `payments-${suffix}`,
+  search: `search-${suffix}`,
+  catalog: `catalog-${suffix}`,
+  ledger: `ledger-${suffix}`,
+};
+
 beforeAll(async () => {
   if (!Runtime.instantiator) Runtime.install({ logger: new DefaultLogger('ERROR') });
   const address = inject('temporalAddress');
@@ -107,7 +117,7 @@ describe('release through the real clients (Argo CD REST driver)', () => {
   let worker: Awaited<ReturnType<typeof startWorker>>;
 
   beforeAll(async () => {
-    world = await createIntegrationWorld({ services: ['checkout', 'payments', 'search', 'catalog'] });
+    world = await createIntegrationWorld({ services: [SVC.checkout, SVC.payments, SVC.search, SVC.catalog] });
     worker = await startWorker(world);
   });
   afterAll(async () => {
@@ -127,11 +137,11 @@ describe('release through the real clients (Argo CD REST driver)', () => {
       .map((r) => `${r.method} ${r.query.get('status') ?? bodyField(r.headers['content-type'], r.body, 'status')}`);
 
   it('deploys staging, waits for approval, deploys production: git, Argo CD, GitLab and Slack all agree', async () => {
-    const service = world.service('checkout');
+    const service = world.service(SVC.checkout);
     const [staging, production] = service.environments;
-    const plan = world.plan('checkout');
+    const plan = world.plan(SVC.checkout);
     const image = `${plan.image.repository}:${plan.image.tag}`;
-    const pushed = await world.pushImage('checkout', plan.image.tag);
+    const pushed = await world.pushImage(SVC.checkout, plan.image.tag);
     const before = await world.infra.head();
 
     const { handle } = await start(plan);
@@ -163,8 +173,8 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     // ---- git: exactly one commit per bump, with message, trailers and a one-line change that keeps comments ----
     const commits = await world.infra.log(`${before}..main`);
     expect(commits.map((c) => c.subject)).toEqual([
-      `Deploy checkout ${plan.commit.sha.slice(0, 8)} to staging`,
-      `Deploy checkout ${plan.commit.sha.slice(0, 8)} to production`,
+      `Deploy ${SVC.checkout} ${plan.commit.sha.slice(0, 8)} to staging`,
+      `Deploy ${SVC.checkout} ${plan.commit.sha.slice(0, 8)} to production`,
     ]);
     expect(commits.map((c) => c.trailers)).toEqual([
       {
@@ -268,11 +278,11 @@ describe('release through the real clients (Argo CD REST driver)', () => {
   });
 
   it('rolls staging back when the new image ends Degraded: revert commit, re-sync, failed deployment, loud messages', async () => {
-    const service = world.service('payments');
+    const service = world.service(SVC.payments);
     const [staging, production] = service.environments;
-    const base = world.plan('payments');
+    const base = world.plan(SVC.payments);
     const plan: ReleasePlan = { ...base, image: { ...base.image, tag: `${base.commit.sha.slice(0, 8)}-bad` } };
-    await world.pushImage('payments', plan.image.tag);
+    await world.pushImage(SVC.payments, plan.image.tag);
     const before = await world.infra.head();
 
     const { handle } = await start(plan);
@@ -290,8 +300,8 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     // ---- git: the bump, then the revert restoring the previous image byte for byte ----
     const commits = await world.infra.log(`${before}..main`);
     expect(commits.map((c) => c.subject)).toEqual([
-      `Deploy payments ${plan.commit.sha.slice(0, 8)} to staging`,
-      `Roll back payments in staging to v1.0.0 (release ${plan.commit.sha.slice(0, 8)} failed)`,
+      `Deploy ${SVC.payments} ${plan.commit.sha.slice(0, 8)} to staging`,
+      `Roll back ${SVC.payments} in staging to v1.0.0 (release ${plan.commit.sha.slice(0, 8)} failed)`,
     ]);
     expect(commits.map((c) => c.trailers)).toEqual([
       {
@@ -338,7 +348,9 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     expect(shown).toContain('Degraded');
     expect(shown).toContain(`<${appUrl}|Argo CD (staging)>`);
     expect(shown).toMatch(
-      /<https:\/\/grafana\.example\.com\/explore\?service=payments&amp;env=staging&amp;[^|>]*\|Logs>/,
+      new RegExp(
+        `<https://grafana\\.example\\.com/explore\\?service=${SVC.payments}&amp;env=staging&amp;[^|>]*\\|Logs>`,
+      ),
     );
     expect(world.slack.thread(RELEASES_CHANNEL.id, messages[0]!.ts).map((m) => m.text)).toEqual([
       ':leftwards_arrow_with_hook: Rolled back',
@@ -346,8 +358,8 @@ describe('release through the real clients (Argo CD REST driver)', () => {
   });
 
   it('waits for the pipeline while the image is missing, then proceeds once CI pushed it (GitLab polled)', async () => {
-    const service = world.service('search');
-    const plan = stagingOnly(world.plan('search', { pipeline: { timeoutMs: 30_000, pollIntervalMs: 200 } }));
+    const service = world.service(SVC.search);
+    const plan = stagingOnly(world.plan(SVC.search, { pipeline: { timeoutMs: 30_000, pollIntervalMs: 200 } }));
     const pipeline = world.gitlab.addPipeline(service.project, { sha: plan.commit.sha, status: 'running' });
     const before = await world.infra.head();
 
@@ -365,7 +377,7 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     expect(await world.infra.head()).toBe(before);
 
     // CI finishes: the image lands in the registry, then GitLab reports the pipeline successful.
-    const pushed = await world.pushImage('search', plan.image.tag);
+    const pushed = await world.pushImage(SVC.search, plan.image.tag);
     pipeline.status = 'success';
     const result = await handle.result();
     expect(result.status).toBe('succeeded');
@@ -379,13 +391,13 @@ describe('release through the real clients (Argo CD REST driver)', () => {
   });
 
   it('wakes on the pipeline webhook signal instead of waiting for the next poll', async () => {
-    const service = world.service('catalog');
-    const plan = stagingOnly(world.plan('catalog', { pipeline: { timeoutMs: 60_000, pollIntervalMs: 60_000 } }));
+    const service = world.service(SVC.catalog);
+    const plan = stagingOnly(world.plan(SVC.catalog, { pipeline: { timeoutMs: 60_000, pollIntervalMs: 60_000 } }));
     const pipeline = world.gitlab.addPipeline(service.project, { sha: plan.commit.sha, status: 'running' });
 
     const { handle } = await start(plan);
     await waitFor(async () => (await handle.query(statusQuery)).stages[0]?.details.pipelineStatus === 'running');
-    const pushed = await world.pushImage('catalog', plan.image.tag);
+    const pushed = await world.pushImage(SVC.catalog, plan.image.tag);
     pipeline.status = 'success';
     const signalledAt = Date.now();
     await handle.signal(pipelineSignal, { pipelineId: pipeline.id, status: 'success' });
@@ -403,7 +415,7 @@ describe('release through the real clients (Argo CD Kubernetes driver)', () => {
   let worker: Awaited<ReturnType<typeof startWorker>>;
 
   beforeAll(async () => {
-    world = await createIntegrationWorld({ services: ['ledger'], argocdDriver: 'kubernetes' });
+    world = await createIntegrationWorld({ services: [SVC.ledger], argocdDriver: 'kubernetes' });
     worker = await startWorker(world);
   });
   afterAll(async () => {
@@ -412,10 +424,10 @@ describe('release through the real clients (Argo CD Kubernetes driver)', () => {
   });
 
   it('deploys staging by patching the Application resource', async () => {
-    const service = world.service('ledger');
+    const service = world.service(SVC.ledger);
     const staging = service.environments[0]!;
-    const plan = stagingOnly(world.plan('ledger'));
-    await world.pushImage('ledger', plan.image.tag);
+    const plan = stagingOnly(world.plan(SVC.ledger));
+    await world.pushImage(SVC.ledger, plan.image.tag);
     const before = await world.infra.head();
 
     const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
