@@ -118,12 +118,17 @@ function render(data) {
 }
 async function poll() {
   clearTimeout(timer);
+  const status = document.getElementById('status');
+  let text;
   try {
     const res = await fetch(base + '/messages', { cache: 'no-store' });
-    const text = await res.text();
-    if (text !== last) { last = text; render(JSON.parse(text)); }
-    document.getElementById('status').textContent = '';
-  } catch { document.getElementById('status').textContent = 'Runway is not answering…'; }
+    if (!res.ok) throw new Error('HTTP ' + res.status);
+    text = await res.text();
+    status.textContent = '';
+  } catch { status.textContent = 'Runway is not answering…'; }
+  try {
+    if (text !== undefined && text !== last) { last = text; render(JSON.parse(text)); }
+  } catch (err) { status.textContent = 'Cannot show the messages: ' + err; }
   timer = setTimeout(poll, 1500);
 }
 poll();`;

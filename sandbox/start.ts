@@ -126,6 +126,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       tokens: [SANDBOX_SECRETS.slackBotToken],
       channels: [{ ...SANDBOX_CHANNEL }],
       team: { id: 'T0SANDBOX', name: 'Runway Sandbox' },
+      // Timestamps from now on: a release that outlives a restart must not find (and edit) a newer message
+      // under its old ts; it gets message_not_found and posts afresh.
+      startSeconds: Math.floor(Date.now() / 1000),
     });
     await slackFake.listen(wanted.slack);
     stops.push(() => slackFake.close());

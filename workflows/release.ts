@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   setHandler,
   upsertMemo,
   workflowInfo,
@@ -307,11 +308,15 @@ class ReleaseRun {
         decidedBy: decision.by,
         decidedAt: decision.at,
       });
+      // The decided message must not still say "awaiting approval". Setting the status earlier moves a
+      // search-attribute command, so releases recorded before this change keep the old order.
+      const statusFirst = decision.decision === 'approved' && patched('status-before-decided-notification');
+      if (statusFirst) rec.setStatus('running');
       await this.notify('approval_decided', { environment: environment.name, channel: gate.channel });
       if (decision.decision === 'rejected') {
         throw new ReleaseEnded('rejected', `${environment.name} rejected by ${decision.by}`);
       }
-      rec.setStatus('running');
+      if (!statusFirst) rec.setStatus('running');
       return;
     }
     if (this.supersededBy) {

@@ -2,11 +2,13 @@
 // the signed block_actions request Slack would send to Runway's /slack/interactions.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runInNewContext } from 'node:vm';
 import { isValidSlackRequest, verifySlackRequest } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSlackNotifier } from '../../activities/integrations/slack.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../activities/integrations/slack-blocks.js';
 import type { ReleaseTimeline } from '../../domain/types.js';
+import { SLACK_PAGE_HTML } from '../../sandbox/slack-page-html.js';
 import { sandboxRoutes, slackSignature } from '../../sandbox/slack-page.js';
 import { mrkdwn, type Segment, type ViewChannel, type ViewMessage } from '../../sandbox/slack-view.js';
 import { SlackFake } from '../fakes/slack.js';
@@ -297,5 +299,98 @@ describe('slackSignature', () => {
         nowMilliseconds: 1_700_000_010_000,
       }),
     ).not.toThrow();
+  });
+});
+
+/** Just enough DOM for the page script: elements are plain objects, text nodes hold their text. */
+class StubElement {
+  children: (StubElement | { text: string })[] = [];
+  className = '';
+  textContent = '';
+  value = '';
+  disabled = false;
+  open = false;
+  href = '';
+  title = '';
+  target = '';
+  rel = '';
+  style: Record<string, string> = {};
+  options: StubElement[] = [];
+  onclick?: () => Promise<void>;
+  constructor(readonly tag: string) {}
+  append(...nodes: (StubElement | { text: string })[]): void {
+    this.children.push(...nodes);
+    for (const n of nodes) {
+      if (this.tag !== 'select' || !(n instanceof StubElement)) continue;
+      this.options.push(n);
+      this.value ||= n.value;
+    }
+  }
+  replaceChildren(): void {
+    this.children = [];
+  }
+}
+
+function walk(node: StubElement | { text: string }, out: (StubElement | { text: string })[] = []) {
+  out.push(node);
+  if (node instanceof StubElement) for (const child of node.children) walk(child, out);
+  return out;
+}
+
+describe('the page script', () => {
+  it('renders the channel and clicks through the server', async () => {
+    const ref = await postApprovalRequest();
+    const byId: Record<string, StubElement> = {
+      user: new StubElement('select'),
+      status: new StubElement('span'),
+      toast: new StubElement('div'),
+    };
+    const main = new StubElement('main');
+    const document = {
+      createElement: (tag: string) => new StubElement(tag),
+      createTextNode: (text: string) => ({ text }),
+      getElementById: (id: string) => byId[id],
+      querySelector: () => main,
+    };
+    const storage = new Map<string, string>();
+    const context = {
+      document,
+      location: { pathname: '/sandbox/slack' },
+      window: { scrollY: 0, scrollTo: () => undefined },
+      localStorage: {
+        getItem: (k: string) => storage.get(k) ?? null,
+        setItem: (k: string, v: string) => storage.set(k, v),
+      },
+      // The page polls forever; here it runs once per explicit call.
+      setTimeout: () => 0,
+      clearTimeout: () => undefined,
+      fetch: (url: string, init?: RequestInit) => routes.request(url.replace(/^\/sandbox/, ''), init),
+    };
+    const script = /<script>([\s\S]*)<\/script>/.exec(SLACK_PAGE_HTML)![1]!;
+    runInNewContext(script, context);
+    await new Promise((r) => setTimeout(r, 100));
+
+    expect(byId.status!.textContent).toBe('');
+    expect(byId.user!.options.map((o) => o.value)).toEqual(['U_SANDBOX_ADMIN', 'U_INTRUDER']);
+    const nodes = walk(main);
+    const text = nodes.map((n) => ('text' in n ? n.text : n.textContent)).join('');
+    expect(text).toContain('#releases');
+    expect(text).toContain('Approval needed to deploy to ');
+    const approve = nodes.filter(
+      (n): n is StubElement => n instanceof StubElement && n.tag === 'button' && n.textContent === 'Approve',
+    );
+    expect(approve.length).toBeGreaterThan(0);
+    expect(approve.at(-1)!.className).toBe('primary');
+
+    byId.user!.value = 'U_INTRUDER';
+    await approve.at(-1)!.onclick!();
+    expect(received).toHaveLength(1);
+    const payload = JSON.parse(new URLSearchParams(received[0]!.body).get('payload')!);
+    expect(payload).toMatchObject({
+      user: { id: 'U_INTRUDER' },
+      container: { message_ts: ref.ts },
+      actions: [{ action_id: APPROVE_ACTION_ID }],
+    });
+    expect(byId.toast!.textContent).toBe('Approve as U_INTRUDER: Runway answered HTTP 200');
   });
 });

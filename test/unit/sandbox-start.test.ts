@@ -168,6 +168,19 @@ describe('startSandbox', () => {
     expect(production.status.summary.images).toEqual(['registry.sandbox.local/sandbox/hello:v0.2.0-bad']);
   });
 
+  it('numbers Slack messages from the current time, so no ts repeats across restarts', async () => {
+    const before = Date.now() / 1000;
+    const res = await fetch(`${sandbox.configOverlay.slack.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${sandbox.configOverlay.slack.botToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ channel: '#releases', text: 'hello' }),
+    });
+    const { ok, ts } = (await res.json()) as { ok: boolean; ts: string };
+    expect(ok).toBe(true);
+    expect(Number(ts)).toBeGreaterThan(before - 5);
+    expect(Number(ts)).toBeLessThan(before + 5);
+  });
+
   it('answers Argo CD UI links with the application', async () => {
     const res = await fetch(`${sandbox.configOverlay.argocd.url}/applications/hello-staging`);
     expect(res.status).toBe(200);

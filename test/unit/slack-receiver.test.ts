@@ -8,9 +8,10 @@ import { HonoReceiver } from '../../api/slack/hono-receiver.js';
 import { parseSlackBody } from '../../api/slack/parse-body.js';
 import { signatureProblem } from '../../api/slack/signature.js';
 
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
-const vector = fixture('slack-signature-vector.json') as {
+// Real Slack payloads, read from the shared fixtures rather than copied here.
+const fixtureText = (name: string) =>
+  readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8');
+const vector = JSON.parse(fixtureText('slack-signature-vector.json')) as {
   signingSecret: string;
   body: string;
   headers: Record<string, string>;
@@ -75,7 +76,7 @@ describe('signatureProblem', () => {
 
 describe('parseSlackBody', () => {
   it('reads interactions from the payload field, commands from form fields, anything else as JSON', () => {
-    const payload = fixture('slack-block-actions.json');
+    const payload = JSON.parse(fixtureText('slack-block-actions.json'));
     const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     expect(parseSlackBody(form, FORM)).toEqual(payload);
     expect(parseSlackBody(form, `${FORM}; charset=utf-8`)).toEqual(payload);
@@ -152,7 +153,7 @@ describe('HonoReceiver', () => {
       await e.ack({ response_type: 'ephemeral', text: 'working…' });
       await followUp;
     });
-    const payload = JSON.stringify(fixture('slack-block-actions.json'));
+    const payload = fixtureText('slack-block-actions.json');
     const res = await signedPost(s, new URLSearchParams({ payload }).toString());
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/json/);

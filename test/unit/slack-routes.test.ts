@@ -23,8 +23,9 @@ const SECRET = 'routes-signing-secret';
 const TOKEN = 'xoxb-routes-token';
 const CHANNEL = 'C0APPROVALS';
 const RELEASE = 'release/payments/0123456789abcdef0123456789abcdef01234567';
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+// Real Slack payloads, read from the shared fixtures rather than copied here.
+const fixtureText = (name: string) =>
+  readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8');
 
 function configFor(apiUrl: string, slack: Record<string, unknown> = { signingSecret: SECRET }) {
   const env = (name: string, approval?: object) => ({
@@ -115,7 +116,7 @@ async function pressButton(actionId: string, user: { id: string; username: strin
   const button = (message.blocks as { block_id?: string; elements?: { action_id: string; value: string }[] }[])
     .find((b) => b.block_id === APPROVAL_BLOCK_ID)!
     .elements!.find((e) => e.action_id === actionId)!;
-  const base = fixture('slack-block-actions.json');
+  const base = JSON.parse(fixtureText('slack-block-actions.json'));
   const payload = {
     ...base,
     user: { ...user, team_id: base.team.id },
@@ -230,7 +231,7 @@ describe('approval buttons', () => {
       by: 'W111',
       at: '2026-01-02T03:04:05Z',
     });
-    const base = fixture('slack-block-actions-message-container.json');
+    const base = JSON.parse(fixtureText('slack-block-actions-message-container.json'));
     const value = JSON.stringify({ releaseId: RELEASE, environment: 'production' });
     const payload = {
       ...base,

@@ -52,7 +52,7 @@ describe('release: identity and concurrency', () => {
   });
 
   it('releases of one service change environments one at a time; different services run in parallel', async () => {
-    h.world.argocd.setProgressMs(600);
+    h.world.argocd.setProgressMs(1_500);
     const stagingOnly = (p: ReturnType<typeof testPlan>) => ({ ...p, environments: p.environments.slice(0, 1) });
     const one = stagingOnly(testPlan());
     const two = stagingOnly(testPlan({ service: one.service }));

@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+#
+# One image for both Runway roles (docs/deploy.md):
+#   API (default):  node --import tsx api/main.ts
+#   worker:         node --import tsx worker/main.ts
+# tsx is a production dependency: the TypeScript entry points run as they are, no compile step.
+
+ARG NODE_VERSION=20
+
+# ---- deps: production node_modules only. tsx, @temporalio/worker and its webpack/swc bundler are all
+# production dependencies, so the bundle stage needs nothing more.
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --no-audit --no-fund
+
+# ---- source: the code both roles run (keep in step with the imports of api/main.ts and worker/main.ts;
+# test/unit/compose.test.ts checks it).
+FROM deps AS source
+COPY tsconfig.json ./
+COPY activities ./activities
+COPY api ./api
+COPY config ./config
+COPY domain ./domain
+COPY platform ./platform
+COPY worker ./worker
+COPY workflows ./workflows
+
+# ---- bundle: webpack the workflows once at build time so workers start fast and every replica runs
+# byte-identical workflow code.
+FROM source AS bundle
+COPY scripts/bundle-workflows.ts ./scripts/
+RUN node --import tsx scripts/bundle-workflows.ts dist/workflow-bundle.js
+
+# ---- runtime
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# git: the `git` infra driver shells out to it. tini: PID 1 that forwards signals and reaps git's children.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates git tini \
+    && rm -rf /var/lib/apt/lists/*
+RUN groupadd --gid 10001 runway \
+    && useradd --uid 10001 --gid runway --create-home --home-dir /home/runway --shell /usr/sbin/nologin runway \
+    && mkdir -p /var/lib/runway /etc/runway \
+    && chown runway:runway /var/lib/runway
+WORKDIR /app
+# Code stays root-owned (read-only for the runway user); /app/.data, the default git cache location,
+# points at the writable data directory so a runway.yaml without git.cacheDir still works.
+COPY --from=source /app ./
+COPY --from=bundle /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+RUN ln -s /var/lib/runway /app/.data
+
+ENV NODE_ENV=production \
+    RUNWAY_CONFIG=/etc/runway/runway.yaml \
+    RUNWAY_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
+    RUNWAY_HEALTH_URL=http://127.0.0.1:8080/healthz
+USER 10001:10001
+# 8080: API (server.port in runway.yaml). 9464: worker /healthz and /metrics (RUNWAY_METRICS_PORT).
+EXPOSE 8080 9464
+
+# Same probe for both roles: the worker sets RUNWAY_HEALTH_URL to its own /healthz.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "-e", "fetch(process.env.RUNWAY_HEALTH_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -1,0 +1,46 @@
+// The slice of autocannon 9's API the bench uses (the package ships no types).
+declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
+  interface RequestParams {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }
+
+  interface Options extends RequestParams {
+    url: string;
+    connections?: number;
+    amount?: number;
+    duration?: number;
+    overallRate?: number;
+    timeout?: number;
+    ignoreCoordinatedOmission?: boolean;
+    requests?: (RequestParams & { setupRequest?: (request: RequestParams) => RequestParams })[];
+  }
+
+  interface Histogram {
+    average: number;
+    p50: number;
+    p99: number;
+    max: number;
+  }
+
+  interface Result {
+    requests: Histogram & { total: number };
+    latency: Histogram;
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    statusCodeStats: Record<string, { count: number }>;
+  }
+
+  interface Instance extends EventEmitter, PromiseLike<Result> {
+    stop(): void;
+  }
+
+  function autocannon(options: Options): Instance;
+  export default autocannon;
+}
