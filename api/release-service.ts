@@ -220,6 +220,8 @@ export class ReleaseService {
       image: { repository, tag },
       environments: base.environments.filter((e) => e.name === environment).map((e) => ({ ...e, approval: undefined })),
       mergeRequest: undefined,
+      // The earlier image was built long ago: if the registry lost it, fail at once instead of waiting for CI.
+      pipeline: { timeoutMs: 0, pollIntervalMs: base.pipeline.pollIntervalMs },
     };
     await this.client.workflow.start('rollbackWorkflow', {
       workflowId: rollbackId,

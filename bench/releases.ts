@@ -75,7 +75,8 @@ export async function runReleases(options: {
   const accepted = await Promise.all(started);
 
   // Wait for every release to close, bounded: a stuck release is reported, not waited for forever.
-  const timeout = sleep(options.deadlineMs).then(() => 'timed out' as const);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timed out'), options.deadlineMs)));
   await Promise.all(
     accepted.map(async (record) => {
       const closed = options.client.workflow
@@ -88,6 +89,7 @@ export async function runReleases(options: {
       record.outcome = await Promise.race([closed, timeout]);
     }),
   );
+  clearTimeout(timer);
   options.worker.off('message', onMessage);
   return accepted;
 }
