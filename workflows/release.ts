@@ -250,7 +250,10 @@ class ReleaseRun {
     }
 
     await this.syncAndWait(environment, bump.commitSha, stage);
-    await acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: 'success' });
+    // GitLab's deployment record is reporting, not a gate: failing to update it must not roll back a healthy deploy.
+    await this.tryStep('GitLab deployment status', () =>
+      acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: 'success' }),
+    );
     rec.end(stage, 'succeeded');
     this.inFlight = undefined;
     await this.releaseLock();

@@ -66,6 +66,31 @@ export const ServiceVersionsSchema = z
   })
   .openapi('ServiceVersions');
 
+export const DoraReportSchema = z
+  .object({
+    service: z.string().nullable(),
+    window: z.string(),
+    from: z.string(),
+    to: z.string(),
+    windowDays: z.number(),
+    deploymentFrequency: z.object({ deploys: z.number().int(), perDay: z.number() }),
+    leadTime: z.object({
+      samples: z.number().int(),
+      medianSeconds: z.number().nullable(),
+      p90Seconds: z.number().nullable(),
+    }),
+    changeFailureRate: z.object({ deploys: z.number().int(), failures: z.number().int(), rate: z.number().nullable() }),
+    timeToRestore: z.object({
+      samples: z.number().int(),
+      unrestored: z.number().int(),
+      medianSeconds: z.number().nullable(),
+    }),
+    releasesScanned: z.number().int(),
+    unavailable: z.number().int(),
+    truncated: z.boolean(),
+  })
+  .openapi('DoraReport');
+
 export const ReleaseIdParam = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'release/payments/0123abcd…' }),
 });

@@ -6,9 +6,12 @@ import { Hono } from 'hono';
 import type { ApiContext } from '../context.js';
 import { errorBody } from '../errors.js';
 import type { PipelineState } from '../../domain/types.js';
+import { releaseId as makeReleaseId } from '../../domain/ids.js';
 import { mergeRequestHook, pipelineHook, type MergeRequestHook, type PipelineHook } from './gitlab-payloads.js';
 import { IdempotencyCache } from './idempotency.js';
 import { readLimitedBody } from './read-body.js';
+import { countWebhook, webhookEventLabel, type WebhookOutcome } from '../../platform/api-metrics.js';
+import { releaseLogger } from '../../platform/release-log.js';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
@@ -32,29 +35,53 @@ export function gitlabWebhookRoutes(ctx: ApiContext): Hono {
   const seen = new IdempotencyCache<{ status: number; body: unknown }>(10_000);
 
   app.post('/gitlab', async (c) => {
+    const count = (outcome: WebhookOutcome) => countWebhook(webhookEventLabel(c.req.header('x-gitlab-event')), outcome);
     const secret = ctx.config.gitlab?.webhookSecret;
-    if (!secret) return c.json(errorBody('unauthorized', 'no gitlab.webhookSecret is configured'), 401);
+    if (!secret) {
+      count('unauthorized');
+      return c.json(errorBody('unauthorized', 'no gitlab.webhookSecret is configured'), 401);
+    }
     if (!tokenMatches(c.req.header('x-gitlab-token'), secret)) {
+      count('unauthorized');
       return c.json(errorBody('unauthorized', 'wrong X-Gitlab-Token'), 401);
     }
     const body = await readLimitedBody(c.req.raw.body, WEBHOOK_BODY_LIMIT);
-    if (!body.ok) return c.json(errorBody('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`), 413);
+    if (!body.ok) {
+      count('too_large');
+      return c.json(errorBody('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`), 413);
+    }
     let payload: unknown;
     try {
       payload = JSON.parse(body.text);
     } catch {
+      count('invalid');
       return c.json(errorBody('invalid_json', 'the body is not valid JSON'), 400);
     }
     const key = c.req.header('idempotency-key');
     const earlier = key ? seen.get(key) : undefined;
-    if (earlier) return c.json(earlier.body as object, 200);
+    if (earlier) {
+      count('redelivered');
+      return c.json(earlier.body as object, 200);
+    }
 
     const event = c.req.header('x-gitlab-event') ?? '';
-    const answer = await handleEvent(ctx, event, payload);
+    const answer = await handleEvent(ctx, event, payload).catch((err: unknown) => {
+      count('error');
+      throw err;
+    });
+    count(answerOutcome(answer));
     if (key && answer.status < 300) seen.set(key, answer);
     return c.json(answer.body as object, answer.status as 200 | 202);
   });
   return app;
+}
+
+/** What an answer of handleEvent means, for runway_webhooks_total. */
+function answerOutcome(answer: { status: number; body: unknown }): WebhookOutcome {
+  const body = answer.body as Record<string, unknown>;
+  if ('ignored' in body) return 'ignored';
+  if ('signalled' in body) return 'signalled';
+  return answer.status === 202 ? 'started' : 'redelivered';
 }
 
 async function handleEvent(
@@ -108,8 +135,8 @@ async function onMerge(
       });
       if (!plan.project.webUrl && hook.project.web_url) plan.project.webUrl = hook.project.web_url;
       const { created } = await ctx.releases.start(plan);
-      ctx.logger.info(
-        { releaseId: plan.releaseId, service, created },
+      releaseLogger(ctx.logger, { releaseId: plan.releaseId, service }).info(
+        { created, mergeRequest: mr.iid },
         created ? 'release started' : 'redelivery: release exists',
       );
       return { releaseId: plan.releaseId, statusUrl: statusUrl(ctx, plan.releaseId), created };
@@ -152,7 +179,13 @@ async function onPipeline(
   const event = { pipelineId: hook.object_attributes.id, status, failedJob };
   const signalled: string[] = [];
   for (const service of services) {
-    if (await ctx.releases.signalPipeline(service, hook.object_attributes.sha, event)) signalled.push(service);
+    if (await ctx.releases.signalPipeline(service, hook.object_attributes.sha, event)) {
+      signalled.push(service);
+      releaseLogger(ctx.logger, { releaseId: makeReleaseId(service, hook.object_attributes.sha), service }).info(
+        { pipelineId: event.pipelineId, pipelineStatus: status },
+        'pipeline event forwarded',
+      );
+    }
   }
   if (signalled.length === 0) return ignored(`no release is waiting for ${hook.object_attributes.sha.slice(0, 8)}`);
   return { status: 202, body: { signalled: signalled.map((s) => `release/${s}/${hook.object_attributes.sha}`) } };

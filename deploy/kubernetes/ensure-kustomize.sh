@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tools="$root/.tools/bin"
-# v5.7.1: the newest release that builds with Go 1.24+ (v5.8 needs a newer Go toolchain).
+# Pinned: v5.7.1 builds with Go 1.22+; v5.8.x asks for a newer Go toolchain than most machines have.
 version="v5.7.1"
 
 is_v5() { "$1" version 2>/dev/null | grep -q 'v5\.'; }
