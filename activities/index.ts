@@ -2,10 +2,14 @@
 // and the sandbox can hand in fakes. Each activity is idempotent: a retry never double-commits,
 // double-deploys or double-posts.
 import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type { ImageRef, InfraRepoLocation } from '../domain/types.js';
 import { serviceLockId } from '../domain/ids.js';
 import { withFailureMapping } from './failures.js';
 import { waitForHealth, type HealthWaitInput } from './health-wait.js';
+import { withActivityLogging } from '../platform/activity-logging.js';
+import { releaseMetrics, type ReleaseMetrics } from '../platform/release-metrics.js';
+import { errorFields } from '../platform/scrub.js';
 import type {
   ArgoCdPort,
   DeploymentStatus,
@@ -29,6 +33,10 @@ export interface ActivityDeps {
   /** Used only to signal the per-service lock workflow. */
   temporal: Client;
   taskQueue: string;
+  /** When given, every activity call is logged (start/finish at debug, failure at warn) with its release. */
+  logger?: Logger;
+  /** Release metrics fed from notifications; default: the process's (platform/release-metrics.ts). */
+  metrics?: ReleaseMetrics;
 }
 
 export interface LockActivityInput {
@@ -45,7 +53,8 @@ export function createActivities(deps: ActivityDeps) {
     args: [{ service, queue: [], waitingForApproval: [], livenessCheckMs: 60_000 }],
   });
 
-  return withFailureMapping({
+  const metrics = deps.metrics ?? releaseMetrics();
+  const activities = withFailureMapping({
     async checkImage(image: ImageRef): Promise<{ exists: boolean; digest?: string }> {
       return deps.registry.imageExists(image);
     },
@@ -77,6 +86,12 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {
+      // Metrics first and never fatal: they must not depend on Slack being up, nor break a notification.
+      try {
+        metrics.observe(notification);
+      } catch (err) {
+        deps.logger?.warn({ err: errorFields(err) }, 'release metrics: notification not recorded');
+      }
       return deps.notifier.publish(notification);
     },
 
@@ -133,6 +148,7 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
   });
+  return deps.logger ? withActivityLogging(activities, deps.logger) : activities;
 }
 
 export type RunwayActivities = ReturnType<typeof createActivities>;

@@ -2,32 +2,33 @@
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
-  interface RequestParams {
+  export interface RequestParams {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
     body?: string;
   }
 
-  interface Options extends RequestParams {
+  export interface Options extends RequestParams {
     url: string;
     connections?: number;
     amount?: number;
     duration?: number;
     overallRate?: number;
+    connectionRate?: number;
     timeout?: number;
     ignoreCoordinatedOmission?: boolean;
     requests?: (RequestParams & { setupRequest?: (request: RequestParams) => RequestParams })[];
   }
 
-  interface Histogram {
+  export interface Histogram {
     average: number;
     p50: number;
     p99: number;
     max: number;
   }
 
-  interface Result {
+  export interface Result {
     requests: Histogram & { total: number };
     latency: Histogram;
     duration: number;
@@ -37,7 +38,7 @@ declare module 'autocannon' {
     statusCodeStats: Record<string, { count: number }>;
   }
 
-  interface Instance extends EventEmitter, PromiseLike<Result> {
+  export interface Instance extends EventEmitter, PromiseLike<Result> {
     stop(): void;
   }
 

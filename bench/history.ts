@@ -7,6 +7,9 @@ import type { temporal } from '@temporalio/proto';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
+/** The gap that is the wait for a human: excluded from Runway's overhead. */
+export const APPROVAL_GAP = 'idle until the approval Update';
+
 export interface Breakdown {
   total: number;
   wftQueue: number;
@@ -119,11 +122,11 @@ function isClose(e: HistoryEvent): boolean {
 function gapCause(events: HistoryEvent[], byId: Map<number, HistoryEvent>, scheduledEventId: number): string {
   const before = byId.get(scheduledEventId - 1);
   const signal = before?.workflowExecutionSignaledEventAttributes?.signalName;
-  if (signal) return `signal ${signal}`;
-  if (before?.timerFiredEventAttributes) return 'timer';
+  if (signal) return `idle until signal ${signal}`;
+  if (before?.timerFiredEventAttributes) return 'idle until a timer';
   const index = events.findIndex((e) => id(e.eventId) === scheduledEventId);
   for (const e of events.slice(index + 1, index + 6)) {
-    if (e.workflowExecutionUpdateAcceptedEventAttributes) return 'approval update';
+    if (e.workflowExecutionUpdateAcceptedEventAttributes) return APPROVAL_GAP;
   }
-  return 'other';
+  return 'server: recording commands between tasks';
 }

@@ -1,13 +1,13 @@
 // `npm run bench`: Runway's throughput and latency on a real Temporal dev server with instant fakes.
-// (a) N releases of distinct services through one worker child process, started by the HTTP webhook,
-// production approved through the Update at once; (b) the webhook endpoint under a bounded load from a
-// second process. Writes docs/benchmarks.md, always exits 0 once it got that far, and cleans up.
-import { fork, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// (a) releases through one worker child process, started by the HTTP webhook, production approved
+// through the Update at once: a few alone (Runway's own latency), then N at once (throughput, memory);
+// (b) the webhook endpoint under a fixed request rate from a second process. Writes docs/benchmarks.md,
+// exits 0 whatever the figures, and stops everything it started.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
@@ -18,81 +18,37 @@ import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { createLogger } from '../platform/logger.js';
 import { temporalExecutable } from '../test/support/temporal-cli.js';
 import { WORKFLOWS_PATH } from '../worker/create-worker.js';
+import { cleanUp, forkTs, nextMessage, onCleanup, ROOT, stopChild } from './children.js';
 import { benchConfigYaml, commitSha, mergeHookBody, releaseServices, WEBHOOK_HEADERS, type FromWorker } from './config.js';
 import { releaseBreakdown, type Breakdown } from './history.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { childPids, cpuMs, machine, memoryOf, RssSampler, threadCpuMs } from './procs.js';
 import { summariseProfiles } from './profile.js';
-import { runReleases } from './releases.js';
-import { writeReport } from './report.js';
+import { runReleases, type ReleaseRecord } from './releases.js';
+import { writeReport, type CpuUse } from './report.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RELEASES = Number(process.env.BENCH_RELEASES ?? 200);
+const SOLO = 5;
 const RATE = Number(process.env.BENCH_RATE ?? 200);
-const LOAD_REQUESTS = Number(process.env.BENCH_LOAD_REQUESTS ?? RATE * 10);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const PROFILE = !process.argv.includes('--no-profile');
 const OUTPUT = path.join(ROOT, 'docs/benchmarks.md');
+const DATA = path.join(ROOT, '.data/bench'); // raw profiles and a sample history, for a closer look
 
 const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
-
-/** Runs a TypeScript file in a child Node process with an IPC channel (tsx as the loader). */
-function forkTs(file: string, execArgv: string[] = []): ChildProcess {
-  const child = fork(path.join(ROOT, file), [], {
-    cwd: ROOT,
-    execArgv: ['--import', 'tsx', ...execArgv],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  cleanups.push(() => stopChild(child, 0));
-  return child;
-}
-
-/** Waits for a child to exit; asks it with SIGTERM after `graceMs`, then SIGKILL. */
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const term = setTimeout(() => child.kill('SIGTERM'), graceMs);
-  const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + 10_000);
-  await exited;
-  clearTimeout(term);
-  clearTimeout(kill);
-}
-
-function nextMessage<T>(child: ChildProcess, accept: (m: T) => boolean, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child sent nothing within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (m: T) => {
-      if (!accept(m)) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(m);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before answering`)));
-  });
-}
-
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  const child = forkTs('bench/load.ts');
-  const answer = nextMessage<LoadResult>(child, () => true, 120_000);
-  child.send(job);
-  const result = await answer;
-  await stopChild(child, 5_000);
-  return result;
-}
 
 async function main(): Promise<void> {
   const host = machine();
-  log(`${host.cpu}, ${host.cores} cores, load ${host.load}`);
+  log(`${host.cpu}, ${host.cores} cores, load average ${host.load}`);
+  rmSync(DATA, { recursive: true, force: true });
+  mkdirSync(DATA, { recursive: true });
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const executable = temporalExecutable();
   const temporalVersion =
     executable.type === 'existing-path'
       ? execFileSync(executable.path, ['--version'], { encoding: 'utf8' }).trim()
       : 'dev server downloaded by the Temporal SDK';
-  const work = mkdtempSync(path.join(tmpdir(), 'runway-bench-'));
-  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
 
   log(`starting the Temporal dev server (${temporalVersion})`);
   const env = await TestWorkflowEnvironment.createLocal({
@@ -102,26 +58,27 @@ async function main(): Promise<void> {
       extraArgs: ['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
     },
   });
-  cleanups.push(() => env.teardown());
+  onCleanup(() => env.teardown());
   const serverPid = childPids(process.pid, 'temporal')[0];
   const connection = await Connection.connect({ address: env.address });
-  cleanups.push(() => connection.close());
-  const client = new Client({ connection });
+  onCleanup(() => connection.close());
+  const client = new TemporalClient({ connection });
 
   // Pre-built, as in production (RUNWAY_WORKFLOW_BUNDLE): the worker's memory is not its bundler's.
   log('bundling workflows');
-  const bundlePath = path.join(work, 'workflow-bundle.js');
+  const bundlePath = path.join(DATA, 'workflow-bundle.js');
   writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code);
 
   const services = releaseServices(RELEASES);
-  const configYaml = benchConfigYaml(services, 'bench-releases');
+  const solos = Array.from({ length: SOLO + 1 }, (_, i) => `solo-${i}`);
+  const configYaml = benchConfigYaml([...solos, ...services], 'bench-releases');
   const api = await startApi(client, configYaml);
 
   // ---- (a) releases through one worker
-  const profileDir = path.join(work, 'profile');
   const worker = forkTs(
     'bench/worker-process.ts',
-    PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', '1000'] : [],
+    // A 10 ms sampling interval keeps the profiler's own cost small.
+    PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(DATA, 'profile'), '--cpu-prof-interval', '10000'] : [],
   );
   const rss = new RssSampler(worker.pid!);
   worker.on('message', (m: FromWorker) => m.type === 'memory' && rss.record(m.rss));
@@ -129,68 +86,57 @@ async function main(): Promise<void> {
   worker.send({ type: 'start', address: env.address, configYaml, bundlePath });
   await ready;
   const idleRss = memoryOf(worker.pid!)?.rss ?? rss.peak;
-  rss.start();
+  const run = Date.now() % 0xffffffff;
+  const release = (list: string[], offset: number) =>
+    runReleases({ url: api.server.url, services: list, run: run + offset, worker, releases: api.releases, client, deadlineMs: 180_000 });
 
-  log(`phase (a): ${RELEASES} releases through one worker`);
-  const cpuBefore = { worker: cpuMs(worker.pid!), server: serverPid && cpuMs(serverPid), self: process.cpuUsage() };
+  log(`phase (a): ${SOLO} releases one at a time (after one to warm up)`);
+  const solo: ReleaseRecord[] = [];
+  for (const [i, service] of solos.entries()) {
+    const [record] = await release([service], i + 1);
+    if (i > 0 && record) solo.push(record);
+  }
+
+  log(`phase (a): ${RELEASES} releases at once through one worker`);
+  rss.start();
+  const cpuBefore = cpuSnapshot(worker.pid!, serverPid);
   const startedAt = Date.now();
-  const records = await runReleases({
-    url: api.server.url,
-    services,
-    run: Date.now() % 0xffffffff,
-    worker,
-    releases: api.releases,
-    client,
-    deadlineMs: 180_000,
-  });
+  const burst = await release(services, 0);
   const finishedAt = Date.now();
   rss.stop();
-  const selfCpu = process.cpuUsage(cpuBefore.self);
-  const cpu = {
-    worker: (cpuMs(worker.pid!) ?? NaN) - (cpuBefore.worker ?? NaN),
-    server: serverPid ? (cpuMs(serverPid) ?? NaN) - (cpuBefore.server || 0) : NaN,
-    driver: (selfCpu.user + selfCpu.system) / 1000,
-    workerThreads: threadCpuMs(worker.pid!),
-  };
+  const cpu = cpuSince(cpuBefore, worker.pid!, serverPid);
   const workerPeak = memoryOf(worker.pid!)?.peak ?? rss.peak;
   log(`phase (a) done in ${((finishedAt - startedAt) / 1000).toFixed(1)} s; reading histories`);
 
-  const breakdowns = new Map<string, Breakdown>();
-  for (let i = 0; i < records.length; i += 20) {
-    await Promise.all(
-      records.slice(i, i + 20).map(async (r) => {
-        const b = await releaseBreakdown(client, r.releaseId).catch(() => undefined);
-        if (b) breakdowns.set(r.releaseId, b);
-      }),
-    );
-  }
+  const breakdowns = await readHistories(client, [...solo, ...burst]);
   worker.send({ type: 'stop' });
   await stopChild(worker, 20_000);
-  const profiles = PROFILE ? summariseProfiles(profileDir, ROOT) : [];
+  const profiles = PROFILE ? summariseProfiles(path.join(DATA, 'profile'), ROOT) : [];
 
-  // ---- (b) the webhook endpoint under load, from a second process; releases queue on a task queue
-  // no worker polls, so this measures the front door (API + Temporal start), as deployed apart from workers.
-  log(`phase (b): webhook load at ${RATE} req/s`);
+  // ---- (b) the webhook endpoint under load, from a second process. Its releases go to a task queue no
+  // worker polls: this measures the front door alone (in production workers run elsewhere).
+  log(`phase (b): webhook load, ${RATE} req/s for ${LOAD_SECONDS} s, new releases then redeliveries`);
   const loadService = 'bench-load';
   const loadApi = await startApi(client, benchConfigYaml([loadService], 'bench-unpolled'));
-  const job = (mode: LoadJob['mode'], run: number, amount: number): LoadJob => ({
+  const job = (mode: LoadJob['mode'], runId: number, seconds: number): LoadJob => ({
     url: `${loadApi.server.url}/webhooks/gitlab`,
     service: loadService,
     mode,
-    run,
+    run: run + 1000 + runId,
     rate: RATE,
-    amount,
-    connections: 10,
+    seconds,
   });
-  await runLoad(job('new', 1, Math.min(RATE, LOAD_REQUESTS))); // warm-up, not reported
-  const fresh = await runLoad(job('new', 2, LOAD_REQUESTS));
+  await runLoad(job('new', 1, 2)); // warm-up, not reported
+  const loadCpuBefore = cpuSnapshot(undefined, serverPid);
+  const fresh = await runLoad(job('new', 2, LOAD_SECONDS));
+  const loadCpu = { ...cpuSince(loadCpuBefore, undefined, serverPid), load: fresh.cpuMs };
   const first = await fetch(`${loadApi.server.url}/webhooks/gitlab`, {
     method: 'POST',
     headers: WEBHOOK_HEADERS,
-    body: mergeHookBody(loadService, commitSha(3, 0)),
+    body: mergeHookBody(loadService, commitSha(run + 1003, 0)),
   });
   await first.arrayBuffer();
-  const redelivery = await runLoad(job('redelivery', 3, LOAD_REQUESTS));
+  const redelivery = await runLoad(job('redelivery', 3, LOAD_SECONDS));
 
   writeReport(OUTPUT, {
     host,
@@ -198,8 +144,10 @@ async function main(): Promise<void> {
     releases: RELEASES,
     rate: RATE,
     profiled: PROFILE,
-    phaseA: { records, startedAt, finishedAt, breakdowns, cpu, idleRss, workerPeak, sampledPeak: rss.peak, profiles },
-    phaseB: { fresh, redelivery, connections: 10 },
+    solo,
+    burst: { records: burst, startedAt, finishedAt, cpu, idleRss, workerPeak, sampledPeak: rss.peak, profiles },
+    breakdowns,
+    load: { fresh, redelivery, cpu: loadCpu, seconds: LOAD_SECONDS },
   });
   log(`wrote ${path.relative(ROOT, OUTPUT)}`);
 }
@@ -210,17 +158,50 @@ async function startApi(client: Client, configYaml: string): Promise<{ server: R
   const logger = createLogger('bench-api', 'silent');
   const app = createApp({ config, client, releases, logger, publicUrl: 'http://runway.bench' });
   const server = await listen(app, { host: '127.0.0.1', port: 0 });
-  cleanups.push(() => server.close());
+  onCleanup(() => server.close());
   return { server, releases };
 }
 
-async function cleanUp(): Promise<void> {
-  for (const step of cleanups.reverse()) {
-    await Promise.resolve()
-      .then(step)
-      .catch((err: unknown) => console.error('bench cleanup:', (err as Error).message));
+async function runLoad(job: LoadJob): Promise<LoadResult> {
+  const child = forkTs('bench/load.ts');
+  const answer = nextMessage<LoadResult>(child, () => true, (job.seconds + 60) * 1000);
+  child.send(job);
+  const result = await answer;
+  await stopChild(child, 5_000);
+  return result;
+}
+
+function cpuSnapshot(workerPid: number | undefined, serverPid: number | undefined) {
+  return {
+    worker: workerPid ? (cpuMs(workerPid) ?? NaN) : NaN,
+    threads: workerPid ? threadCpuMs(workerPid) : new Map<string, number>(),
+    server: serverPid ? (cpuMs(serverPid) ?? NaN) : NaN,
+    self: process.cpuUsage(),
+  };
+}
+
+function cpuSince(before: ReturnType<typeof cpuSnapshot>, workerPid?: number, serverPid?: number): CpuUse {
+  const now = cpuSnapshot(workerPid, serverPid);
+  const self = process.cpuUsage(before.self);
+  const threads = new Map([...now.threads].map(([name, t]) => [name, t - (before.threads.get(name) ?? 0)]));
+  return { worker: now.worker - before.worker, server: now.server - before.server, driver: (self.user + self.system) / 1000, threads };
+}
+
+async function readHistories(client: Client, records: ReleaseRecord[]): Promise<Map<string, Breakdown>> {
+  const out = new Map<string, Breakdown>();
+  for (let i = 0; i < records.length; i += 20) {
+    await Promise.all(
+      records.slice(i, i + 20).map(async (r) => {
+        const b = await releaseBreakdown(client, r.releaseId).catch(() => undefined);
+        if (b) out.set(r.releaseId, b);
+      }),
+    );
   }
-  cleanups.length = 0;
+  if (records[0]) {
+    const sample = await client.workflow.getHandle(records[0].releaseId).fetchHistory();
+    writeFileSync(path.join(DATA, 'sample-history.json'), JSON.stringify(sample, null, 1));
+  }
+  return out;
 }
 
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));

@@ -11,7 +11,7 @@ type ActivityFn = (...args: never[]) => Promise<unknown>;
 function activityInfo(): { workflowId?: string; activity?: string; attempt?: number } {
   try {
     const info = Context.current().info;
-    return { workflowId: info.workflowExecution.workflowId, activity: info.activityType, attempt: info.attempt };
+    return { workflowId: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt };
   } catch {
     return {}; // called outside an activity (unit tests)
   }

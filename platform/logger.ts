@@ -1,6 +1,6 @@
 // Structured JSON logs. Secrets are redacted by key wherever they appear in logged objects (up to
 // three levels deep), and masked inside error messages and log messages (see scrub.ts).
-import { pino, stdSerializers, type Logger } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { scrubSecrets } from './scrub.js';
 
 export const REDACTED_KEYS = [
@@ -40,8 +40,13 @@ function serializeError(err: unknown): unknown {
   return out;
 }
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/** `destination` defaults to stdout; tests hand in a stream to read the lines back. */
+export function createLogger(
+  name: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
     name,
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -53,5 +58,6 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
         method.apply(this, masked);
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -11,6 +11,10 @@ import { ReleaseService } from '../api/release-service.js';
 import { listen } from '../api/server.js';
 import { createSlackRoutes } from '../api/slack/routes.js';
 import { createLogger } from '../platform/logger.js';
+import { joinExpositions, metricsRegistry } from '../platform/metrics.js';
+import { metricsServerAddress, startMetricsServer, type MetricsServer } from '../platform/metrics-server.js';
+import { fetchTemporalMetrics, temporalMetricsAddress, temporalMetricsTelemetry } from '../platform/temporal-metrics.js';
+import { temporalLogger } from '../platform/temporal-logger.js';
 import { startSandbox, type Sandbox } from '../sandbox/start.js';
 import { sandboxConfig } from '../sandbox/config.js';
 import { sandboxRoutes } from '../sandbox/slack-page.js';
@@ -30,13 +34,22 @@ async function main(): Promise<void> {
     config = sandboxConfig(sandbox.configOverlay);
   }
 
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  const sdkMetrics = temporalMetricsAddress();
+  Runtime.install({
+    logger: temporalLogger(log.child({ component: 'temporal-sdk' })),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: temporalMetricsTelemetry(sdkMetrics),
+    },
+  });
   const options = connectionOptions(config.temporal);
   const connection = await Connection.connect(options);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   await ensureSearchAttributes(connection, config.temporal.namespace);
 
-  const { deps, simulated } = buildDeps(config, client);
+  const built = buildDeps(config, client);
+  const deps = { ...built.deps, logger: log };
+  const simulated = built.simulated;
   const nativeConnection = await NativeConnection.connect(options);
   const worker = await createRunwayWorker({
     connection: nativeConnection,
@@ -47,7 +60,11 @@ async function main(): Promise<void> {
 
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://localhost:${config.server.port}`;
   const ctx: ApiContext = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
-  const plugins: AppPlugins = { slack: await createSlackRoutes(ctx) };
+  // Worker and API share this process and its metrics registry: the API's /metrics shows both, plus the SDK's.
+  const plugins: AppPlugins = {
+    slack: await createSlackRoutes(ctx),
+    extraMetrics: () => fetchTemporalMetrics(sdkMetrics),
+  };
   if (sandbox && config.slack?.signingSecret) {
     plugins.sandbox = sandboxRoutes(sandbox, {
       signingSecret: config.slack.signingSecret,
@@ -55,6 +72,14 @@ async function main(): Promise<void> {
     });
   }
   const server = await listen(createApp(ctx, plugins), config.server);
+  // The worker's own metrics server only when asked for (RUNWAY_METRICS_PORT), on loopback.
+  let metricsServer: MetricsServer | undefined;
+  if (process.env.RUNWAY_METRICS_PORT) {
+    metricsServer = await startMetricsServer({
+      ...metricsServerAddress(process.env, { host: '127.0.0.1', port: 9464 }),
+      metrics: async () => joinExpositions([await metricsRegistry().metrics(), await fetchTemporalMetrics(sdkMetrics)]),
+    });
+  }
 
   log.info(
     {
@@ -64,6 +89,7 @@ async function main(): Promise<void> {
       config: runtime.sandbox ? 'sandbox' : runtime.path,
       simulated,
       services: Object.keys(config.services),
+      metrics: `${publicUrl}/metrics`,
     },
     'runway is up',
   );
@@ -74,6 +100,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   await worker.run();
   await server.close();
+  await metricsServer?.close();
   await sandbox?.close();
   await nativeConnection.close();
   await connection.close();

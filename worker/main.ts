@@ -3,6 +3,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
+import { metricsRegistry, joinExpositions } from '../platform/metrics.js';
+import { metricsServerAddress, startMetricsServer } from '../platform/metrics-server.js';
+import { fetchTemporalMetrics, temporalMetricsAddress, temporalMetricsTelemetry } from '../platform/temporal-metrics.js';
+import { temporalLogger } from '../platform/temporal-logger.js';
 import { connectionOptions } from './connection.js';
 import { buildDeps } from './deps.js';
 import { createRunwayWorker } from './create-worker.js';
@@ -12,14 +16,23 @@ const log = createLogger('runway-worker');
 
 async function main(): Promise<void> {
   const { config, path, sandbox } = loadRuntimeConfig();
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  const sdkMetrics = temporalMetricsAddress();
+  Runtime.install({
+    logger: temporalLogger(log.child({ component: 'temporal-sdk' })),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: temporalMetricsTelemetry(sdkMetrics),
+    },
+  });
   const options = connectionOptions(config.temporal);
   const connection = await Connection.connect(options);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const added = await ensureSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info({ added }, 'registered search attributes');
 
-  const { deps, simulated } = buildDeps(config, client);
+  const built = buildDeps(config, client);
+  const deps = { ...built.deps, logger: log };
+  const simulated = built.simulated;
   const nativeConnection = await NativeConnection.connect(options);
   const worker = await createRunwayWorker({
     connection: nativeConnection,
@@ -27,11 +40,25 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     deps,
   });
+  // One scrape target: Runway's metrics plus the SDK's (its exporter listens on loopback only).
+  const metricsServer = await startMetricsServer({
+    ...metricsServerAddress(),
+    metrics: async () => joinExpositions([await metricsRegistry().metrics(), await fetchTemporalMetrics(sdkMetrics)]),
+    health: () => ({ ok: !['FAILED', 'STOPPED'].includes(worker.getState()), worker: worker.getState() }),
+  });
   log.info(
-    { config: path, sandbox, simulated, taskQueue: config.temporal.taskQueue, services: Object.keys(config.services) },
+    {
+      config: path,
+      sandbox,
+      simulated,
+      taskQueue: config.temporal.taskQueue,
+      services: Object.keys(config.services),
+      metrics: `${metricsServer.url}/metrics`,
+    },
     'runway worker started',
   );
   await worker.run();
+  await metricsServer.close();
   await nativeConnection.close();
   await connection.close();
 }

@@ -17,6 +17,7 @@ import {
   ClusterRoleBinding,
   Role,
   RoleBinding,
+  type IClusterRoleBinding,
   type IRole,
   type IRoleBinding,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
@@ -55,17 +56,18 @@ interface K8sObject {
 // Every kind the manifests may contain, with its schema validator. A kind missing here fails the test, so
 // nothing reaches a cluster unvalidated.
 const validators: Record<string, (obj: K8sObject) => void> = {
-  'apps/v1/Deployment': (o) => new Deployment(o as unknown as IDeployment).validate(),
-  'v1/Service': (o) => new Service(o as unknown as IService).validate(),
-  'v1/ServiceAccount': (o) => new ServiceAccount(o as unknown as IServiceAccount).validate(),
-  'v1/ConfigMap': (o) => new ConfigMap(o as unknown as IConfigMap).validate(),
-  'v1/Secret': (o) => new Secret(o as never).validate(),
-  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as unknown as IPodDisruptionBudget).validate(),
-  'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as unknown as IRole).validate(),
+  'apps/v1/Deployment': (o) => new Deployment(o).validate(),
+  'v1/Service': (o) => new Service(o).validate(),
+  'v1/ServiceAccount': (o) => new ServiceAccount(o).validate(),
+  'v1/ConfigMap': (o) => new ConfigMap(o).validate(),
+  'v1/Secret': (o) => new Secret(o).validate(),
+  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o).validate(),
+  'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o).validate(),
   'rbac.authorization.k8s.io/v1/RoleBinding': (o) => new RoleBinding(o as unknown as IRoleBinding).validate(),
-  'rbac.authorization.k8s.io/v1/ClusterRole': (o) => new ClusterRole(o as never).validate(),
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (o) => new ClusterRoleBinding(o as never).validate(),
-  'networking.k8s.io/v1/Ingress': (o) => new Ingress(o as unknown as IIngress).validate(),
+  'rbac.authorization.k8s.io/v1/ClusterRole': (o) => new ClusterRole(o).validate(),
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (o) =>
+    new ClusterRoleBinding(o as unknown as IClusterRoleBinding).validate(),
+  'networking.k8s.io/v1/Ingress': (o) => new Ingress(o).validate(),
   'argoproj.io/v1alpha1/Application': (o) => new Application(o as unknown as IApplication).validate(),
 };
 
@@ -98,7 +100,7 @@ function ensureKustomize(): string {
       timeout: 290_000,
     }).trim();
   } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+    const stderr = (err as { stderr?: string | Buffer }).stderr?.toString().trim() ?? '';
     throw new Error(
       `kustomize v5 is needed to render deploy/kubernetes and could not be found or installed ` +
         `(install Go, put kustomize on PATH, or set KUSTOMIZE=/path/to/kustomize)\n${stderr}`,
