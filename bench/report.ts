@@ -30,6 +30,7 @@ export interface BenchData {
     workerPeak: number;
     sampledPeak: number;
     profiles: ThreadProfile[];
+    vmCost: { plainUs: number; withTimeoutUs: number };
   };
   breakdowns: Map<string, Breakdown>;
   load: { fresh: LoadResult; redelivery: LoadResult; cpu: CpuUse & { load: number }; seconds: number };
@@ -240,12 +241,14 @@ the SDK's Rust core): ${threads.map(([name, t]) => `\`${name}\` ${ms(t)}`).join(
   ];
   const profiles = d.burst.profiles;
   if (profiles.length) {
-    lines.push(`CPU profile of the worker (V8 sampling every 10 ms, whole life of the process, start-up included):
+    lines.push(`CPU profile of the worker (V8 sampling every 10 ms over the whole life of the process, start-up included;
+a sample counts the thread as busy whenever it is not idle in its event loop, including while it is blocked in a
+native call):
 `);
     for (const prof of profiles.slice(0, 2)) {
       const cats = prof.byCategory.map(([k, v]) => `${k} ${pct(v, prof.busyMs)}`).join(', ');
       const fns = prof.topFunctions.slice(0, 5).map(([k, v]) => `\`${k}\` ${ms(v)}`).join(', ');
-      lines.push(`- **${prof.thread}**, ${ms(prof.busyMs)} on CPU. By package: ${cats}. Hottest functions (self time): ${fns}.`);
+      lines.push(`- **${prof.thread}**, ${ms(prof.busyMs)} busy. By package: ${cats}. Hottest functions (self time): ${fns}.`);
     }
     lines.push('');
   }
@@ -299,6 +302,13 @@ function conclusions(
     const w = d.load.seconds * 1000;
     notes.push(
       `- **Webhook, ${r.mode === 'new' ? 'new releases' : 'redeliveries'}**: p99 ${ms(r.p99)} at ${r.reqPerSec.toFixed(0)} req/s. Each request waits for one Temporal call (\`workflow.start\`; a redelivery's is refused). During the new-releases run the API process used ${cores(l.driver, w)} cores and the dev server ${cores(l.server, w)}: ${l.server > l.driver ? 'the time is mostly Temporal persisting the start' : 'the time is mostly in the API process'}.`,
+    );
+  }
+  const sandbox = d.burst.profiles.find((x) => x.topFunctions[0]?.[0].startsWith('runInContext'));
+  if (sandbox) {
+    const { plainUs, withTimeoutUs } = d.burst.vmCost;
+    notes.push(
+      `- **Worker profile**: the ${sandbox.thread}'s busiest frame is \`runInContext\` (${pct(sandbox.topFunctions[0]![1], sandbox.busyMs)} of its busy time): the SDK entering the workflow sandbox, several times per workflow task, each time with vm's \`timeout\` (\`isolateExecutionTimeout\`), for which Node starts and joins a watchdog thread. Measured here: ${withTimeoutUs.toFixed(0)} µs per call with a timeout against ${plainUs.toFixed(1)} µs without; on a CPU-starved machine the join waits for the scheduler. This is SDK behaviour (the timeout cannot be switched off), not Runway code.`,
     );
   }
   const rss = d.burst.workerPeak;

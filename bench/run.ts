@@ -24,6 +24,7 @@ import { releaseBreakdown, type Breakdown } from './history.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { childPids, cpuMs, machine, memoryOf, RssSampler, threadCpuMs } from './procs.js';
 import { summariseProfiles } from './profile.js';
+import { vmCallCost } from './vm-watchdog.js';
 import { runReleases, type ReleaseRecord } from './releases.js';
 import { writeReport, type CpuUse } from './report.js';
 
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
   worker.send({ type: 'stop' });
   await stopChild(worker, 20_000);
   const profiles = PROFILE ? summariseProfiles(path.join(DATA, 'profile'), ROOT) : [];
+  const vmCost = vmCallCost();
 
   // ---- (b) the webhook endpoint under load, from a second process. Its releases go to a task queue no
   // worker polls: this measures the front door alone (in production workers run elsewhere).
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
     rate: RATE,
     profiled: PROFILE,
     solo,
-    burst: { records: burst, startedAt, finishedAt, cpu, idleRss, workerPeak, sampledPeak: rss.peak, profiles },
+    burst: { records: burst, startedAt, finishedAt, cpu, idleRss, workerPeak, sampledPeak: rss.peak, profiles, vmCost },
     breakdowns,
     load: { fresh, redelivery, cpu: loadCpu, seconds: LOAD_SECONDS },
   });

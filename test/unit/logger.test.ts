@@ -7,6 +7,7 @@ import { createLogger } from '../../platform/logger.js';
 import { releaseFieldsFromId, releaseLogger } from '../../platform/release-log.js';
 import { scrubSecrets } from '../../platform/scrub.js';
 import { withActivityLogging } from '../../platform/activity-logging.js';
+import { temporalLogger } from '../../platform/temporal-logger.js';
 
 function capture(level = 'debug') {
   const lines: Record<string, any>[] = [];
@@ -89,7 +90,7 @@ describe('release fields', () => {
     expect('environment' in lines[0]!).toBe(false);
   });
 
-  it('activity calls are logged with the release (start at debug, failure at warn, no secrets)', async () => {
+  it('activity calls are logged with the release (start at debug, failure at warn, no secrets), SDK lines too', async () => {
     const { logger, lines, raw } = capture();
     const activities = withActivityLogging(
       {
@@ -102,17 +103,24 @@ describe('release fields', () => {
       },
       logger,
     );
-    const env = new MockActivityEnvironment({
-      workflowExecution: { workflowId: 'release/pay/0123abcd', runId: 'run-1' },
-      activityType: 'setImage',
-      attempt: 3,
-    });
+    const env = new MockActivityEnvironment(
+      { workflowExecution: { workflowId: 'release/pay/0123abcd', runId: 'run-1' }, activityType: 'setImage', attempt: 3 },
+      { logger: temporalLogger(logger) },
+    );
     await expect(env.run(activities.setImage, { environment: 'production' })).rejects.toThrow(/push refused/);
-    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+    const ours = lines.filter((l) => l.msg.startsWith('activity '));
+    expect(ours.map((l) => [l.level, l.msg])).toEqual([
       [20, 'activity started'],
       [40, 'activity failed'],
     ]);
-    expect(lines[1]).toMatchObject({
+    // the SDK's own "Activity failed" line quotes the error: JSON, with the release, masked
+    expect(lines.find((l) => l.msg === 'Activity failed')).toMatchObject({
+      level: 40,
+      releaseId: 'release/pay/0123abcd',
+      service: 'pay',
+      err: { message: expect.stringContaining('https://[redacted]@git.example.com') },
+    });
+    expect(ours[1]).toMatchObject({
       releaseId: 'release/pay/0123abcd',
       service: 'pay',
       environment: 'production',
