@@ -1,6 +1,6 @@
 // DORA's four keys from release records. Pure: the caller loads the records (releases and their
 // timelines) and says which environment is production for each service.
-import type { ReleaseStatus, ReleaseTimeline, StageState } from './types.js';
+import type { ReleaseTimeline, StageState } from './types.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -22,7 +22,8 @@ export interface ReleaseRecord {
   kind: 'release' | 'rollback';
   /** When the release started: the merge time, give or take the webhook's milliseconds. */
   startedAt: number;
-  status: ReleaseStatus | string;
+  /** The release's final (or current) ReleaseStatus. */
+  status: string;
   deploys: DeployRecord[];
 }
 
@@ -109,7 +110,11 @@ export function computeDora(input: DoraInput): DoraReport {
       medianSeconds: seconds(quantile(leadTimes, 0.5)),
       p90Seconds: seconds(quantile(leadTimes, 0.9)),
     },
-    changeFailureRate: { deploys: decided, failures: failures.length, rate: decided ? failures.length / decided : null },
+    changeFailureRate: {
+      deploys: decided,
+      failures: failures.length,
+      rate: decided ? failures.length / decided : null,
+    },
     timeToRestore: { samples: restores.length, unrestored, medianSeconds: seconds(quantile(restores, 0.5)) },
   };
 }
@@ -129,6 +134,11 @@ export function releaseRecord(
     status: timeline.status,
     deploys: timeline.stages
       .filter((s) => s.kind === 'deploy' && s.environment)
-      .map((s) => ({ environment: s.environment!, state: s.state, startedAt: ms(s.startedAt), endedAt: ms(s.endedAt) })),
+      .map((s) => ({
+        environment: s.environment!,
+        state: s.state,
+        startedAt: ms(s.startedAt),
+        endedAt: ms(s.endedAt),
+      })),
   };
 }

@@ -3,14 +3,7 @@ import { Counter, Histogram } from 'prom-client';
 import { singleMetric } from './metrics.js';
 
 export type WebhookOutcome =
-  | 'started'
-  | 'redelivered'
-  | 'ignored'
-  | 'unauthorized'
-  | 'invalid'
-  | 'too_large'
-  | 'signalled'
-  | 'error';
+  'started' | 'redelivered' | 'ignored' | 'unauthorized' | 'invalid' | 'too_large' | 'signalled' | 'error';
 
 const webhooks = () =>
   singleMetric(

@@ -37,8 +37,8 @@ const GAUGES: { name: string; help: string; value: (r: DoraResult) => number | n
 export function doraGaugeRegistry(source: DoraSource, windowMs: number, logger?: Logger): Registry {
   const registry = new Registry();
   let last = new Map<string, DoraResult>();
-  // Every gauge's collect() asks for the same reports; DoraSource shares one computation.
-  const reports = async (): Promise<Map<string, DoraResult>> => {
+  let pending: Promise<Map<string, DoraResult>> | undefined;
+  const refresh = async (): Promise<Map<string, DoraResult>> => {
     try {
       const results = await Promise.all(source.services.map((s) => source.report(s, windowMs)));
       last = new Map(results.map((r) => [r.service!, r]));
@@ -47,6 +47,11 @@ export function doraGaugeRegistry(source: DoraSource, windowMs: number, logger?:
     }
     return last;
   };
+  // The gauges of one scrape are collected together: they share one refresh (and one warning).
+  const reports = (): Promise<Map<string, DoraResult>> =>
+    (pending ??= refresh().finally(() => {
+      pending = undefined;
+    }));
   new Gauge({
     name: 'runway_dora_window_seconds',
     help: 'The window the runway_dora_* gauges are computed over',

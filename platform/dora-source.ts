@@ -138,9 +138,7 @@ export class DoraSource {
       pageToken = page.nextPageToken;
     }
     // A release that closed before the window cannot have a production deploy inside it.
-    const relevant = listed
-      .slice(0, this.maxReleases)
-      .filter((r) => !r.closedAt || Date.parse(r.closedAt) >= from);
+    const relevant = listed.slice(0, this.maxReleases).filter((r) => !r.closedAt || Date.parse(r.closedAt) >= from);
     const timelines = await mapLimit(relevant, PARALLEL_QUERIES, (r) => this.timeline(r));
     const records: ReleaseRecord[] = [];
     relevant.forEach((r, i) => {
@@ -158,7 +156,10 @@ export class DoraSource {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`status query timed out after ${this.queryTimeoutMs} ms`)), this.queryTimeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`status query timed out after ${this.queryTimeoutMs} ms`)),
+          this.queryTimeoutMs,
+        );
       });
       const timeline = await Promise.race([this.options.reader.timeline(release.releaseId), timeout]);
       if (release.temporalStatus !== 'RUNNING') this.remember(release.releaseId, timeline);

@@ -41,7 +41,14 @@ export function observeRequests(logger: Logger): MiddlewareHandler {
     const status = c.res.status;
     httpDuration().observe({ method: c.req.method, route, status: String(status) }, seconds);
     const caller = (c.get as (key: string) => { name?: string } | undefined)('caller')?.name;
-    const line = { ...requestReleaseFields(c), method: c.req.method, route, status, durationMs: Math.round(seconds * 1000), caller };
+    const line = {
+      ...requestReleaseFields(c),
+      method: c.req.method,
+      route,
+      status,
+      durationMs: Math.round(seconds * 1000),
+      caller,
+    };
     // Changes are worth a line each; reads and probes only when debugging.
     if (c.req.method !== 'GET' && !QUIET_ROUTES.has(route)) logger.info(line, 'request');
     else logger.debug(line, 'request');

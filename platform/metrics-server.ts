@@ -24,7 +24,8 @@ export function metricsServerAddress(
   defaults = { host: '0.0.0.0', port: 9464 },
 ): { host: string; port: number } {
   const port = env.RUNWAY_METRICS_PORT ? Number(env.RUNWAY_METRICS_PORT) : defaults.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid RUNWAY_METRICS_PORT "${env.RUNWAY_METRICS_PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid RUNWAY_METRICS_PORT "${env.RUNWAY_METRICS_PORT}"`);
   return { host: env.RUNWAY_METRICS_HOST || defaults.host, port };
 }
 
@@ -37,7 +38,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       options
         .metrics()
         .then((text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text))
-        .catch((err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`# ${(err as Error).message}\n`));
+        .catch((err: unknown) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`# ${(err as Error).message}\n`),
+        );
     } else if (path === '/healthz') {
       const health = options.health?.() ?? { ok: true };
       const { ok, ...detail } = health;

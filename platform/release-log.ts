@@ -20,7 +20,7 @@ export function releaseFieldsFromId(id: string | undefined): ReleaseLogFields {
 
 /** Drops undefined fields, so a line never says `"environment": undefined`. */
 export function definedFields(fields: ReleaseLogFields): ReleaseLogFields {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== '')) as ReleaseLogFields;
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== ''));
 }
 
 export function releaseLogger(logger: Logger, fields: ReleaseLogFields): Logger {

@@ -15,7 +15,8 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 };
 
 function fields(meta: LogMetadata = {}): Record<string, unknown> {
-  const { error, ...rest } = meta as Record<string, unknown>;
+  // taskToken: long and useless to a reader
+  const { error, taskToken: _taskToken, ...rest } = meta as Record<string, unknown>;
   const id = typeof rest.workflowId === 'string' ? rest.workflowId : undefined;
   return {
     ...releaseFieldsFromId(id),

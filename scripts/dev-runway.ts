@@ -13,7 +13,11 @@ import { createSlackRoutes } from '../api/slack/routes.js';
 import { createLogger } from '../platform/logger.js';
 import { joinExpositions, metricsRegistry } from '../platform/metrics.js';
 import { metricsServerAddress, startMetricsServer, type MetricsServer } from '../platform/metrics-server.js';
-import { fetchTemporalMetrics, temporalMetricsAddress, temporalMetricsTelemetry } from '../platform/temporal-metrics.js';
+import {
+  fetchTemporalMetrics,
+  temporalMetricsAddress,
+  temporalMetricsTelemetry,
+} from '../platform/temporal-metrics.js';
 import { temporalLogger } from '../platform/temporal-logger.js';
 import { startSandbox, type Sandbox } from '../sandbox/start.js';
 import { sandboxConfig } from '../sandbox/config.js';
@@ -107,6 +111,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  log.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'runway failed to start');
+  log.error(
+    { err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) },
+    'runway failed to start',
+  );
   process.exit(1);
 });

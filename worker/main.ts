@@ -5,7 +5,11 @@ import { loadRuntimeConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
 import { metricsRegistry, joinExpositions } from '../platform/metrics.js';
 import { metricsServerAddress, startMetricsServer } from '../platform/metrics-server.js';
-import { fetchTemporalMetrics, temporalMetricsAddress, temporalMetricsTelemetry } from '../platform/temporal-metrics.js';
+import {
+  fetchTemporalMetrics,
+  temporalMetricsAddress,
+  temporalMetricsTelemetry,
+} from '../platform/temporal-metrics.js';
 import { temporalLogger } from '../platform/temporal-logger.js';
 import { connectionOptions } from './connection.js';
 import { buildDeps } from './deps.js';

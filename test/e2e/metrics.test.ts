@@ -19,6 +19,9 @@ beforeAll(async () => {
 });
 afterAll(async () => a?.close());
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers; the assertions check their shape
+type Json = Record<string, any>;
+
 const sha = (prefix = '') => prefix + randomBytes(20).toString('hex').slice(prefix.length);
 
 async function hook(body: unknown, headers: Record<string, string> = {}) {
@@ -32,7 +35,7 @@ async function hook(body: unknown, headers: Record<string, string> = {}) {
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Json };
 }
 
 async function call(path: string, token: string | undefined = TOKENS.reader, method = 'GET', body?: unknown) {
@@ -44,7 +47,7 @@ async function call(path: string, token: string | undefined = TOKENS.reader, met
     },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Json };
 }
 
 /** The value of one sample in Prometheus text (labels matched exactly), 0 when absent. */
@@ -62,7 +65,13 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 async function registryValue(name: string, labels: Record<string, string>): Promise<number> {
-  return sample(await metricsRegistry().getSingleMetricAsString(name).catch(() => ''), name, labels);
+  return sample(
+    await metricsRegistry()
+      .getSingleMetricAsString(name)
+      .catch(() => ''),
+    name,
+    labels,
+  );
 }
 
 const status = async (id: string) => (await call(`/api/releases/${encodeURIComponent(id)}`)).body.status as string;
@@ -97,7 +106,11 @@ describe('metrics', () => {
     a.h.world.registry.publish({ repository: `registry.example.com/acme/${a.service}`, tag: good });
     const pipeline = {
       object_kind: 'pipeline',
-      project: { id: 4242, path_with_namespace: `acme/${a.service}`, web_url: `https://gitlab.example.com/acme/${a.service}` },
+      project: {
+        id: 4242,
+        path_with_namespace: `acme/${a.service}`,
+        web_url: `https://gitlab.example.com/acme/${a.service}`,
+      },
       object_attributes: { id: 77, sha: good, ref: 'main', status: 'success' },
       builds: [],
     };
@@ -207,12 +220,19 @@ describe('metrics', () => {
       await server.close();
     }
     // the SDK exporter being down never fails a scrape
-    expect(await fetchTemporalMetrics(`127.0.0.1:${(await freePort()).toString()}`)).toMatch(/^# temporal sdk metrics unavailable/);
+    expect(await fetchTemporalMetrics(`127.0.0.1:${(await freePort()).toString()}`)).toMatch(
+      /^# temporal sdk metrics unavailable/,
+    );
   });
 });
 
 describe('release metrics accounting', () => {
-  const stage = (kind: StageRecord['kind'], environment: string | undefined, startS: number, endS?: number): StageRecord => ({
+  const stage = (
+    kind: StageRecord['kind'],
+    environment: string | undefined,
+    startS: number,
+    endS?: number,
+  ): StageRecord => ({
     kind,
     environment,
     state: kind === 'rollback' ? 'succeeded' : 'succeeded',
@@ -239,7 +259,11 @@ describe('release metrics accounting', () => {
     metrics.observe({ kind: 'deployed', timeline: first });
     metrics.observe({ kind: 'deployed', timeline: first }); // activity retry
     const later = timeline(
-      [...first.stages, stage('approval', 'production', t0 + 12, t0 + 72), stage('deploy', 'production', t0 + 72, t0 + 80)],
+      [
+        ...first.stages,
+        stage('approval', 'production', t0 + 12, t0 + 72),
+        stage('deploy', 'production', t0 + 72, t0 + 80),
+      ],
       'succeeded',
     );
     metrics.observe({ kind: 'succeeded', timeline: later });

@@ -22,7 +22,12 @@ function record(
     kind,
     startedAt,
     status,
-    deploys: deploys.map(([environment, state, endedAt]) => ({ environment, state, startedAt: endedAt - 60_000, endedAt })),
+    deploys: deploys.map(([environment, state, endedAt]) => ({
+      environment,
+      state,
+      startedAt: endedAt - 60_000,
+      endedAt,
+    })),
   };
 }
 
@@ -30,9 +35,15 @@ const productionOf = (service: string) => ({ pay: 'production', search: 'prod' }
 
 // pay: three good changes, two failed ones (both restored), plus noise that must not count.
 const pay = [
-  record('pay', T - 9 * D, 'succeeded', [['staging', 'succeeded', T - 9 * D + 0.5 * H], ['production', 'succeeded', T - 9 * D + 1 * H]]),
+  record('pay', T - 9 * D, 'succeeded', [
+    ['staging', 'succeeded', T - 9 * D + 0.5 * H],
+    ['production', 'succeeded', T - 9 * D + 1 * H],
+  ]),
   record('pay', T - 8 * D, 'succeeded', [['production', 'succeeded', T - 8 * D + 3 * H]]),
-  record('pay', T - 7 * D, 'rolled_back', [['staging', 'succeeded', T - 7 * D + H], ['production', 'failed', T - 7 * D + 2 * H]]),
+  record('pay', T - 7 * D, 'rolled_back', [
+    ['staging', 'succeeded', T - 7 * D + H],
+    ['production', 'failed', T - 7 * D + 2 * H],
+  ]),
   record('pay', T - 7 * D + 3 * H, 'succeeded', [['production', 'succeeded', T - 7 * D + 5 * H]]),
   record('pay', T - 2 * D - H, 'rollback_failed', [['production', 'failed', T - 2 * D]]),
   // a rollback workflow: restores production, but is not a change of its own
@@ -119,7 +130,13 @@ describe('releaseRecord', () => {
       warnings: [],
       links: {},
       stages: [
-        { kind: 'image', state: 'skipped', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', details: {} },
+        {
+          kind: 'image',
+          state: 'skipped',
+          startedAt: '2026-01-01T00:00:00.000Z',
+          endedAt: '2026-01-01T00:00:01.000Z',
+          details: {},
+        },
         {
           kind: 'deploy',
           environment: 'production',

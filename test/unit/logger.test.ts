@@ -9,8 +9,11 @@ import { scrubSecrets } from '../../platform/scrub.js';
 import { withActivityLogging } from '../../platform/activity-logging.js';
 import { temporalLogger } from '../../platform/temporal-logger.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed log lines; the assertions check their shape
+type Json = Record<string, any>;
+
 function capture(level = 'debug') {
-  const lines: Record<string, any>[] = [];
+  const lines: Json[] = [];
   const raw: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -22,7 +25,13 @@ function capture(level = 'debug') {
   return { logger: createLogger('test', level, stream), lines, raw: () => raw.join('') };
 }
 
-const SECRETS = ['glpat-0123456789abcdef', 'xoxb-1111-2222-abcdefghij', 'hunter2-password', 'whsec-signing', 's3cr3t-hook'];
+const SECRETS = [
+  'glpat-0123456789abcdef',
+  'xoxb-1111-2222-abcdefghij',
+  'hunter2-password',
+  'whsec-signing',
+  's3cr3t-hook',
+];
 
 describe('log redaction', () => {
   it('prints [redacted] for secret keys at any depth, headers included', () => {
@@ -40,7 +49,11 @@ describe('log redaction', () => {
     );
     const line = lines[0]!;
     expect(line.token).toBe('[redacted]');
-    expect(line.headers).toEqual({ authorization: '[redacted]', 'x-gitlab-token': '[redacted]', 'content-type': 'json' });
+    expect(line.headers).toEqual({
+      authorization: '[redacted]',
+      'x-gitlab-token': '[redacted]',
+      'content-type': 'json',
+    });
     expect(line.req.headers).toEqual({ Authorization: '[redacted]', cookie: '[redacted]' });
     expect(line.config.slack).toEqual({ botToken: '[redacted]', signingSecret: '[redacted]' });
     expect(line.config.gitlab.webhookSecret).toBe('[redacted]');
@@ -73,7 +86,10 @@ describe('log redaction', () => {
 
 describe('release fields', () => {
   it('reads releaseId, service and environment from workflow ids', () => {
-    expect(releaseFieldsFromId('release/payments/0123abcd')).toEqual({ releaseId: 'release/payments/0123abcd', service: 'payments' });
+    expect(releaseFieldsFromId('release/payments/0123abcd')).toEqual({
+      releaseId: 'release/payments/0123abcd',
+      service: 'payments',
+    });
     expect(releaseFieldsFromId('rollback/payments/production/1700000000000')).toEqual({
       releaseId: 'rollback/payments/production/1700000000000',
       service: 'payments',
@@ -104,12 +120,16 @@ describe('release fields', () => {
       logger,
     );
     const env = new MockActivityEnvironment(
-      { workflowExecution: { workflowId: 'release/pay/0123abcd', runId: 'run-1' }, activityType: 'setImage', attempt: 3 },
+      {
+        workflowExecution: { workflowId: 'release/pay/0123abcd', runId: 'run-1' },
+        activityType: 'setImage',
+        attempt: 3,
+      },
       { logger: temporalLogger(logger) },
     );
     await expect(env.run(activities.setImage, { environment: 'production' })).rejects.toThrow(/push refused/);
-    const ours = lines.filter((l) => l.msg.startsWith('activity '));
-    expect(ours.map((l) => [l.level, l.msg])).toEqual([
+    const ours = lines.filter((l) => String(l.msg).startsWith('activity '));
+    expect(ours.map((l) => [Number(l.level), String(l.msg)])).toEqual([
       [20, 'activity started'],
       [40, 'activity failed'],
     ]);
