@@ -26,6 +26,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  log.error({ err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'api failed to start');
+  log.error(
+    { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
+    'api failed to start',
+  );
   process.exit(1);
 });

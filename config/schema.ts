@@ -171,7 +171,8 @@ export const configSchema = z.strictObject({
               roles: z.array(z.enum(['read', 'deploy', 'approve'])).min(1),
             })
             .superRefine((t, ctx) => {
-              if (!t.token === !t.sha256) ctx.addIssue({ code: 'custom', message: 'set exactly one of token or sha256' });
+              if (!t.token === !t.sha256)
+                ctx.addIssue({ code: 'custom', message: 'set exactly one of token or sha256' });
             }),
         )
         .default([]),

@@ -74,7 +74,11 @@ await worker.runUntil(async () => {
   rollback.environments = [{ ...happy.environments[0]!, approval: undefined }];
   rollback.mergeRequest = undefined;
   world.registry.publish(rollback.image);
-  await env.client.workflow.execute('rollbackWorkflow', { workflowId: rollback.releaseId, taskQueue, args: [rollback] });
+  await env.client.workflow.execute('rollbackWorkflow', {
+    workflowId: rollback.releaseId,
+    taskQueue,
+    args: [rollback],
+  });
   await save('rollback-succeeded', rollback.releaseId);
 
   // 4. the per-service lock workflow (still running)

@@ -32,21 +32,31 @@ async function startAndWaitForApproval(commit = sha()) {
   const started = await call('POST', '/api/releases', TOKENS.deployer, { service: a.service, sha: commit });
   expect(started.status).toBe(202);
   const id = started.body.releaseId as string;
-  await waitFor(async () => ((await call('GET', releasePath(id), TOKENS.reader)).body.status === 'awaiting_approval' ? true : undefined));
+  await waitFor(async () =>
+    (await call('GET', releasePath(id), TOKENS.reader)).body.status === 'awaiting_approval' ? true : undefined,
+  );
   return { id, commit };
 }
 
 describe('REST API', () => {
   it('checks tokens and roles with one error shape', async () => {
-    expect(await call('GET', '/api/releases')).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
-    expect(await call('GET', '/api/releases', 'wrong')).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    expect(await call('GET', '/api/releases')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized' } },
+    });
+    expect(await call('GET', '/api/releases', 'wrong')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized' } },
+    });
     const forbidden = await call('POST', '/api/releases', TOKENS.reader, { service: a.service, sha: sha() });
     expect(forbidden).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
     const invalid = await call('POST', '/api/releases', TOKENS.deployer, { service: a.service, sha: 'xyz' });
     expect(invalid).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
     const unknown = await call('POST', '/api/releases', TOKENS.deployer, { service: 'nope', sha: sha() });
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
-    expect(await call('GET', releasePath(`release/${a.service}/${sha()}`), TOKENS.reader)).toMatchObject({ status: 404 });
+    expect(await call('GET', releasePath(`release/${a.service}/${sha()}`), TOKENS.reader)).toMatchObject({
+      status: 404,
+    });
   });
 
   it('starts a release, shows its timeline, approves it as the token owner, and lists it', async () => {
@@ -59,10 +69,16 @@ describe('REST API', () => {
     expect(refused.status).toBe(403);
     const approved = await call('POST', `${releasePath(id)}/approve`, TOKENS.approver, { environment: 'production' });
     expect(approved).toMatchObject({ status: 200, body: { decision: 'approved', by: 'U_ALICE' } });
-    await waitFor(async () => ((await call('GET', releasePath(id), TOKENS.reader)).body.status === 'succeeded' ? true : undefined));
+    await waitFor(async () =>
+      (await call('GET', releasePath(id), TOKENS.reader)).body.status === 'succeeded' ? true : undefined,
+    );
 
     const timeline = (await call('GET', releasePath(id), TOKENS.reader)).body;
-    expect(timeline.stages.map((s: { kind: string; environment?: string; state: string }) => `${s.kind}:${s.environment ?? ''}:${s.state}`)).toEqual([
+    expect(
+      timeline.stages.map(
+        (s: { kind: string; environment?: string; state: string }) => `${s.kind}:${s.environment ?? ''}:${s.state}`,
+      ),
+    ).toEqual([
       'image::skipped',
       'deploy:staging:succeeded',
       'approval:production:succeeded',
@@ -80,14 +96,20 @@ describe('REST API', () => {
     const wrongEnv = await call('POST', `${releasePath(id)}/reject`, TOKENS.approver, { environment: 'staging' });
     expect(wrongEnv).toMatchObject({ status: 409, body: { error: { code: 'decision_refused' } } });
     expect(await call('POST', `${releasePath(id)}/cancel`, TOKENS.deployer)).toMatchObject({ status: 202 });
-    await waitFor(async () => ((await call('GET', releasePath(id), TOKENS.reader)).body.status === 'cancelled' ? true : undefined));
+    await waitFor(async () =>
+      (await call('GET', releasePath(id), TOKENS.reader)).body.status === 'cancelled' ? true : undefined,
+    );
   });
 
   it('paginates the release list', async () => {
     const first = await call('GET', `/api/releases?service=${a.service}&pageSize=1`, TOKENS.reader);
     expect(first.body.releases).toHaveLength(1);
     expect(first.body.nextPageToken).toEqual(expect.any(String));
-    const second = await call('GET', `/api/releases?service=${a.service}&pageSize=1&pageToken=${String(first.body.nextPageToken)}`, TOKENS.reader);
+    const second = await call(
+      'GET',
+      `/api/releases?service=${a.service}&pageSize=1&pageToken=${String(first.body.nextPageToken)}`,
+      TOKENS.reader,
+    );
     expect(second.body.releases).toHaveLength(1);
     expect(second.body.releases[0].releaseId).not.toBe(first.body.releases[0].releaseId);
   });
@@ -96,7 +118,9 @@ describe('REST API', () => {
     // a second successful release, so staging has a "previous" version from a release
     const { id } = await startAndWaitForApproval();
     await call('POST', `${releasePath(id)}/approve`, TOKENS.approver, { environment: 'production' });
-    await waitFor(async () => ((await call('GET', releasePath(id), TOKENS.reader)).body.status === 'succeeded' ? true : undefined));
+    await waitFor(async () =>
+      (await call('GET', releasePath(id), TOKENS.reader)).body.status === 'succeeded' ? true : undefined,
+    );
     const commit = id.split('/')[2]!;
 
     const services = await call('GET', '/api/services', TOKENS.reader);
@@ -109,10 +133,14 @@ describe('REST API', () => {
     expect(rollback.status).toBe(202);
     expect(rollback.body.image).not.toContain(commit);
     const rollbackId = rollback.body.rollbackId as string;
-    await waitFor(async () => ((await call('GET', releasePath(rollbackId), TOKENS.reader)).body.status === 'succeeded' ? true : undefined));
+    await waitFor(async () =>
+      (await call('GET', releasePath(rollbackId), TOKENS.reader)).body.status === 'succeeded' ? true : undefined,
+    );
     const staging = a.config.services[a.service]!.environments[0]!;
     const target = { kind: 'kustomize' as const, file: staging.manifest.file, name: staging.manifest.kustomize!.image };
-    expect(`${a.h.world.infra.imageAt(target)!.repository}:${a.h.world.infra.imageAt(target)!.tag}`).toBe(rollback.body.image);
+    expect(`${a.h.world.infra.imageAt(target)!.repository}:${a.h.world.infra.imageAt(target)!.tag}`).toBe(
+      rollback.body.image,
+    );
     const unknownEnv = await call('POST', `/api/services/${a.service}/environments/qa/rollback`, TOKENS.deployer);
     expect(unknownEnv.status).toBe(404);
   });

@@ -77,7 +77,10 @@ describe('GitLab webhook', () => {
       status: 202,
       body: { ignored: expect.stringContaining('develop') },
     });
-    expect(await hook(mergeHook('unknown-svc', sha()))).toMatchObject({ status: 202, body: { ignored: expect.any(String) } });
+    expect(await hook(mergeHook('unknown-svc', sha()))).toMatchObject({
+      status: 202,
+      body: { ignored: expect.any(String) },
+    });
     expect(await hook({ object_kind: 'push' }, { 'x-gitlab-event': 'Push Hook' })).toMatchObject({
       status: 202,
       body: { ignored: expect.stringContaining('Push Hook') },
@@ -112,7 +115,11 @@ describe('GitLab webhook', () => {
     const job = { id: 9001, name: 'docker-build', stage: 'build', status: 'failed', allow_failure: false };
     const pipeline = {
       object_kind: 'pipeline',
-      project: { id: 4242, path_with_namespace: `acme/${a.service}`, web_url: `https://gitlab.example.com/acme/${a.service}` },
+      project: {
+        id: 4242,
+        path_with_namespace: `acme/${a.service}`,
+        web_url: `https://gitlab.example.com/acme/${a.service}`,
+      },
       object_attributes: { id: 501, sha: commit, ref: 'main', status: 'failed' },
       builds: [{ id: 9000, name: 'lint', stage: 'test', status: 'failed', allow_failure: true }, job],
     };

@@ -19,7 +19,6 @@ beforeAll(async () => {
 });
 afterAll(async () => a?.close());
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers; the assertions check their shape
 type Json = Record<string, any>;
 
 const sha = (prefix = '') => prefix + randomBytes(20).toString('hex').slice(prefix.length);

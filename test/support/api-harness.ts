@@ -56,7 +56,9 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function createApiHarness(plugins: (ctx: ApiContext) => Promise<AppPlugins> | AppPlugins = () => ({})): Promise<ApiHarness> {
+export async function createApiHarness(
+  plugins: (ctx: ApiContext) => Promise<AppPlugins> | AppPlugins = () => ({}),
+): Promise<ApiHarness> {
   const h = await createHarness();
   await h.startWorker();
   const service = `svc-${randomUUID().slice(0, 8)}`;
@@ -85,7 +87,11 @@ export async function createApiHarness(plugins: (ctx: ApiContext) => Promise<App
 }
 
 /** A Merge Request Hook body in GitLab's shape (see ../shared/fixtures/gitlab-merge-request-merged.json). */
-export function mergeHook(service: string, sha: string, overrides: { action?: string; target?: string; iid?: number } = {}) {
+export function mergeHook(
+  service: string,
+  sha: string,
+  overrides: { action?: string; target?: string; iid?: number } = {},
+) {
   return {
     object_kind: 'merge_request',
     event_type: 'merge_request',

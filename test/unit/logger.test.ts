@@ -9,7 +9,6 @@ import { scrubSecrets } from '../../platform/scrub.js';
 import { withActivityLogging } from '../../platform/activity-logging.js';
 import { temporalLogger } from '../../platform/temporal-logger.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed log lines; the assertions check their shape
 type Json = Record<string, any>;
 
 function capture(level = 'debug') {

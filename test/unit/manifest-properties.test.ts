@@ -28,7 +28,7 @@ const quote = fc.constantFrom(
 );
 
 // Parsed YAML, loosely typed so the expected change can be written as plain property updates.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type Data = any;
 const dataOf = (text: string): Data[] => parseAllDocuments(text).map((doc) => doc.toJS() as unknown);
 const commentsOf = (text: string) => text.match(/#.*$/gm) ?? [];
