@@ -28,3 +28,7 @@ test:
 	npm run format:check
 	npm run schema:check
 	npx vitest run
+
+.PHONY: bench
+bench: node_modules temporal
+	npm run bench

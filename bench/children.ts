@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 
-export function onCleanup(step: () => Promise<unknown> | unknown): void {
+export function onCleanup(step: () => unknown): void {
   cleanups.push(step);
 }
 

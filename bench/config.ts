@@ -43,7 +43,11 @@ export function mergeHookBody(service: string, sha: string): string {
     object_kind: 'merge_request',
     event_type: 'merge_request',
     user: { id: 1, name: 'Bench', username: 'bench' },
-    project: { id: 4242, path_with_namespace: `acme/${service}`, web_url: `https://gitlab.example.com/acme/${service}` },
+    project: {
+      id: 4242,
+      path_with_namespace: `acme/${service}`,
+      web_url: `https://gitlab.example.com/acme/${service}`,
+    },
     object_attributes: {
       iid: 7,
       title: 'Benchmark release',
@@ -69,9 +73,11 @@ export interface WorkerStart {
   address: string;
   configYaml: string;
   bundlePath: string;
+  /** Worker options to try instead of Runway's defaults (experiments only). */
+  overrides?: { workflowThreadPoolSize?: number; maxCachedWorkflows?: number };
 }
 export type ToWorker = WorkerStart | { type: 'stop' };
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'memory'; rss: number }
+  | { type: 'memory'; rss: number; cached: number }
   | { type: 'approval'; releaseId: string; environment: string; at: number };

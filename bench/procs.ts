@@ -75,7 +75,20 @@ export function childPids(ppid: number, comm: string): number[] {
     .map(({ pid }) => pid);
 }
 
-export function machine(): { cpu: string; cores: number; ramGiB: number; node: string; load: string } {
+/** Linux PSI: % of the last 60 s in which some runnable task waited for a CPU (0 on an idle machine). */
+export function cpuPressure(): number | undefined {
+  const avg60 = /^some .*avg60=([\d.]+)/m.exec(read('/proc/pressure/cpu') ?? '')?.[1];
+  return avg60 === undefined ? undefined : Number(avg60);
+}
+
+export function machine(): {
+  cpu: string;
+  cores: number;
+  ramGiB: number;
+  node: string;
+  load: string;
+  pressure?: number;
+} {
   const model = /^model name\s*:\s*(.+)$/m.exec(read('/proc/cpuinfo') ?? '')?.[1] ?? os.cpus()[0]?.model ?? '?';
   return {
     cpu: model.trim(),
@@ -86,6 +99,7 @@ export function machine(): { cpu: string; cores: number; ramGiB: number; node: s
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(' / '),
+    pressure: cpuPressure(),
   };
 }
 

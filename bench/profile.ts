@@ -9,14 +9,25 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
+/** A time window on the monotonic clock V8's profiler and process.hrtime share, in µs. */
+export interface Window {
+  fromUs: number;
+  toUs: number;
+}
+
+export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
 export interface ThreadProfile {
   thread: string;
-  /** Non-idle sampled time, ms. */
+  /** Non-idle sampled time within the window, ms. */
   busyMs: number;
+  /** Length of the window covered by the profile, ms. */
+  windowMs: number;
   byCategory: [string, number][];
   topFunctions: [string, number][];
 }
@@ -35,11 +46,21 @@ function category(frame: ProfileNode['callFrame'], root: string): string {
   return file.startsWith(root) ? `runway ${path.relative(root, file).split('/')[0]}/` : file;
 }
 
-export function summariseProfile(file: string, root: string): ThreadProfile {
+export function summariseProfile(file: string, root: string, window: Window): ThreadProfile {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  profile.samples.forEach((nodeId, i) => self.set(nodeId, (self.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime;
+  let first = Infinity;
+  let last = -Infinity;
+  profile.samples.forEach((nodeId, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < window.fromUs || at > window.toUs) return;
+    first = Math.min(first, at - delta);
+    last = Math.max(last, at);
+    self.set(nodeId, (self.get(nodeId) ?? 0) + delta);
+  });
   const byCategory = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let busy = 0;
@@ -54,23 +75,27 @@ export function summariseProfile(file: string, root: string): ThreadProfile {
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
   }
   const top = (m: Map<string, number>, n: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]): [string, number] => [k, v / 1000]);
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]): [string, number] => [k, v / 1000]);
   // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0 is the main thread.
   const tid = path.basename(file).split('.')[4];
   return {
     thread: tid === '0' ? 'main thread' : `worker thread ${tid}`,
     busyMs: busy / 1000,
+    windowMs: Math.max(last - first, 0) / 1000,
     byCategory: top(byCategory, 8),
     topFunctions: top(byFunction, 8),
   };
 }
 
-export function summariseProfiles(dir: string, root: string): ThreadProfile[] {
+export function summariseProfiles(dir: string, root: string, window: Window): ThreadProfile[] {
   let files: string[] = [];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   } catch {
     return [];
   }
-  return files.map((f) => summariseProfile(path.join(dir, f), root)).sort((a, b) => b.busyMs - a.busyMs);
+  return files.map((f) => summariseProfile(path.join(dir, f), root, window)).sort((a, b) => b.busyMs - a.busyMs);
 }

@@ -1,5 +1,5 @@
-// Phase (a): N releases of distinct services at once through one worker, each started by the HTTP
-// webhook, approved for production through the `approve` Update as soon as the worker asks for it.
+// Phase (a): releases of the given services, all started at once by the HTTP webhook, each approved for
+// production through the `approve` Update as soon as the worker says the release asks for it.
 import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import type { ReleaseService } from '../api/release-service.js';
@@ -76,7 +76,9 @@ export async function runReleases(options: {
 
   // Wait for every release to close, bounded: a stuck release is reported, not waited for forever.
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timed out'), options.deadlineMs)));
+  const timeout = new Promise<string>(
+    (resolve) => (timer = setTimeout(() => resolve('timed out'), options.deadlineMs)),
+  );
   await Promise.all(
     accepted.map(async (record) => {
       const closed = options.client.workflow

@@ -6,8 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { Connection, Client as TemporalClient } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
@@ -19,14 +18,22 @@ import { createLogger } from '../platform/logger.js';
 import { temporalExecutable } from '../test/support/temporal-cli.js';
 import { WORKFLOWS_PATH } from '../worker/create-worker.js';
 import { cleanUp, forkTs, nextMessage, onCleanup, ROOT, stopChild } from './children.js';
-import { benchConfigYaml, commitSha, mergeHookBody, releaseServices, WEBHOOK_HEADERS, type FromWorker } from './config.js';
+import {
+  benchConfigYaml,
+  commitSha,
+  mergeHookBody,
+  releaseServices,
+  WEBHOOK_HEADERS,
+  type FromWorker,
+} from './config.js';
 import { releaseBreakdown, type Breakdown } from './history.js';
 import type { LoadJob, LoadResult } from './load.js';
-import { childPids, cpuMs, machine, memoryOf, RssSampler, threadCpuMs } from './procs.js';
-import { summariseProfiles } from './profile.js';
+import { childPids, cpuMs, cpuPressure, machine, memoryOf, RssSampler, threadCpuMs } from './procs.js';
+import { monotonicUs, summariseProfiles } from './profile.js';
 import { vmCallCost } from './vm-watchdog.js';
 import { runReleases, type ReleaseRecord } from './releases.js';
-import { writeReport, type CpuUse } from './report.js';
+import { writeReport, type CpuUse, type LoadRun } from './report.js';
+import { percentile } from './stats.js';
 
 const RELEASES = Number(process.env.BENCH_RELEASES ?? 200);
 const SOLO = 5;
@@ -34,7 +41,27 @@ const RATE = Number(process.env.BENCH_RATE ?? 200);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const PROFILE = !process.argv.includes('--no-profile');
 const OUTPUT = path.join(ROOT, 'docs/benchmarks.md');
+// Experiments (not Runway's defaults), to see what a setting would change: worker options, server eager activities.
+const envNumber = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+const EXPERIMENT = {
+  workflowThreadPoolSize: envNumber('BENCH_WORKFLOW_THREADS'),
+  maxCachedWorkflows: envNumber('BENCH_MAX_CACHED'),
+  eagerActivities: process.env.BENCH_EAGER_ACTIVITIES === '1',
+};
 const DATA = path.join(ROOT, '.data/bench'); // raw profiles and a sample history, for a closer look
+
+// Times every StartWorkflowExecution the API makes: the Temporal part of a webhook's latency.
+const startRpcMs: number[] = [];
+const timeStarts: WorkflowClientInterceptor = {
+  async startWithDetails(input, next) {
+    const begin = performance.now();
+    try {
+      return await next(input);
+    } finally {
+      startRpcMs.push(performance.now() - begin);
+    }
+  },
+};
 
 const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
@@ -56,14 +83,18 @@ async function main(): Promise<void> {
     server: {
       executable,
       searchAttributes: [...RUNWAY_SEARCH_ATTRIBUTES],
-      extraArgs: ['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+      extraArgs: [
+        ...['--log-level', 'error'], // its warnings about slow calls under load would flood the output
+        ...['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+        ...(EXPERIMENT.eagerActivities ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] : []),
+      ],
     },
   });
   onCleanup(() => env.teardown());
   const serverPid = childPids(process.pid, 'temporal')[0];
   const connection = await Connection.connect({ address: env.address });
   onCleanup(() => connection.close());
-  const client = new TemporalClient({ connection });
+  const client = new Client({ connection, interceptors: { workflow: [timeStarts] } });
 
   // Pre-built, as in production (RUNWAY_WORKFLOW_BUNDLE): the worker's memory is not its bundler's.
   log('bundling workflows');
@@ -82,14 +113,29 @@ async function main(): Promise<void> {
     PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(DATA, 'profile'), '--cpu-prof-interval', '10000'] : [],
   );
   const rss = new RssSampler(worker.pid!);
-  worker.on('message', (m: FromWorker) => m.type === 'memory' && rss.record(m.rss));
+  let peakCached = 0;
+  worker.on('message', (m: FromWorker) => {
+    if (m.type !== 'memory') return;
+    rss.record(m.rss);
+    peakCached = Math.max(peakCached, m.cached);
+  });
   const ready = nextMessage<FromWorker>(worker, (m) => m.type === 'ready', 120_000);
-  worker.send({ type: 'start', address: env.address, configYaml, bundlePath });
+  const { workflowThreadPoolSize, maxCachedWorkflows } = EXPERIMENT; // unset ones vanish in IPC's JSON
+  const overrides = { workflowThreadPoolSize, maxCachedWorkflows };
+  worker.send({ type: 'start', address: env.address, configYaml, bundlePath, overrides });
   await ready;
   const idleRss = memoryOf(worker.pid!)?.rss ?? rss.peak;
   const run = Date.now() % 0xffffffff;
   const release = (list: string[], offset: number) =>
-    runReleases({ url: api.server.url, services: list, run: run + offset, worker, releases: api.releases, client, deadlineMs: 180_000 });
+    runReleases({
+      url: api.server.url,
+      services: list,
+      run: run + offset,
+      worker,
+      releases: api.releases,
+      client,
+      deadlineMs: 180_000,
+    });
 
   log(`phase (a): ${SOLO} releases one at a time (after one to warm up)`);
   const solo: ReleaseRecord[] = [];
@@ -100,19 +146,22 @@ async function main(): Promise<void> {
 
   log(`phase (a): ${RELEASES} releases at once through one worker`);
   rss.start();
-  const cpuBefore = cpuSnapshot(worker.pid!, serverPid);
+  const cpuBefore = cpuSnapshot(worker.pid, serverPid);
   const startedAt = Date.now();
-  const burst = await release(services, 0);
+  const window = { fromUs: monotonicUs(), toUs: 0 };
+  const burst = RELEASES > 0 ? await release(services, 0) : [];
+  window.toUs = monotonicUs();
   const finishedAt = Date.now();
   rss.stop();
-  const cpu = cpuSince(cpuBefore, worker.pid!, serverPid);
+  const cpu = cpuSince(cpuBefore, worker.pid, serverPid);
+  const pressure = cpuPressure();
   const workerPeak = memoryOf(worker.pid!)?.peak ?? rss.peak;
   log(`phase (a) done in ${((finishedAt - startedAt) / 1000).toFixed(1)} s; reading histories`);
 
   const breakdowns = await readHistories(client, [...solo, ...burst]);
   worker.send({ type: 'stop' });
   await stopChild(worker, 20_000);
-  const profiles = PROFILE ? summariseProfiles(path.join(DATA, 'profile'), ROOT) : [];
+  const profiles = PROFILE ? summariseProfiles(path.join(DATA, 'profile'), ROOT, window) : [];
   const vmCost = vmCallCost();
 
   // ---- (b) the webhook endpoint under load, from a second process. Its releases go to a task queue no
@@ -128,33 +177,47 @@ async function main(): Promise<void> {
     rate: RATE,
     seconds,
   });
-  await runLoad(job('new', 1, 2)); // warm-up, not reported
-  const loadCpuBefore = cpuSnapshot(undefined, serverPid);
-  const fresh = await runLoad(job('new', 2, LOAD_SECONDS));
-  const loadCpu = { ...cpuSince(loadCpuBefore, undefined, serverPid), load: fresh.cpuMs };
+  await runLoad(job('new', 1, 2), serverPid); // warm-up, not reported
+  const fresh = await runLoad(job('new', 2, LOAD_SECONDS), serverPid);
   const first = await fetch(`${loadApi.server.url}/webhooks/gitlab`, {
     method: 'POST',
     headers: WEBHOOK_HEADERS,
     body: mergeHookBody(loadService, commitSha(run + 1003, 0)),
   });
   await first.arrayBuffer();
-  const redelivery = await runLoad(job('redelivery', 3, LOAD_SECONDS));
+  const redelivery = await runLoad(job('redelivery', 3, LOAD_SECONDS), serverPid);
 
-  writeReport(OUTPUT, {
+  await writeReport(OUTPUT, {
     host,
     temporalVersion,
     releases: RELEASES,
     rate: RATE,
     profiled: PROFILE,
+    experiment: EXPERIMENT,
     solo,
-    burst: { records: burst, startedAt, finishedAt, cpu, idleRss, workerPeak, sampledPeak: rss.peak, profiles, vmCost },
+    burst: {
+      records: burst,
+      startedAt,
+      finishedAt,
+      cpu,
+      idleRss,
+      workerPeak,
+      sampledPeak: rss.peak,
+      peakCached,
+      profiles,
+      vmCost,
+      pressure,
+    },
     breakdowns,
-    load: { fresh, redelivery, cpu: loadCpu, seconds: LOAD_SECONDS },
+    load: { fresh, redelivery, seconds: LOAD_SECONDS },
   });
   log(`wrote ${path.relative(ROOT, OUTPUT)}`);
 }
 
-async function startApi(client: Client, configYaml: string): Promise<{ server: RunningServer; releases: ReleaseService }> {
+async function startApi(
+  client: Client,
+  configYaml: string,
+): Promise<{ server: RunningServer; releases: ReleaseService }> {
   const config = parseConfig(configYaml, {});
   const releases = new ReleaseService(client, config);
   const logger = createLogger('bench-api', 'silent');
@@ -164,13 +227,20 @@ async function startApi(client: Client, configYaml: string): Promise<{ server: R
   return { server, releases };
 }
 
-async function runLoad(job: LoadJob): Promise<LoadResult> {
+/**
+ * One load run in a child process; adds the CPU the API (this process) and the dev server used meanwhile,
+ * and how long the API's calls to Temporal took.
+ */
+async function runLoad(job: LoadJob, serverPid: number | undefined): Promise<LoadRun> {
   const child = forkTs('bench/load.ts');
   const answer = nextMessage<LoadResult>(child, () => true, (job.seconds + 60) * 1000);
+  const before = cpuSnapshot(undefined, serverPid);
+  startRpcMs.length = 0;
   child.send(job);
   const result = await answer;
+  const cpu = cpuSince(before, undefined, serverPid);
   await stopChild(child, 5_000);
-  return result;
+  return { ...result, cpu, temporal: { p50: percentile(startRpcMs, 50), p99: percentile(startRpcMs, 99) } };
 }
 
 function cpuSnapshot(workerPid: number | undefined, serverPid: number | undefined) {
@@ -186,7 +256,12 @@ function cpuSince(before: ReturnType<typeof cpuSnapshot>, workerPid?: number, se
   const now = cpuSnapshot(workerPid, serverPid);
   const self = process.cpuUsage(before.self);
   const threads = new Map([...now.threads].map(([name, t]) => [name, t - (before.threads.get(name) ?? 0)]));
-  return { worker: now.worker - before.worker, server: now.server - before.server, driver: (self.user + self.system) / 1000, threads };
+  return {
+    worker: now.worker - before.worker,
+    server: now.server - before.server,
+    driver: (self.user + self.system) / 1000,
+    threads,
+  };
 }
 
 async function readHistories(client: Client, records: ReleaseRecord[]): Promise<Map<string, Breakdown>> {

@@ -21,3 +21,10 @@ export function ms(value: number): string {
 }
 
 export const mb = (bytes: number): string => (Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(0)} MB` : 'n/a');
+
+export const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(0)} %`;
+
+/** CPU time over wall time: how many cores a process kept busy. */
+export const cores = (cpuMs: number, wallMs: number): string => (cpuMs / wallMs).toFixed(2);
+
+export const psi = (value?: number): string => (value === undefined ? 'n/a' : `${value.toFixed(0)} %`);

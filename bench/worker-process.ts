@@ -40,6 +40,7 @@ async function main(start: WorkerStart): Promise<void> {
     taskQueue,
     deps: { ...world.ports, registry, notifier, temporal: client, taskQueue },
     workflowBundle: { codePath: start.bundlePath },
+    overrides: start.overrides,
   });
   const stop = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -47,7 +48,10 @@ async function main(start: WorkerStart): Promise<void> {
   process.on('message', (m: ToWorker) => m.type === 'stop' && stop());
   process.on('disconnect', stop); // never outlive the driver
   const running = worker.run();
-  const memory = setInterval(() => send({ type: 'memory', rss: process.memoryUsage().rss }), 250);
+  const memory = setInterval(
+    () => send({ type: 'memory', rss: process.memoryUsage().rss, cached: worker.getStatus().numCachedWorkflows }),
+    250,
+  );
   send({ type: 'ready' });
   await running;
   clearInterval(memory);
