@@ -46,7 +46,7 @@ const envNumber = (name: string) => (process.env[name] ? Number(process.env[name
 const EXPERIMENT = {
   workflowThreadPoolSize: envNumber('BENCH_WORKFLOW_THREADS'),
   maxCachedWorkflows: envNumber('BENCH_MAX_CACHED'),
-  eagerActivities: process.env.BENCH_EAGER_ACTIVITIES === '1',
+  eagerActivities: process.env.BENCH_EAGER_ACTIVITIES !== '0', // Runway's recommended server setting
 };
 const DATA = path.join(ROOT, '.data/bench'); // raw profiles and a sample history, for a closer look
 

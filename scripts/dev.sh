@@ -22,7 +22,8 @@ else
     npx --no-install tsx scripts/dev-temporal.ts "$port" "$ui_port" &
   else
     "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
-      --db-filename .data/temporal.db --log-level warn "${sa_flags[@]}" &
+      --db-filename .data/temporal.db --log-level warn "${sa_flags[@]}" \
+      --dynamic-config-value system.enableActivityEagerExecution=true &
   fi
   pids+=($!)
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done

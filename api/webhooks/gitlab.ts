@@ -33,6 +33,9 @@ function servicesFor(ctx: ApiContext, project: { id: number; path_with_namespace
 export function gitlabWebhookRoutes(ctx: ApiContext): Hono {
   const app = new Hono();
   const seen = new IdempotencyCache<{ status: number; body: unknown }>(10_000);
+  // Releases this process has started or seen: a redelivery without an Idempotency-Key is answered without a
+  // round trip to Temporal (the server-side id policy stays the real guarantee).
+  const known = new IdempotencyCache<true>(50_000);
 
   app.post('/gitlab', async (c) => {
     const count = (outcome: WebhookOutcome) => countWebhook(webhookEventLabel(c.req.header('x-gitlab-event')), outcome);
@@ -65,7 +68,7 @@ export function gitlabWebhookRoutes(ctx: ApiContext): Hono {
     }
 
     const event = c.req.header('x-gitlab-event') ?? '';
-    const answer = await handleEvent(ctx, event, payload).catch((err: unknown) => {
+    const answer = await handleEvent(ctx, event, payload, known).catch((err: unknown) => {
       count('error');
       throw err;
     });
@@ -88,12 +91,13 @@ async function handleEvent(
   ctx: ApiContext,
   event: string,
   payload: unknown,
+  known: IdempotencyCache<true>,
 ): Promise<{ status: number; body: unknown }> {
   const ignored = (reason: string) => ({ status: 202, body: { ignored: reason } });
   if (event === 'Merge Request Hook') {
     const parsed = mergeRequestHook.safeParse(payload);
     if (!parsed.success) return ignored('merge request payload without the expected fields');
-    return onMerge(ctx, parsed.data, ignored);
+    return onMerge(ctx, parsed.data, ignored, known);
   }
   if (event === 'Pipeline Hook') {
     const parsed = pipelineHook.safeParse(payload);
@@ -107,6 +111,7 @@ async function onMerge(
   ctx: ApiContext,
   hook: MergeRequestHook,
   ignored: (reason: string) => { status: number; body: unknown },
+  known: IdempotencyCache<true>,
 ): Promise<{ status: number; body: unknown }> {
   const mr = hook.object_attributes;
   if (mr.action !== 'merge') return ignored(`merge request action "${mr.action ?? 'none'}" is not a merge`);
@@ -134,7 +139,8 @@ async function onMerge(
         triggeredBy: hook.user?.username,
       });
       if (!plan.project.webUrl && hook.project.web_url) plan.project.webUrl = hook.project.web_url;
-      const { created } = await ctx.releases.start(plan);
+      const created = known.get(plan.releaseId) ? false : (await ctx.releases.start(plan)).created;
+      known.set(plan.releaseId, true);
       releaseLogger(ctx.logger, { releaseId: plan.releaseId, service }).info(
         { created, mergeRequest: mr.iid },
         created ? 'release started' : 'redelivery: release exists',
