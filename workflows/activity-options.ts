@@ -1,5 +1,5 @@
 // Retries and timeouts per activity kind (the table in docs/retries.md mirrors this file).
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { RunwayActivities } from '../activities/index.js';
 import { PERMANENT_ERROR_TYPES } from '../domain/errors.js';
 import type { ActivityTiming } from '../domain/types.js';
@@ -20,8 +20,12 @@ function retry(timing: ActivityTiming, maximumAttempts: number, maximumIntervalM
   };
 }
 
-/** Activity proxies for one release; the health wait's timeout depends on the environment, so it is built per call. */
-export function releaseActivities(timing: ActivityTiming) {
+/**
+ * Activity proxies for one release; the health wait's timeout depends on the environment, so it is built per call.
+ * With `local`, the short calls that only talk to Slack or signal the service lock run as local activities: no
+ * task-queue round trip each (about a dozen per release).
+ */
+export function releaseActivities(timing: ActivityTiming, options: { local: boolean } = { local: false }) {
   // Registry and GitLab reads: quick calls; gitbeaker itself retries 429/502 inside one attempt.
   const lookups = proxyActivities<RunwayActivities>({
     startToCloseTimeout: '5 minutes',
@@ -40,13 +44,14 @@ export function releaseActivities(timing: ActivityTiming) {
     scheduleToCloseTimeout: '15 minutes',
     retry: retry(timing, 6, 30_000),
   });
+  const proxy = options.local ? proxyLocalActivities<RunwayActivities> : proxyActivities<RunwayActivities>;
   // Notifications never fail a release: few attempts, and the workflow turns a failure into a warning.
-  const notify = proxyActivities<RunwayActivities>({
+  const notify = proxy({
     startToCloseTimeout: '1 minute',
     retry: retry(timing, 3, 10_000),
   });
   // Signals to the service lock workflow.
-  const lock = proxyActivities<RunwayActivities>({
+  const lock = proxy({
     startToCloseTimeout: '30 seconds',
     retry: retry(timing, 20, 10_000),
   });

@@ -98,7 +98,8 @@ class ReleaseRun {
 
   constructor(private readonly plan: ReleasePlan) {
     this.timing = { ...DEFAULT_TIMING, ...plan.timing };
-    this.acts = releaseActivities(this.timing);
+    // Releases started before local activities existed replay with ordinary ones.
+    this.acts = releaseActivities(this.timing, { local: patched('local-activities') });
     this.rec = new TimelineRecorder(plan);
   }
 
