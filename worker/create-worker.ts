@@ -24,6 +24,7 @@ export async function createRunwayWorker(options: CreateWorkerOptions): Promise<
       ? { workflowBundle: { codePath: bundlePath } }
       : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
+    ...tuningFromEnv(process.env),
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
@@ -31,4 +32,17 @@ export async function createRunwayWorker(options: CreateWorkerOptions): Promise<
     ...workflowSource,
     ...options.overrides,
   });
+}
+
+/**
+ * Operator knobs (docs/benchmarks.md explains the trade-off): each cached workflow costs about 1 MB; a cache
+ * smaller than the workflows in flight makes the worker replay histories on most tasks.
+ */
+export function tuningFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerOptions> {
+  const out: Partial<WorkerOptions> = {};
+  const cached = Number(env.RUNWAY_MAX_CACHED_WORKFLOWS);
+  if (Number.isInteger(cached) && cached > 0) out.maxCachedWorkflows = cached;
+  const threads = Number(env.RUNWAY_WORKFLOW_THREADS);
+  if (Number.isInteger(threads) && threads > 0) out.workflowThreadPoolSize = threads;
+  return out;
 }
