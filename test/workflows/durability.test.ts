@@ -12,7 +12,9 @@ afterAll(async () => h?.close());
 
 describe('durability', () => {
   it('survives worker restarts during the health wait and during the approval wait', async () => {
-    const plan = testPlan();
+    // A generous health timeout: a slow restart on a loaded machine must not turn into a health timeout.
+    const base = testPlan();
+    const plan = { ...base, environments: base.environments.map((e) => ({ ...e, healthTimeoutMs: 90_000 })) };
     seedEnvironments(h.world, plan);
     h.world.registry.publish(plan.image);
     h.world.argocd.setProgressMs(2_500);
