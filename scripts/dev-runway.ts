@@ -1,8 +1,6 @@
 // `make dev`'s Runway process: worker + API in one process. With no runway.yaml (and no RUNWAY_CONFIG) it
 // first starts the sandbox (fake GitLab, Argo CD, Slack, registry and a real local infra git repo) and
 // points Runway's real clients at it.
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import type { RunwayConfig } from '../config/schema.js';
 import { createApp, type AppPlugins } from '../api/app.js';
@@ -13,19 +11,11 @@ import { createSlackRoutes } from '../api/slack/routes.js';
 import { createLogger } from '../platform/logger.js';
 import { joinExpositions, metricsRegistry } from '../platform/metrics.js';
 import { metricsServerAddress, startMetricsServer, type MetricsServer } from '../platform/metrics-server.js';
-import {
-  fetchTemporalMetrics,
-  temporalMetricsAddress,
-  temporalMetricsTelemetry,
-} from '../platform/temporal-metrics.js';
-import { temporalLogger } from '../platform/temporal-logger.js';
+import { fetchTemporalMetrics } from '../platform/temporal-metrics.js';
 import { startSandbox, type Sandbox } from '../sandbox/start.js';
 import { sandboxConfig } from '../sandbox/config.js';
 import { sandboxRoutes } from '../sandbox/slack-page.js';
-import { connectionOptions } from '../worker/connection.js';
-import { createRunwayWorker } from '../worker/create-worker.js';
-import { buildDeps } from '../worker/deps.js';
-import { ensureSearchAttributes } from '../worker/search-attributes.js';
+import { bootWorker } from '../worker/boot.js';
 
 const log = createLogger('runway');
 
@@ -38,29 +28,7 @@ async function main(): Promise<void> {
     config = sandboxConfig(sandbox.configOverlay);
   }
 
-  const sdkMetrics = temporalMetricsAddress();
-  Runtime.install({
-    logger: temporalLogger(log.child({ component: 'temporal-sdk' })),
-    telemetryOptions: {
-      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      metrics: temporalMetricsTelemetry(sdkMetrics),
-    },
-  });
-  const options = connectionOptions(config.temporal);
-  const connection = await Connection.connect(options);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  await ensureSearchAttributes(connection, config.temporal.namespace);
-
-  const built = buildDeps(config, client);
-  const deps = { ...built.deps, logger: log };
-  const simulated = built.simulated;
-  const nativeConnection = await NativeConnection.connect(options);
-  const worker = await createRunwayWorker({
-    connection: nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    deps,
-  });
+  const { worker, client, simulated, sdkMetrics, close } = await bootWorker(config, log);
 
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://localhost:${config.server.port}`;
   const ctx: ApiContext = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
@@ -106,8 +74,7 @@ async function main(): Promise<void> {
   await server.close();
   await metricsServer?.close();
   await sandbox?.close();
-  await nativeConnection.close();
-  await connection.close();
+  await close();
 }
 
 main().catch((err: unknown) => {

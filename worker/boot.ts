@@ -1,0 +1,58 @@
+// Everything a process needs before it can run Runway's worker: the SDK runtime (logs into pino, SDK
+// metrics exporter), a Temporal client, the search attributes, the activity dependencies and the worker.
+// Shared by the worker process (worker/main.ts) and `make dev` (scripts/dev-runway.ts).
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import type { RunwayConfig } from '../config/schema.js';
+import { temporalMetricsAddress, temporalMetricsTelemetry } from '../platform/temporal-metrics.js';
+import { temporalLogger } from '../platform/temporal-logger.js';
+import { connectionOptions } from './connection.js';
+import { createRunwayWorker } from './create-worker.js';
+import { buildDeps } from './deps.js';
+import { ensureSearchAttributes } from './search-attributes.js';
+
+export interface BootedWorker {
+  worker: Worker;
+  client: Client;
+  /** Integrations running as in-memory stand-ins because runway.yaml does not configure them. */
+  simulated: string[];
+  /** Where the SDK's own Prometheus exporter listens (loopback). */
+  sdkMetrics: ReturnType<typeof temporalMetricsAddress>;
+  close: () => Promise<void>;
+}
+
+export async function bootWorker(config: RunwayConfig, log: Logger): Promise<BootedWorker> {
+  const sdkMetrics = temporalMetricsAddress();
+  Runtime.install({
+    logger: temporalLogger(log.child({ component: 'temporal-sdk' })),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: temporalMetricsTelemetry(sdkMetrics),
+    },
+  });
+  const options = connectionOptions(config.temporal);
+  const connection = await Connection.connect(options);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+  if (added.length) log.info({ added }, 'registered search attributes');
+
+  const built = buildDeps(config, client);
+  const nativeConnection = await NativeConnection.connect(options);
+  const worker = await createRunwayWorker({
+    connection: nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: { ...built.deps, logger: log },
+  });
+  return {
+    worker,
+    client,
+    simulated: built.simulated,
+    sdkMetrics,
+    close: async () => {
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
