@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../worker/create-worker.js';
+import { quietBundleLogger as quietLogger } from '../worker/bundle-logger.js';
 
 export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
 
@@ -18,15 +19,6 @@ export async function writeWorkflowBundle(outPath = DEFAULT_BUNDLE_PATH): Promis
   writeFileSync(path, code);
   return { path, bytes: Buffer.byteLength(code) };
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 // Run only when executed directly, so tests can import writeWorkflowBundle.
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

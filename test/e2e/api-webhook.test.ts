@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHarness, mergeHook, WEBHOOK_SECRET, type ApiHarness } from '../support/api-harness.js';
+import { createApiHarness, mergeHook, postWebhook, type ApiHarness } from '../support/api-harness.js';
 import { waitFor } from '../support/harness.js';
 
 let a: ApiHarness;
@@ -14,19 +14,7 @@ afterAll(async () => a?.close());
 
 const sha = () => randomBytes(20).toString('hex');
 
-async function hook(body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${a.server.url}/webhooks/gitlab`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-gitlab-event': 'Merge Request Hook',
-      'x-gitlab-token': WEBHOOK_SECRET,
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const hook = (body: unknown, headers: Record<string, string> = {}) => postWebhook(a, body, headers);
 
 async function releasesOf(service: string): Promise<number> {
   let n = 0;

@@ -10,7 +10,7 @@ import { startMetricsServer } from '../../platform/metrics-server.js';
 import { createReleaseMetrics } from '../../platform/release-metrics.js';
 import { fetchTemporalMetrics } from '../../platform/temporal-metrics.js';
 import type { ReleaseTimeline, StageRecord } from '../../domain/types.js';
-import { createApiHarness, mergeHook, TOKENS, WEBHOOK_SECRET, type ApiHarness } from '../support/api-harness.js';
+import { createApiHarness, mergeHook, postWebhook, TOKENS, type ApiHarness } from '../support/api-harness.js';
 import { waitFor } from '../support/harness.js';
 
 let a: ApiHarness;
@@ -23,19 +23,7 @@ type Json = Record<string, any>;
 
 const sha = (prefix = '') => prefix + randomBytes(20).toString('hex').slice(prefix.length);
 
-async function hook(body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${a.server.url}/webhooks/gitlab`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-gitlab-event': 'Merge Request Hook',
-      'x-gitlab-token': WEBHOOK_SECRET,
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
+const hook = (body: unknown, headers: Record<string, string> = {}) => postWebhook(a, body, headers);
 
 async function call(path: string, token: string | undefined = TOKENS.reader, method = 'GET', body?: unknown) {
   const res = await fetch(`${a.server.url}${path}`, {

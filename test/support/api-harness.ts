@@ -116,3 +116,22 @@ export function mergeHook(
     },
   };
 }
+
+/** POSTs a GitLab webhook to the harness's API with the right token (headers may override it). */
+export async function postWebhook(
+  a: ApiHarness,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${a.server.url}/webhooks/gitlab`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'Merge Request Hook',
+      'x-gitlab-token': WEBHOOK_SECRET,
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 import { temporalExecutable } from './temporal-cli.js';
+import { quietBundleLogger as quietLogger } from '../../worker/bundle-logger.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,12 +30,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await env.teardown();
   };
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
