@@ -1,5 +1,6 @@
 // Turns errors from the outside world into Temporal failures: permanent ones become non-retryable,
 // everything else is retried by the activity's retry policy.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isPermanentErrorName } from '../domain/errors.js';
 
@@ -11,16 +12,40 @@ export function toFailure(err: unknown): unknown {
   return err;
 }
 
-/** Wraps every function of an activities object so permanent errors are marked non-retryable. */
-export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+/**
+ * Heartbeats while an activity runs, so a task lost with a crashed worker is retried after the heartbeat
+ * timeout instead of its whole start-to-close timeout. Activities that heartbeat progress themselves opt out.
+ */
+function keepAlive(): () => void {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return () => undefined; // called outside an activity (e.g. directly in a unit test)
+  }
+  const timeout = ctx.info.heartbeatTimeoutMs;
+  if (ctx.info.isLocal || !timeout) return () => undefined;
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), Math.max(Math.floor(timeout / 3), 50));
+  return () => clearInterval(timer);
+}
+
+/** Wraps every function of an activities object: permanent errors non-retryable, automatic heartbeats. */
+export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+  options: { selfHeartbeating?: string[] } = {},
+): T {
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [
       name,
       async (...args: never[]) => {
+        const stop = options.selfHeartbeating?.includes(name) ? () => undefined : keepAlive();
         try {
           return await fn(...args);
         } catch (err) {
           throw toFailure(err);
+        } finally {
+          stop();
         }
       },
     ]),

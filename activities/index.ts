@@ -54,100 +54,105 @@ export function createActivities(deps: ActivityDeps) {
   });
 
   const metrics = deps.metrics ?? releaseMetrics();
-  const activities = withFailureMapping({
-    async checkImage(image: ImageRef): Promise<{ exists: boolean; digest?: string }> {
-      return deps.registry.imageExists(image);
-    },
+  const activities = withFailureMapping(
+    {
+      async checkImage(image: ImageRef): Promise<{ exists: boolean; digest?: string }> {
+        return deps.registry.imageExists(image);
+      },
 
-    async getPipeline(input: { projectId: string; sha: string }): Promise<PipelineInfo | null> {
-      return deps.gitlab.latestPipeline(input.projectId, input.sha);
-    },
+      async getPipeline(input: { projectId: string; sha: string }): Promise<PipelineInfo | null> {
+        return deps.gitlab.latestPipeline(input.projectId, input.sha);
+      },
 
-    async startDeployment(input: { projectId: string; environment: string; sha: string; ref: string }) {
-      const { id } = await deps.gitlab.ensureDeployment(input);
-      return { deploymentId: id };
-    },
+      async startDeployment(input: { projectId: string; environment: string; sha: string; ref: string }) {
+        const { id } = await deps.gitlab.ensureDeployment(input);
+        return { deploymentId: id };
+      },
 
-    async finishDeployment(input: { projectId: string; deploymentId: number; status: DeploymentStatus }) {
-      await deps.gitlab.updateDeployment(input.projectId, input.deploymentId, input.status);
-    },
+      async finishDeployment(input: { projectId: string; deploymentId: number; status: DeploymentStatus }) {
+        await deps.gitlab.updateDeployment(input.projectId, input.deploymentId, input.status);
+      },
 
-    async setImage(request: SetImageRequest): Promise<SetImageResult> {
-      return deps.infra(request.location).setImage(request);
-    },
+      async setImage(request: SetImageRequest): Promise<SetImageResult> {
+        return deps.infra(request.location).setImage(request);
+      },
 
-    async syncApplication(input: { application: string; revision: string }): Promise<{ appUrl: string }> {
-      await deps.argocd.sync(input.application, input.revision);
-      return { appUrl: deps.argocd.appUrl(input.application) };
-    },
+      async syncApplication(input: { application: string; revision: string }): Promise<{ appUrl: string }> {
+        await deps.argocd.sync(input.application, input.revision);
+        return { appUrl: deps.argocd.appUrl(input.application) };
+      },
 
-    async waitForHealth(input: HealthWaitInput): Promise<{ status: string }> {
-      return waitForHealth(deps.argocd, input);
-    },
+      async waitForHealth(input: HealthWaitInput): Promise<{ status: string }> {
+        return waitForHealth(deps.argocd, input);
+      },
 
-    async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {
-      // Metrics first and never fatal: they must not depend on Slack being up, nor break a notification.
-      try {
-        metrics.observe(notification);
-      } catch (err) {
-        deps.logger?.warn({ err: errorFields(err) }, 'release metrics: notification not recorded');
-      }
-      return deps.notifier.publish(notification);
-    },
+      async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {
+        // Metrics first and never fatal: they must not depend on Slack being up, nor break a notification.
+        try {
+          metrics.observe(notification);
+        } catch (err) {
+          deps.logger?.warn({ err: errorFields(err) }, 'release metrics: notification not recorded');
+        }
+        return deps.notifier.publish(notification);
+      },
 
-    async commentOnMergeRequest(input: { projectId: string; mrIid: number; releaseId: string; body: string }) {
-      const marker = `<!-- runway:${input.releaseId} -->`;
-      return deps.gitlab.upsertMergeRequestNote({
-        projectId: input.projectId,
-        mrIid: input.mrIid,
-        marker,
-        body: `${input.body}\n\n${marker}`,
-      });
-    },
+      async commentOnMergeRequest(input: { projectId: string; mrIid: number; releaseId: string; body: string }) {
+        const marker = `<!-- runway:${input.releaseId} -->`;
+        return deps.gitlab.upsertMergeRequestNote({
+          projectId: input.projectId,
+          mrIid: input.mrIid,
+          marker,
+          body: `${input.body}\n\n${marker}`,
+        });
+      },
 
-    // The per-service lock lives in a workflow; signalWithStart creates it on first use.
-    async requestServiceLock(input: LockActivityInput): Promise<void> {
-      await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
-        ...lockWorkflow(input.service),
-        signal: 'acquire',
-        signalArgs: [
-          { releaseId: input.releaseId, environment: input.environment, releaseStartedAt: input.releaseStartedAt },
-        ],
-      });
-    },
+      // The per-service lock lives in a workflow; signalWithStart creates it on first use.
+      async requestServiceLock(input: LockActivityInput): Promise<void> {
+        await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
+          ...lockWorkflow(input.service),
+          signal: 'acquire',
+          signalArgs: [
+            { releaseId: input.releaseId, environment: input.environment, releaseStartedAt: input.releaseStartedAt },
+          ],
+        });
+      },
 
-    async releaseServiceLock(input: { service: string; releaseId: string }): Promise<void> {
-      await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
-        ...lockWorkflow(input.service),
-        signal: 'release',
-        signalArgs: [{ releaseId: input.releaseId }],
-      });
-    },
+      async releaseServiceLock(input: { service: string; releaseId: string }): Promise<void> {
+        await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
+          ...lockWorkflow(input.service),
+          signal: 'release',
+          signalArgs: [{ releaseId: input.releaseId }],
+        });
+      },
 
-    async reportApprovalWait(input: {
-      service: string;
-      releaseId: string;
-      releaseStartedAt: number;
-      waiting: boolean;
-    }) {
-      await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
-        ...lockWorkflow(input.service),
-        signal: 'approvalWait',
-        signalArgs: [{ releaseId: input.releaseId, releaseStartedAt: input.releaseStartedAt, waiting: input.waiting }],
-      });
-    },
+      async reportApprovalWait(input: {
+        service: string;
+        releaseId: string;
+        releaseStartedAt: number;
+        waiting: boolean;
+      }) {
+        await deps.temporal.workflow.signalWithStart('serviceLockWorkflow', {
+          ...lockWorkflow(input.service),
+          signal: 'approvalWait',
+          signalArgs: [
+            { releaseId: input.releaseId, releaseStartedAt: input.releaseStartedAt, waiting: input.waiting },
+          ],
+        });
+      },
 
-    /** Used by the lock workflow to drop holders that were terminated without releasing. */
-    async isWorkflowRunning(workflowId: string): Promise<boolean> {
-      try {
-        const description = await deps.temporal.workflow.getHandle(workflowId).describe();
-        return description.status.name === 'RUNNING';
-      } catch (err) {
-        if ((err as Error).name === 'WorkflowNotFoundError') return false;
-        throw err;
-      }
+      /** Used by the lock workflow to drop holders that were terminated without releasing. */
+      async isWorkflowRunning(workflowId: string): Promise<boolean> {
+        try {
+          const description = await deps.temporal.workflow.getHandle(workflowId).describe();
+          return description.status.name === 'RUNNING';
+        } catch (err) {
+          if ((err as Error).name === 'WorkflowNotFoundError') return false;
+          throw err;
+        }
+      },
     },
-  });
+    { selfHeartbeating: ['waitForHealth'] },
+  );
   return deps.logger ? withActivityLogging(activities, deps.logger) : activities;
 }
 

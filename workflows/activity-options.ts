@@ -28,18 +28,21 @@ function retry(timing: ActivityTiming, maximumAttempts: number, maximumIntervalM
 export function releaseActivities(timing: ActivityTiming, options: { local: boolean } = { local: false }) {
   // Registry and GitLab reads: quick calls; gitbeaker itself retries 429/502 inside one attempt.
   const lookups = proxyActivities<RunwayActivities>({
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
     startToCloseTimeout: '5 minutes',
     scheduleToCloseTimeout: '20 minutes',
     retry: retry(timing, 8, 60_000),
   });
   // Writes to GitLab (deployments, MR note) and the infra repo: idempotent, so retrying is safe.
   const writes = proxyActivities<RunwayActivities>({
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
     startToCloseTimeout: '5 minutes',
     scheduleToCloseTimeout: '30 minutes',
     retry: retry(timing, 10, 60_000),
   });
   // Argo CD sync: waits out a running operation, so it may take a while.
   const sync = proxyActivities<RunwayActivities>({
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
     startToCloseTimeout: '3 minutes',
     scheduleToCloseTimeout: '15 minutes',
     retry: retry(timing, 6, 30_000),
