@@ -30,7 +30,7 @@ export interface InfraCommit {
 export interface MemoryWorldOptions {
   /** How long a synced app stays Progressing before it turns Healthy (or Degraded). */
   progressMs?: number;
-  /** Images for which the simulated rollout ends Degraded. Default: tags containing "bad". */
+  /** Images for which the simulated rollout ends Degraded. Default: tags that start with `bad` or contain `-bad`. */
   isBadImage?: (image: ImageRef) => boolean;
 }
 
@@ -40,7 +40,8 @@ const sameImage = (a: ImageRef, b: ImageRef) => imageToString(a) === imageToStri
 export function createMemoryWorld(options: MemoryWorldOptions = {}) {
   const faults = new FaultScript();
   const settings = { progressMs: options.progressMs ?? 50 };
-  const isBadImage = options.isBadImage ?? ((image) => image.tag.includes('bad'));
+  // `-bad` or a leading `bad`: a plain `includes('bad')` would also match random hex commit tags.
+  const isBadImage = options.isBadImage ?? ((image) => /^bad|-bad/.test(image.tag));
 
   // ---- registry
   const images = new Set<string>();
