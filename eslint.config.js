@@ -27,6 +27,31 @@ export default tseslint.config(
     },
   },
   {
+    // Product code never depends on stand-ins: fakes and test helpers belong to tests, the sandbox and the bench.
+    files: [
+      'workflows/**/*.ts',
+      'activities/**/*.ts',
+      'api/**/*.ts',
+      'worker/**/*.ts',
+      'domain/**/*.ts',
+      'config/**/*.ts',
+      'platform/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/fakes/*', '**/test/*', '**/sandbox/*'],
+              message: 'Product code may not import fakes/, test/ or sandbox/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -1,7 +1,7 @@
 // The sandbox Argo CD: FakeArgoCd with a controller that follows the infra repository. A sync to a commit
 // reads the application's manifest at that commit (`git show <rev>:<file>`); an image whose tag contains
 // `bad` rolls out Degraded, anything else Healthy, about two seconds after the sync.
-import { FakeArgoCd } from '../test/fakes/argocd.js';
+import { FakeArgoCd } from '../fakes/argocd.js';
 import { formatImageRef, readImage } from '../domain/manifest/index.js';
 import type { ManifestTarget } from '../domain/types.js';
 import { INFRA_BRANCH, PRODUCTION_FILE, SEED_IMAGE, branchHead, showFile, STAGING_FILE } from './infra-repo.js';

@@ -2,7 +2,7 @@
 // build images, so a release finds its image "already in the registry" and skips the build wait; the
 // real registry client still makes its HEAD request and reads Docker-Content-Digest.
 import { createHash } from 'node:crypto';
-import { HttpFake, type FakeResponse } from '../test/fakes/http-fake.js';
+import { HttpFake, type FakeResponse } from '../fakes/http-fake.js';
 
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const API_VERSION = { 'Docker-Distribution-Api-Version': 'registry/2.0' };

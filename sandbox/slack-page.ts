@@ -4,7 +4,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { FakeSlackMessage, SlackFake } from '../test/fakes/slack.js';
+import type { FakeSlackMessage, SlackFake } from '../fakes/slack.js';
 import { SLACK_PAGE_CSP, SLACK_PAGE_HTML } from './slack-page-html.js';
 import { findButton, viewChannel } from './slack-view.js';
 

@@ -1,7 +1,7 @@
 // What the sandbox Slack page shows, computed on the server: Block Kit and mrkdwn turned into flat text
 // segments (bold, code, link…), which the page only has to put into the DOM as text. Parsing stays here,
 // where it is typed and tested; the page never interprets markup.
-import type { FakeSlackEphemeral, FakeSlackMessage, SlackFake } from '../test/fakes/slack.js';
+import type { FakeSlackEphemeral, FakeSlackMessage, SlackFake } from '../fakes/slack.js';
 
 export interface Segment {
   text: string;

@@ -28,10 +28,10 @@
 import { createServer } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { FakeArgoCd } from '../test/fakes/argocd.js';
-import { FakeGitLab, type FakeNote } from '../test/fakes/gitlab.js';
-import type { HttpFake } from '../test/fakes/http-fake.js';
-import { SlackFake } from '../test/fakes/slack.js';
+import type { FakeArgoCd } from '../fakes/argocd.js';
+import { FakeGitLab, type FakeNote } from '../fakes/gitlab.js';
+import type { HttpFake } from '../fakes/http-fake.js';
+import { SlackFake } from '../fakes/slack.js';
 import { createSandboxArgoCd, type ArgoTiming } from './argocd.js';
 import { ensureInfraRepo } from './infra-repo.js';
 import {

@@ -14,7 +14,7 @@ import { createSlackRoutes } from '../../api/slack/routes.js';
 import { configSchema } from '../../config/schema.js';
 import type { ReleasePlan } from '../../domain/types.js';
 import { statusQuery } from '../../workflows/messages.js';
-import { DEFAULT_FAKE_SLACK_TOKEN, SlackFake } from '../fakes/slack.js';
+import { DEFAULT_FAKE_SLACK_TOKEN, SlackFake } from '../../fakes/slack.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
 
 const SECRET = 'e2e-signing-secret';

@@ -11,7 +11,7 @@ import { createArgoCdApiClient } from '../../activities/integrations/argocd-api.
 import { createArgoCdKubernetesClient } from '../../activities/integrations/argocd-kubernetes.js';
 import type { AppStatus, ArgoCdPort } from '../../activities/ports.js';
 import { evaluateHealth, type HealthVerdict } from '../../domain/health.js';
-import { FakeArgoCd } from '../fakes/argocd.js';
+import { FakeArgoCd } from '../../fakes/argocd.js';
 
 type K8s = typeof import('@kubernetes/client-node');
 

@@ -9,7 +9,7 @@ import {
   pipelineState,
 } from '../../activities/integrations/gitlab.js';
 import type { GitLabPort } from '../../activities/ports.js';
-import { FAKE_GITLAB_TOKEN, FakeGitLab, type FakeJobSeed } from '../fakes/gitlab.js';
+import { FAKE_GITLAB_TOKEN, FakeGitLab, type FakeJobSeed } from '../../fakes/gitlab.js';
 
 const PROJECT = 'acme/payments';
 const SHA = 'bcbb5ec396a2c0f828686f14fac9b80b780504f2';

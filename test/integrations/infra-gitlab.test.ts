@@ -6,7 +6,7 @@ import { createGitLabInfraRepo } from '../../activities/integrations/infra-gitla
 import type { InfraRepoPort, SetImageRequest } from '../../activities/ports.js';
 import { ManifestTargetError } from '../../domain/manifest/index.js';
 import type { ImageRef, ManifestTarget } from '../../domain/types.js';
-import { FAKE_GITLAB_TOKEN, FakeGitLab } from '../fakes/gitlab.js';
+import { FAKE_GITLAB_TOKEN, FakeGitLab } from '../../fakes/gitlab.js';
 
 const INFRA = 'platform/infra';
 const REPO = 'registry.example.com/acme/payments';

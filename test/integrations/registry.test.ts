@@ -2,7 +2,7 @@
 // auth), plus HttpFake registries for what a local registry cannot show: 5xx/429, Docker Hub's
 // `access_token`, HEAD 405 and a missing Docker-Content-Digest.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpFake, type FakeResponse } from '../fakes/http-fake.js';
+import { HttpFake, type FakeResponse } from '../../fakes/http-fake.js';
 import { startDockerRegistry, type DockerRegistry } from '../support/docker-registry.js';
 import type { PushedImage } from '../support/registry-push.js';
 import {

@@ -13,7 +13,7 @@ import {
   replaceApprovalActions,
   type SlackBlock,
 } from '../../activities/integrations/slack-blocks.js';
-import { blockProblems } from '../fakes/slack.js';
+import { blockProblems } from '../../fakes/slack.js';
 
 function timeline(overrides: Partial<ReleaseTimeline> = {}): ReleaseTimeline {
   return {

@@ -12,7 +12,7 @@ import {
   REJECT_ACTION_ID,
   parseApprovalButtonValue,
 } from '../../activities/integrations/slack-blocks.js';
-import { SlackFake } from '../fakes/slack.js';
+import { SlackFake } from '../../fakes/slack.js';
 
 const TOKEN = 'xoxb-1234-5678-secretsecretsecret';
 const CHANNEL = 'C0RELEASES';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureAptBinary } from './apt.js';
 import { pushImage, type PushedImage, type PushOptions } from './registry-push.js';
-import { startTokenServer, type TokenServer } from './registry-token-server.js';
+import { startTokenServer, type TokenServer } from '../../fakes/registry-token-server.js';
 
 const REGISTRY_BINARY = '/usr/bin/docker-registry';
 const run = promisify(execFile);

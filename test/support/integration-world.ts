@@ -18,9 +18,9 @@ import { createRegistryClient } from '../../activities/integrations/registry.js'
 import { createSlackNotifier } from '../../activities/integrations/slack.js';
 import { formatImageRef, readImage } from '../../domain/manifest/index.js';
 import type { ManifestTarget, ReleasePlan } from '../../domain/types.js';
-import { FakeArgoCd } from '../fakes/argocd.js';
-import { FAKE_GITLAB_TOKEN, FakeGitLab } from '../fakes/gitlab.js';
-import { DEFAULT_FAKE_SLACK_TOKEN, SlackFake } from '../fakes/slack.js';
+import { FakeArgoCd } from '../../fakes/argocd.js';
+import { FAKE_GITLAB_TOKEN, FakeGitLab } from '../../fakes/gitlab.js';
+import { DEFAULT_FAKE_SLACK_TOKEN, SlackFake } from '../../fakes/slack.js';
 import { startDockerRegistry, type DockerRegistry } from './docker-registry.js';
 import { testPlan } from './plans.js';
 import type { PushedImage } from './registry-push.js';

@@ -11,7 +11,7 @@ import type { ReleaseTimeline } from '../../domain/types.js';
 import { SLACK_PAGE_HTML } from '../../sandbox/slack-page-html.js';
 import { sandboxRoutes, slackSignature } from '../../sandbox/slack-page.js';
 import { mrkdwn, type Segment, type ViewChannel, type ViewMessage } from '../../sandbox/slack-view.js';
-import { SlackFake } from '../fakes/slack.js';
+import { SlackFake } from '../../fakes/slack.js';
 
 const SECRET = 'sandbox-signing-secret';
 const TOKEN = 'xoxb-sandbox-token';

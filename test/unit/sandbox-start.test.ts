@@ -9,7 +9,7 @@ import { createGitInfraRepo } from '../../activities/integrations/infra-git.js';
 import { createGitLabClient } from '../../activities/integrations/gitlab.js';
 import { createRegistryClient } from '../../activities/integrations/registry.js';
 import { sandboxConfig } from '../../sandbox/config.js';
-import type { FakeApplication } from '../fakes/argocd.js';
+import type { FakeApplication } from '../../fakes/argocd.js';
 import { git, inRepo, PRODUCTION_FILE, showFile, STAGING_FILE } from '../../sandbox/infra-repo.js';
 import { startSandbox, type Sandbox } from '../../sandbox/start.js';
 

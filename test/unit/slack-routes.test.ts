@@ -17,7 +17,7 @@ import {
 } from '../../api/release-service.js';
 import { createSlackRoutes } from '../../api/slack/routes.js';
 import type { ReleaseTimeline } from '../../domain/types.js';
-import { SlackFake } from '../fakes/slack.js';
+import { SlackFake } from '../../fakes/slack.js';
 
 const SECRET = 'routes-signing-secret';
 const TOKEN = 'xoxb-routes-token';

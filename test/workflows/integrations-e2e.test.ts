@@ -10,7 +10,7 @@ import { startRelease } from '../../api/releases.js';
 import type { ReleasePlan } from '../../domain/types.js';
 import { createRunwayWorker } from '../../worker/create-worker.js';
 import { approveUpdate, pipelineSignal, statusQuery } from '../../workflows/messages.js';
-import type { FakeSlackMessage } from '../fakes/slack.js';
+import type { FakeSlackMessage } from '../../fakes/slack.js';
 import { waitFor } from '../support/harness.js';
 import {
   APPROVALS_CHANNEL,

@@ -7,8 +7,8 @@ import { createHash, createPrivateKey, createPublicKey, createSign, randomUUID, 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HttpFake, type FakeRequest, type FakeResponse, type RecordedRequest } from '../fakes/http-fake.js';
-import { ensureAptBinary } from './apt.js';
+import { HttpFake, type FakeRequest, type FakeResponse, type RecordedRequest } from './http-fake.js';
+import { ensureAptBinary } from '../test/support/apt.js';
 
 const run = promisify(execFile);
 
