@@ -341,6 +341,8 @@ export class FakeGitLab {
     this.api('POST', `${p}/repository/commits`, (c) => this.createCommit(c));
     this.api('GET', `${p}/repository/commits`, (c) => this.listCommits(c));
     this.api('GET', `${p}/repository/commits/:sha`, (c) => this.getCommit(c));
+    this.api('GET', `${p}/repository/merge_base`, (c) => this.mergeBase(c));
+    this.api('GET', `${p}/repository/compare`, (c) => this.compare(c));
     this.api('POST', `${p}/deployments`, (c) => this.postDeployment(c));
     this.api('GET', `${p}/deployments`, (c) => this.listDeployments(c));
     this.api('GET', `${p}/deployments/:deployment_id`, (c) => this.getDeployment(c));
@@ -508,6 +510,72 @@ export class FakeGitLab {
       status: null,
       project_id: c.project.id,
       last_pipeline: null,
+    });
+  }
+
+  /** All ancestors of a commit, itself included (every parent, not only the first). */
+  private ancestry(project: FakeProject, start: FakeCommit): Set<string> {
+    const seen = new Set<string>();
+    const todo = [start.id];
+    while (todo.length) {
+      const id = todo.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      todo.push(...(project.commits.get(id)?.parentIds ?? []));
+    }
+    return seen;
+  }
+
+  /** The newest commit that is an ancestor of both (by creation order: the fake's history is linear per branch). */
+  private commonAncestor(project: FakeProject, a: FakeCommit, b: FakeCommit): FakeCommit | undefined {
+    const ofA = this.ancestry(project, a);
+    const common = [...this.ancestry(project, b)].filter((id) => ofA.has(id)).map((id) => project.commits.get(id)!);
+    // A common ancestor that descends from every other common ancestor is the merge base.
+    return common.find((candidate) => common.every((other) => this.ancestry(project, candidate).has(other.id)));
+  }
+
+  // GitLab lib/api/repositories.rb `get ':id/repository/merge_base'`: at least 2 refs, unknown refs are a 400
+  // naming them, no common ancestor is a 404 "Merge Base Not Found".
+  private mergeBase(c: Ctx): FakeResponse {
+    const raw = c.req.query.getAll('refs[]');
+    const refs = raw.length ? raw : c.req.query.getAll('refs');
+    if (refs.length < 2) return message(400, 'Provide at least 2 refs');
+    const commits = refs.map((ref) => this.resolveRef(c.project, ref));
+    const unknown = refs.filter((_, i) => !commits[i]);
+    if (unknown.length)
+      return message(400, `Could not find ${unknown.length > 1 ? 'refs' : 'ref'}: ${unknown.join(', ')}`);
+    let base: FakeCommit | undefined = commits[0];
+    for (const next of commits.slice(1)) base = base && this.commonAncestor(c.project, base, next!);
+    if (!base) return message(404, '404 Merge Base Not Found');
+    return json(200, this.commitJson(c.project, base, false));
+  }
+
+  // GitLab lib/api/repositories.rb `get ':id/repository/compare'` (Entities::Compare): `commits` are those reachable
+  // from `to` and not from the merge base of from/to (or from `from` itself with straight=true), oldest first;
+  // `commit` is the newest of them; an unknown ref is a 404.
+  private compare(c: Ctx): FakeResponse {
+    const fromRef = str(c.params.from);
+    const toRef = str(c.params.to);
+    if (!fromRef) return invalid('from is missing');
+    if (!toRef) return invalid('to is missing');
+    const from = this.resolveRef(c.project, fromRef);
+    const to = this.resolveRef(c.project, toRef);
+    if (!from || !to) return message(404, '404 Ref Not Found');
+    const straight = c.params.straight === 'true' || c.params.straight === true;
+    const base = straight ? from : this.commonAncestor(c.project, from, to);
+    const excluded = base ? this.ancestry(c.project, base) : new Set<string>();
+    const commits = [...this.ancestry(c.project, to)]
+      .filter((id) => !excluded.has(id))
+      .map((id) => c.project.commits.get(id)!)
+      .sort((x, y) => x.createdAt.localeCompare(y.createdAt));
+    const commitsJson = commits.map((commit) => this.commitJson(c.project, commit, false));
+    return json(200, {
+      commit: commitsJson.at(-1) ?? null,
+      commits: commitsJson,
+      diffs: [],
+      compare_timeout: false,
+      compare_same_ref: fromRef === toRef,
+      web_url: `${this.url}/${c.project.path}/-/compare/${fromRef}...${toRef}`,
     });
   }
 
