@@ -4,10 +4,23 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isPermanentErrorName } from '../domain/errors.js';
 
+/** Longest Retry-After we pass on to Temporal as the next retry's delay. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
 export function toFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof Error && isPermanentErrorName(err.name)) {
     return ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true });
+  }
+  // An upstream that said when to come back (429 Retry-After): Temporal's retry is the one retry layer, so it
+  // waits that long rather than its own backoff (still bounded by the policy's attempts and timeouts).
+  const retryAfterMs = err instanceof Error ? (err as Error & { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  if (err instanceof Error && typeof retryAfterMs === 'number' && retryAfterMs > 0) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.name,
+      nextRetryDelay: Math.min(retryAfterMs, MAX_RETRY_AFTER_MS),
+    });
   }
   return err;
 }

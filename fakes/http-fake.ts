@@ -13,11 +13,32 @@ export interface RecordedRequest {
   at: number;
 }
 
-export type Fault =
+export type Fault = (
   | { kind: 'latency'; ms: number }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'rateLimit'; retryAfterSeconds: number; body?: unknown; headers?: Record<string, string> }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+) & {
+  /**
+   * The request is handled first (the write happens) and only the reply is replaced by the fault: a reply lost
+   * on the way back, as a proxy timing out or a connection dropping after the upstream committed would do.
+   */
+  after?: boolean;
+};
+
+export interface RandomFaults {
+  /** Share of requests that fail, 0..1. */
+  rate: number;
+  /** Share of the failures injected after the request was handled. */
+  afterShare: number;
+  /** Only requests whose path matches. */
+  path?: RegExp;
+  retryAfterSeconds?: number;
+  /** Body of an injected 429 / 5xx, in the upstream's own error shape. */
+  rateLimitBody?: unknown;
+  errorBody?: unknown;
+  rng: () => number;
+}
 
 interface ArmedFault {
   method?: string;
@@ -62,8 +83,13 @@ function compile(path: string): { pattern: RegExp; keys: string[] } {
 
 export class HttpFake {
   readonly requests: RecordedRequest[] = [];
+  /** Requests that were handled but whose reply was replaced by an `after` fault. */
+  readonly lostReplies: RecordedRequest[] = [];
   private readonly routes: Route[] = [];
   private readonly faults: ArmedFault[] = [];
+  private random?: RandomFaults;
+  /** How many faults chaos mode injected, by kind (`before`/`after`). */
+  readonly injected = { before: 0, after: 0 };
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -87,6 +113,15 @@ export class HttpFake {
 
   clearFaults(): void {
     this.faults.length = 0;
+    this.random = undefined;
+  }
+
+  /**
+   * Chaos mode: each request (matching `path`, if given) fails with probability `rate`, as a 5xx or a 429 with
+   * Retry-After, and `afterShare` of those failures happen *after* the request was handled (the write landed).
+   */
+  randomFaults(options: RandomFaults | undefined): void {
+    this.random = options;
   }
 
   /** Requests received, optionally filtered by method and path regex. */
@@ -118,6 +153,17 @@ export class HttpFake {
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
+    const random = this.random;
+    if (random && (!random.path || random.path.test(path)) && random.rng() < random.rate) {
+      const after = random.rng() < random.afterShare;
+      this.injected[after ? 'after' : 'before'] += 1;
+      const pick = random.rng();
+      const fault: Fault =
+        pick < 0.3
+          ? { kind: 'rateLimit', retryAfterSeconds: random.retryAfterSeconds ?? 1, body: random.rateLimitBody }
+          : { kind: 'status', status: pick < 0.65 ? 502 : 503, body: random.errorBody ?? { message: 'unavailable' } };
+      return { ...fault, after };
+    }
     const armed = this.faults.find((f) => (!f.method || f.method === method) && f.pathPattern.test(path));
     if (!armed) return undefined;
     armed.remaining -= 1;
@@ -144,6 +190,11 @@ export class HttpFake {
       await new Promise((r) => setTimeout(r, fault!.kind === 'latency' ? fault!.ms : 0));
       fault = this.takeFault(recorded.method, recorded.path);
     }
+    if (fault?.after) {
+      // The write happens; its answer is lost.
+      await this.dispatch(req, recorded);
+      this.lostReplies.push(recorded);
+    }
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       return;
@@ -158,6 +209,10 @@ export class HttpFake {
       });
     }
 
+    this.send(res, await this.dispatch(req, recorded));
+  }
+
+  private async dispatch(req: IncomingMessage, recorded: RecordedRequest): Promise<FakeResponse> {
     // Route on the raw path so percent-encoded segments (GitLab's `group%2Fproject`) stay one segment.
     const rawPath = (req.url ?? '/').split('?')[0]!;
     for (const route of this.routes) {
@@ -166,16 +221,12 @@ export class HttpFake {
       if (!m) continue;
       const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
       try {
-        const response = await route.handler(
-          { ...recorded, json: <T>() => JSON.parse(recorded.body || 'null') as T },
-          params,
-        );
-        return this.send(res, response);
+        return await route.handler({ ...recorded, json: <T>() => JSON.parse(recorded.body || 'null') as T }, params);
       } catch (err) {
-        return this.send(res, { status: 500, body: { message: `fake ${this.name} error: ${String(err)}` } });
+        return { status: 500, body: { message: `fake ${this.name} error: ${String(err)}` } };
       }
     }
-    this.send(res, { status: 404, body: { message: '404 Not Found' } });
+    return { status: 404, body: { message: '404 Not Found' } };
   }
 
   private send(res: ServerResponse, response: FakeResponse): void {

@@ -1,4 +1,5 @@
-// A fake Slack Web API on 127.0.0.1 (auth.test, chat.postMessage, chat.update, chat.postEphemeral), built on
+// A fake Slack Web API on 127.0.0.1 (auth.test, chat.postMessage with metadata, chat.update, chat.postEphemeral,
+// conversations.history and conversations.replies with include_all_metadata), built on
 // HttpFake for the request journal and fault injection. It keeps channels, messages, threads and ephemerals
 // so tests (and the sandbox UI) can look at what a user would see.
 import { HttpFake, type Fault, type FakeRequest, type FakeResponse } from './http-fake.js';
@@ -35,6 +36,8 @@ export interface FakeSlackMessage {
   thread_ts?: string;
   reply_count?: number;
   edited?: { user: string; ts: string };
+  /** Message metadata posted with the message (returned by reads only with `include_all_metadata`). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface FakeSlackEphemeral {
@@ -145,6 +148,8 @@ export class SlackFake {
       .route('POST', '/api/chat.postMessage', (req) => this.handle(req, (a) => this.postMessage(a)))
       .route('POST', '/api/chat.update', (req) => this.handle(req, (a) => this.update(a)))
       .route('POST', '/api/chat.postEphemeral', (req) => this.handle(req, (a) => this.postEphemeral(a)))
+      .route('POST', '/api/conversations.history', (req) => this.handle(req, (a) => this.history(a)))
+      .route('POST', '/api/conversations.replies', (req) => this.handle(req, (a) => this.repliesOf(a)))
       .route('POST', '/api/:method', (req) => this.handle(req, () => fail('unknown_method')));
   }
 
@@ -328,6 +333,8 @@ export class SlackFake {
     if ('status' in channel) return channel;
     const content = this.content(args);
     if ('status' in content) return content;
+    const metadata = parseMetadata(args.metadata);
+    if (metadata === 'invalid') return fail('invalid_metadata_format');
     let threadTs: string | undefined;
     if (str(args.thread_ts) !== '') {
       const parent = this.find(channel.id, str(args.thread_ts));
@@ -345,6 +352,7 @@ export class SlackFake {
       app_id: this.bot.appId,
       team: this.team.id,
       ...(threadTs ? { thread_ts: threadTs } : {}),
+      ...(metadata ? { metadata } : {}),
     };
     if (threadTs) {
       const key = `${channel.id}/${threadTs}`;
@@ -380,6 +388,67 @@ export class SlackFake {
     return ok({ channel: channel.id, ts: message.ts, text: message.text, message: shown });
   }
 
+  /** A message as read back: without its metadata unless the caller asked for it. */
+  private shown(message: FakeSlackMessage, withMetadata: boolean): Record<string, unknown> {
+    const { channel: _c, metadata, ...rest } = message;
+    return withMetadata && metadata ? { ...rest, metadata } : rest;
+  }
+
+  private readable(args: Args): FakeSlackChannel | FakeResponse {
+    // Reads take the conversation id only; names are not resolved.
+    const channel = typeof args.channel === 'string' ? this.channels.get(args.channel) : undefined;
+    if (!channel) return fail('channel_not_found');
+    if (channel.botIsMember === false) return fail('not_in_channel');
+    return channel;
+  }
+
+  /** Page of `items` from a cursor, Slack-style (`has_more`, `response_metadata.next_cursor`). */
+  private page(args: Args, items: FakeSlackMessage[], defaultLimit: number): Outcome | FakeResponse {
+    const offset = readCursor(args.cursor);
+    if (offset === undefined) return fail('invalid_cursor');
+    const limit = Math.min(999, Math.max(1, Number(str(args.limit)) || defaultLimit));
+    const slice = items.slice(offset, offset + limit);
+    const more = offset + limit < items.length;
+    const metadata = truthy(args.include_all_metadata);
+    return {
+      messages: slice.map((m) => this.shown(m, metadata)),
+      has_more: more,
+      response_metadata: { next_cursor: more ? cursorFor(offset + limit) : '' },
+    };
+  }
+
+  /** Top-level messages, newest first, within `oldest`/`latest` (exclusive unless `inclusive`). */
+  private history(args: Args): FakeResponse {
+    const channel = this.readable(args);
+    if ('status' in channel) return channel;
+    const inclusive = truthy(args.inclusive);
+    const oldest = Number(str(args.oldest) || '0');
+    const latest = str(args.latest) ? Number(str(args.latest)) : Infinity;
+    const items = [...(this.topLevel.get(channel.id) ?? [])]
+      .filter((m) => {
+        const ts = Number(m.ts);
+        return (inclusive ? ts >= oldest : ts > oldest) && (inclusive ? ts <= latest : ts < latest);
+      })
+      .reverse();
+    const page = this.page(args, items, 100);
+    return 'status' in page ? (page as FakeResponse) : ok({ ...page, pin_count: 0 });
+  }
+
+  /** The parent, then its replies oldest first. */
+  private repliesOf(args: Args): FakeResponse {
+    const channel = this.readable(args);
+    if ('status' in channel) return channel;
+    const ts = str(args.ts);
+    if (!ts) return fail('invalid_arguments');
+    const parent = this.find(channel.id, ts);
+    if (!parent) return fail('thread_not_found');
+    const root = parent.thread_ts ?? parent.ts;
+    const top = this.find(channel.id, root);
+    const items = [...(top ? [top] : []), ...(this.replies.get(`${channel.id}/${root}`) ?? [])];
+    const page = this.page(args, items, 1000);
+    return 'status' in page ? (page as FakeResponse) : ok(page);
+  }
+
   private postEphemeral(args: Args): FakeResponse {
     const channel = this.postable(args);
     if ('status' in channel) return channel;
@@ -400,6 +469,29 @@ export class SlackFake {
     return ok({ message_ts: ephemeral.message_ts });
   }
 }
+
+/** `metadata` of chat.postMessage: `{event_type, event_payload}`; anything else malformed is refused. */
+function parseMetadata(value: unknown): FakeSlackMessage['metadata'] | undefined | 'invalid' {
+  if (value === undefined || value === '') return undefined;
+  const m = record(value);
+  if (typeof m.event_type !== 'string' || m.event_type === '') return 'invalid';
+  if (typeof m.event_payload !== 'object' || m.event_payload === null || Array.isArray(m.event_payload))
+    return 'invalid';
+  return { event_type: m.event_type, event_payload: { ...(m.event_payload as Record<string, unknown>) } };
+}
+
+/** Slack's opaque cursors; ours encode an offset. */
+function readCursor(value: unknown): number | undefined {
+  const raw = str(value);
+  if (!raw) return 0;
+  const m = /^offset:(\d+)$/.exec(Buffer.from(raw, 'base64').toString('utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
+const cursorFor = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64');
+
+/** Booleans arrive as `true`/`1` in forms and as JSON booleans in JSON bodies. */
+const truthy = (value: unknown) => value === true || value === 'true' || value === '1' || value === 1;
 
 /** Form bodies carry objects as JSON strings (web-api's serializer does this); JSON bodies carry them as is. */
 function parseArgs(contentType: string, body: string): Args {

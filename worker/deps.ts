@@ -54,6 +54,8 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
         token: config.slack.botToken,
         apiUrl: config.slack.apiUrl,
         defaultChannel: config.slack.defaultChannel,
+        // Temporal's activity retry is the one retry layer (see activities/integrations/slack.ts).
+        maxAttempts: 1,
       })
     : (simulated.push('slack'), world.ports.notifier);
 

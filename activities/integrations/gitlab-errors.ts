@@ -14,15 +14,25 @@ export class PermanentGitLabError extends Error {
   }
 }
 
-/** 5xx, an exhausted 429/502 retry loop, a timeout or a dropped connection: worth retrying. */
+/** 5xx, 429, a timeout or a dropped connection: worth retrying (by Temporal, after `retryAfterMs` if set). */
 export class GitLabError extends Error {
   override name = 'GitLabError';
   constructor(
     message: string,
     readonly status?: number,
+    /** GitLab's Retry-After on a 429 (or 503), in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3), in ms; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 const PERMANENT_STATUSES = new Set([401, 403, 404]);
@@ -48,7 +58,7 @@ export function toGitLabError(err: unknown, operation: string, token: string, ti
     const text = redact(`GitLab ${operation} (${where}) failed with ${response.status}: ${description}`);
     return PERMANENT_STATUSES.has(response.status)
       ? new PermanentGitLabError(text, response.status)
-      : new GitLabError(text, response.status);
+      : new GitLabError(text, response.status, retryAfterMs(response.headers.get('retry-after')));
   }
   if (err instanceof GitbeakerRetryError) return new GitLabError(redact(`GitLab ${operation}: ${err.message}`));
   if (err instanceof GitbeakerTimeoutError)

@@ -58,7 +58,9 @@ export function createGitLabClient(options: GitLabConnectionOptions): GitLabPort
           perPage: PAGE_SIZE,
         }),
       );
-      const existing = running.find((d) => d.sha === sha);
+      // The one a lost reply (or a killed worker) already created: same environment and sha, still running, and
+      // made through the API (no CI job behind it). The deployments API has no sha filter, hence the scan.
+      const existing = running.find((d) => d.sha === sha && !d.deployable);
       if (existing) return { id: existing.id };
       const created = await call('create deployment', () =>
         api.Deployments.create(projectId, environment, sha, ref, false, { status: 'running' }),

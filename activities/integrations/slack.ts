@@ -1,5 +1,9 @@
 // Slack notifier: one message per release, updated in place, with a thread of events under it.
-// Retries are ours (bounded, Retry-After aware) rather than web-api's, whose default retries for ~30 minutes.
+// Exactly once: every message carries Slack message metadata naming its release (and, for thread replies, the
+// event), and before posting we look for the one an earlier attempt posted but never heard back about
+// (conversations.history / conversations.replies with include_all_metadata). Retries: web-api's own are off;
+// chat.postMessage and chat.postEphemeral are never re-sent in-process (a lost reply would duplicate them), and the
+// worker sets maxAttempts 1 so Temporal's activity retry is the one layer, told Slack's Retry-After.
 import {
   LogLevel,
   WebAPIHTTPError,
@@ -21,7 +25,7 @@ export interface SlackOptions {
   /** Web API base, e.g. a fake's `http://127.0.0.1:PORT/api/`. Defaults to Slack's. */
   apiUrl?: string;
   defaultChannel?: string;
-  /** Tries per call, including the first. Default 4. */
+  /** Tries per idempotent call (reads, chat.update), including the first. Default 4. Posts are tried once. */
   maxAttempts?: number;
   /** Longest wait we honour from a Retry-After header (and the backoff ceiling). Default 30 s. */
   retryAfterCapMs?: number;
@@ -83,8 +87,29 @@ const TRANSIENT_CODES = new Set([
 /** chat.update failures after which we post a fresh message instead. */
 const REPOST_CODES = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 
+export interface SlackMetadata {
+  event_type: string;
+  event_payload: Record<string, string>;
+}
+
+export interface SlackReadMessage {
+  ts: string;
+  threadTs?: string;
+  metadata?: SlackMetadata;
+}
+
 export interface SlackApi {
-  postMessage(input: { channel: string; text: string; blocks?: SlackBlock[]; threadTs?: string }): Promise<MessageRef>;
+  postMessage(input: {
+    channel: string;
+    text: string;
+    blocks?: SlackBlock[];
+    threadTs?: string;
+    metadata?: SlackMetadata;
+  }): Promise<MessageRef>;
+  /** Top-level messages of a conversation (id), newest first, with their metadata; at most `maxMessages`. */
+  history(channel: string, maxMessages: number): Promise<SlackReadMessage[]>;
+  /** The thread under `ts` (parent first), with metadata. */
+  replies(channel: string, ts: string): Promise<SlackReadMessage[]>;
   updateMessage(channel: string, ts: string, blocks: SlackBlock[], text: string): Promise<MessageRef>;
   postEphemeral(channel: string, user: string, text: string): Promise<{ messageTs?: string }>;
   authTest(): Promise<{ userId?: string; botId?: string; teamId?: string }>;
@@ -134,7 +159,8 @@ export function createSlackApi(options: SlackOptions): SlackApi {
       '[redacted]',
     );
 
-  async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
+  async function call<T>(method: string, run: () => Promise<T>, idempotent = true): Promise<T> {
+    const attempts = idempotent ? maxAttempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
         return await run();
@@ -146,7 +172,7 @@ export function createSlackApi(options: SlackOptions): SlackApi {
         if (PERMANENT_CODES.has(failure.code)) {
           throw new PermanentSlackError(message, method, failure.code, attempt);
         }
-        if (!failure.retryable || attempt >= maxAttempts) {
+        if (!failure.retryable || attempt >= attempts) {
           throw new SlackCallError(message, method, failure.code, attempt, failure.retryAfterMs);
         }
         const backoff = baseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
@@ -157,19 +183,75 @@ export function createSlackApi(options: SlackOptions): SlackApi {
     }
   }
 
+  const readMessage = (m: Record<string, unknown>): SlackReadMessage => {
+    const metadata = m.metadata as SlackMetadata | undefined;
+    return {
+      ts: String(m.ts),
+      ...(typeof m.thread_ts === 'string' ? { threadTs: m.thread_ts } : {}),
+      ...(metadata?.event_type ? { metadata } : {}),
+    };
+  };
+
   return {
-    async postMessage({ channel, text, blocks, threadTs }) {
-      const res = await call('chat.postMessage', () =>
-        client.chat.postMessage({ channel, text, blocks, thread_ts: threadTs, unfurl_links: false }),
+    async postMessage({ channel, text, blocks, threadTs, metadata }) {
+      const res = await call(
+        'chat.postMessage',
+        () =>
+          client.chat.postMessage({
+            channel,
+            text,
+            blocks,
+            thread_ts: threadTs,
+            unfurl_links: false,
+            ...(metadata ? { metadata } : {}),
+          }),
+        false,
       );
       return { channel: res.channel ?? channel, ts: String(res.ts) };
+    },
+    async history(channel, maxMessages) {
+      const found: SlackReadMessage[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await call('conversations.history', () =>
+          client.conversations.history({
+            channel,
+            limit: Math.min(200, maxMessages - found.length),
+            include_all_metadata: true,
+            ...(cursor ? { cursor } : {}),
+          }),
+        );
+        for (const m of res.messages ?? []) found.push(readMessage(m as Record<string, unknown>));
+        cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
+      } while (cursor && found.length < maxMessages);
+      return found;
+    },
+    async replies(channel, ts) {
+      const found: SlackReadMessage[] = [];
+      let cursor: string | undefined;
+      // A release's thread holds a dozen replies; the bound only guards against a runaway thread.
+      for (let page = 0; page < 10; page++) {
+        const res = await call('conversations.replies', () =>
+          client.conversations.replies({
+            channel,
+            ts,
+            limit: 200,
+            include_all_metadata: true,
+            ...(cursor ? { cursor } : {}),
+          }),
+        );
+        for (const m of res.messages ?? []) found.push(readMessage(m as Record<string, unknown>));
+        cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
+        if (!cursor) break;
+      }
+      return found;
     },
     async updateMessage(channel, ts, blocks, text) {
       const res = await call('chat.update', () => client.chat.update({ channel, ts, text, blocks }));
       return { channel: res.channel ?? channel, ts: res.ts ?? ts };
     },
     async postEphemeral(channel, user, text) {
-      const res = await call('chat.postEphemeral', () => client.chat.postEphemeral({ channel, user, text }));
+      const res = await call('chat.postEphemeral', () => client.chat.postEphemeral({ channel, user, text }), false);
       return { messageTs: res.message_ts };
     },
     async authTest() {
@@ -183,44 +265,87 @@ export interface SlackNotifier extends NotifierPort {
   readonly api: SlackApi;
 }
 
+/** Metadata event types Runway posts: the release's message, and one event in its thread. */
+export const RELEASE_MESSAGE_EVENT = 'runway_release';
+export const RELEASE_EVENT_REPLY = 'runway_release_event';
+/** How far back in a channel we look for a release's message an earlier attempt posted. */
+const HISTORY_SCAN = 400;
+
+/** Conversation ids (C…, G…, D…): the only form conversations.history takes. */
+const isConversationId = (channel: string) => /^[CGD][A-Z0-9]{2,}$/.test(channel);
+
+/** Identifies one notification within its release's thread: kinds are unique per environment. */
+export function notificationKey(n: ReleaseNotification): string {
+  return n.environment ? `${n.kind}:${n.environment}` : n.kind;
+}
+
 export function createSlackNotifier(options: SlackOptions): SlackNotifier {
   const api = createSlackApi(options);
 
-  // Used right after posting a top-level message: throwing there would make the activity retry and
-  // post a second message, so a lost thread reply is only logged.
-  async function replyBestEffort(ref: MessageRef, text: string): Promise<void> {
-    try {
-      await api.postMessage({ channel: ref.channel, threadTs: ref.ts, text });
-    } catch (err) {
-      options.logger?.warn(
-        { ...ref, error: err instanceof Error ? err.message : String(err) },
-        'slack thread reply lost',
-      );
+  /** The release's newest top-level message in `channel`, posted by an attempt whose reply was lost. */
+  async function findReleaseMessage(channel: string, releaseId: string): Promise<MessageRef | undefined> {
+    if (!isConversationId(channel)) return undefined; // names cannot be read back; see docs/reliability.md
+    const messages = await api.history(channel, HISTORY_SCAN);
+    const found = messages.find(
+      (m) => m.metadata?.event_type === RELEASE_MESSAGE_EVENT && m.metadata.event_payload.release_id === releaseId,
+    );
+    return found ? { channel, ts: found.ts } : undefined;
+  }
+
+  async function postReleaseMessage(channel: string, n: ReleaseNotification): Promise<MessageRef> {
+    const { text, blocks } = buildReleaseMessage(n);
+    const existing = await findReleaseMessage(channel, n.timeline.releaseId);
+    if (existing) {
+      await api.updateMessage(existing.channel, existing.ts, blocks, text);
+      return existing;
     }
+    return api.postMessage({
+      channel,
+      text,
+      blocks,
+      metadata: { event_type: RELEASE_MESSAGE_EVENT, event_payload: { release_id: n.timeline.releaseId } },
+    });
+  }
+
+  /** Posts this notification's thread reply unless an earlier attempt already did. */
+  async function replyOnce(ref: MessageRef, n: ReleaseNotification): Promise<void> {
+    const key = notificationKey(n);
+    const thread = await api.replies(ref.channel, ref.ts);
+    const already = thread.some(
+      (m) =>
+        m.ts !== ref.ts &&
+        m.metadata?.event_type === RELEASE_EVENT_REPLY &&
+        m.metadata.event_payload.release_id === n.timeline.releaseId &&
+        m.metadata.event_payload.event === key,
+    );
+    if (already) return;
+    await api.postMessage({
+      channel: ref.channel,
+      threadTs: ref.ts,
+      text: buildThreadReply(n),
+      metadata: { event_type: RELEASE_EVENT_REPLY, event_payload: { release_id: n.timeline.releaseId, event: key } },
+    });
   }
 
   async function publish(n: ReleaseNotification): Promise<{ messageRef: MessageRef }> {
-    const { text, blocks } = buildReleaseMessage(n);
     if (!n.messageRef) {
       const channel = n.channel ?? options.defaultChannel;
       if (!channel)
         throw new PermanentSlackError('no Slack channel for this release', 'chat.postMessage', 'no_channel', 0);
-      const ref = await api.postMessage({ channel, text, blocks });
-      if (n.detail) await replyBestEffort(ref, buildThreadReply(n));
+      const ref = await postReleaseMessage(channel, n);
+      if (n.detail) await replyOnce(ref, n);
       return { messageRef: ref };
     }
-    const ref = n.messageRef;
+    const { text, blocks } = buildReleaseMessage(n);
+    let ref = n.messageRef;
     try {
       await api.updateMessage(ref.channel, ref.ts, blocks, text);
     } catch (err) {
       if (!(err instanceof SlackCallError) || !REPOST_CODES.has(err.code)) throw err;
       options.logger?.warn({ ...ref, code: err.code }, 'release message cannot be updated; posting a new one');
-      const fresh = await api.postMessage({ channel: ref.channel, text, blocks });
-      await replyBestEffort(fresh, buildThreadReply(n));
-      return { messageRef: fresh };
+      ref = await postReleaseMessage(ref.channel, n);
     }
-    // The update already landed; a retry would only repeat it, so this reply may throw.
-    await api.postMessage({ channel: ref.channel, threadTs: ref.ts, text: buildThreadReply(n) });
+    await replyOnce(ref, n);
     return { messageRef: ref };
   }
 

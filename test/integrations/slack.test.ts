@@ -172,36 +172,40 @@ describe('Slack notifier', () => {
     expect(fake.thread(CHANNEL, next.messageRef!.ts)).toHaveLength(1);
   });
 
-  it('a lost thread reply after the first post is logged, not thrown (a retry would post twice)', async () => {
-    const warnings: string[] = [];
-    const notifier = createSlackNotifier({
-      ...options,
-      maxAttempts: 2,
-      logger: { warn: (_f, msg) => warnings.push(msg) },
-    });
-    // Once the top-level message exists, make every attempt at the thread reply fail.
+  it('a thread reply lost after the first post fails the call; the retry reuses the message and replies once', async () => {
+    const notifier = createSlackNotifier({ ...options, maxAttempts: 1 });
+    // Once the top-level message exists, the thread reply's answer is lost after Slack posted it.
     const stop = fake.subscribe((e) => {
       if (e.type === 'posted' && !e.message.thread_ts)
-        fake.inject({ kind: 'status', status: 500 }, 'chat.postMessage', 2);
+        fake.inject({ kind: 'status', status: 500, after: true }, 'chat.postMessage', 1);
     });
-    const { messageRef } = await notifier.publish({ kind: 'started', timeline: timeline(), detail: 'hello' });
+    const n = { kind: 'started' as const, timeline: timeline(), detail: 'hello' };
+    expect(await caught(notifier.publish(n))).toBeInstanceOf(SlackCallError);
     stop();
-    expect(messageRef).toBeDefined();
+    const { messageRef } = await notifier.publish(n); // the activity's retry
     expect(fake.messages(CHANNEL)).toHaveLength(1);
-    expect(fake.thread(CHANNEL, messageRef!.ts)).toHaveLength(0);
-    expect(warnings).toContain('slack thread reply lost');
+    expect(fake.thread(CHANNEL, messageRef!.ts)).toHaveLength(1);
   });
 });
 
 describe('Slack retries and errors', () => {
-  it('429 with Retry-After 1 is waited out and retried', async () => {
-    fake.rateLimit('chat.postMessage', 1);
-    const started = Date.now();
-    const { messageRef } = await createSlackNotifier(options).publish({ kind: 'started', timeline: timeline() });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(messageRef).toBeDefined();
-    expect(fake.calls('chat.postMessage')).toHaveLength(2);
+  it('a 429 on a post is not re-sent in-process: it reports Retry-After for the activity retry', async () => {
+    fake.rateLimit('chat.postMessage', 7);
+    const err = await caught(createSlackNotifier(options).publish({ kind: 'started', timeline: timeline() }));
+    expect(err).toMatchObject({ name: 'SlackCallError', code: 'rate_limited', attempts: 1, retryAfterMs: 7_000 });
+    expect(fake.calls('chat.postMessage')).toHaveLength(1);
+    await createSlackNotifier(options).publish({ kind: 'started', timeline: timeline() });
     expect(fake.messages(CHANNEL)).toHaveLength(1);
+  });
+
+  it('waits out a 429 on an idempotent call (chat.update) and retries it', async () => {
+    const api = createSlackApi(options);
+    const { ts } = await api.postMessage({ channel: CHANNEL, text: 'hi' });
+    fake.rateLimit('chat.update', 1);
+    const started = Date.now();
+    await api.updateMessage(CHANNEL, ts, [], 'edited');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(fake.calls('chat.update')).toHaveLength(2);
   });
 
   it('caps the Retry-After wait', async () => {
@@ -215,33 +219,42 @@ describe('Slack retries and errors', () => {
   });
 
   it('gives up on persistent 429s and reports how long Slack asked to wait', async () => {
-    fake.rateLimit('chat.postMessage', 120, 5);
-    const err = await caught(
-      createSlackApi({ ...options, retryAfterCapMs: 10 }).postMessage({ channel: CHANNEL, text: 'x' }),
-    );
+    const api = createSlackApi({ ...options, retryAfterCapMs: 10 });
+    const { ts } = await api.postMessage({ channel: CHANNEL, text: 'x' });
+    fake.rateLimit('chat.update', 120, 5);
+    const err = await caught(api.updateMessage(CHANNEL, ts, [], 'y'));
     expect(err).toMatchObject({ name: 'SlackCallError', code: 'rate_limited', attempts: 3, retryAfterMs: 120_000 });
   });
 
-  it('persistent 5xx throws after maxAttempts', async () => {
-    fake.inject({ kind: 'status', status: 503, body: 'upstream down' }, 'chat.postMessage', 10);
+  it('persistent 5xx: idempotent calls throw after maxAttempts, posts after one', async () => {
+    fake.inject({ kind: 'status', status: 503, body: 'upstream down' }, 'conversations.history', 10);
     const err = await caught(createSlackNotifier(options).publish({ kind: 'started', timeline: timeline() }));
     expect(err).toBeInstanceOf(SlackCallError);
     expect(err).not.toBeInstanceOf(PermanentSlackError);
     expect((err as SlackCallError).code).toBe('http_503');
     expect((err as SlackCallError).attempts).toBe(3);
-    expect(fake.calls('chat.postMessage')).toHaveLength(3);
+    expect(fake.calls('conversations.history')).toHaveLength(3);
+    expect(fake.calls('chat.postMessage')).toHaveLength(0);
     expect(errorText(err)).not.toContain(TOKEN);
+
+    fake.http.clearFaults();
+    fake.inject({ kind: 'status', status: 503, body: 'upstream down' }, 'chat.postMessage', 10);
+    const post = await caught(createSlackApi(options).postMessage({ channel: CHANNEL, text: 'x' }));
+    expect((post as SlackCallError).attempts).toBe(1);
+    expect(fake.calls('chat.postMessage')).toHaveLength(1);
   });
 
   it('retries Slack-side ok:false hiccups but not other ok:false errors', async () => {
-    fake.failWith('chat.postMessage', 'internal_error', 1);
-    await createSlackApi(options).postMessage({ channel: CHANNEL, text: 'x' });
-    expect(fake.calls('chat.postMessage')).toHaveLength(2);
+    const api = createSlackApi(options);
+    const { ts } = await api.postMessage({ channel: CHANNEL, text: 'x' });
+    fake.failWith('chat.update', 'internal_error', 1);
+    await api.updateMessage(CHANNEL, ts, [], 'y');
+    expect(fake.calls('chat.update')).toHaveLength(2);
 
-    fake.failWith('chat.postMessage', 'msg_too_long', 5);
-    const err = await caught(createSlackApi(options).postMessage({ channel: CHANNEL, text: 'x' }));
+    fake.failWith('chat.update', 'msg_too_long', 5);
+    const err = await caught(api.updateMessage(CHANNEL, ts, [], 'z'));
     expect((err as SlackCallError).code).toBe('msg_too_long');
-    expect(fake.calls('chat.postMessage')).toHaveLength(3);
+    expect(fake.calls('chat.update')).toHaveLength(3);
   });
 
   it('channel_not_found is permanent: PermanentSlackError, no retry', async () => {
@@ -250,7 +263,7 @@ describe('Slack retries and errors', () => {
     );
     expect((err as Error).name).toBe('PermanentSlackError');
     expect((err as SlackCallError).code).toBe('channel_not_found');
-    expect(fake.calls('chat.postMessage')).toHaveLength(1);
+    expect(fake.calls()).toHaveLength(1);
   });
 
   it('not_in_channel is permanent', async () => {
@@ -274,7 +287,7 @@ describe('Slack retries and errors', () => {
     const url = fake.apiUrl;
     await fake.close();
     const err = await caught(
-      createSlackApi({ ...options, apiUrl: url, maxAttempts: 2 }).postMessage({ channel: CHANNEL, text: 'x' }),
+      createSlackApi({ ...options, apiUrl: url, maxAttempts: 2 }).authTest(),
     );
     expect((err as SlackCallError).code).toBe('request_failed');
     expect((err as SlackCallError).attempts).toBe(2);
