@@ -763,7 +763,8 @@ export class FakeGitLab {
         created_at: env.createdAt,
         updated_at: env.createdAt,
       },
-      deployable: null,
+      // API-made deployments have no job behind them; CI-made ones name theirs.
+      deployable: d.createdByCi ? { id: 9000 + d.id, name: `deploy:${d.environment}`, status: d.status } : null,
     };
   }
 
