@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from '../config/load.js';
 import { UnknownServiceError } from '../config/plan.js';
 import { ConflictError, DecisionRefusedError, NotFoundError } from './release-service.js';
+import { InvalidRequestError } from './rollback-target.js';
 
 export interface ApiErrorBody {
   error: { code: string; message: string };
@@ -30,7 +31,8 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(404, 'not_found', err.message);
   if (err instanceof DecisionRefusedError) return new HttpError(409, 'decision_refused', err.message);
   if (err instanceof ConflictError) return new HttpError(409, 'conflict', err.message);
-  if (err instanceof ConfigError) return new HttpError(400, 'invalid_request', err.message);
+  if (err instanceof ConfigError || err instanceof InvalidRequestError)
+    return new HttpError(400, 'invalid_request', err.message);
   return new HttpError(500, 'internal', 'internal error; see the server logs');
 }
 

@@ -1,10 +1,16 @@
 // What the front doors (webhook, REST API, Slack) can do with releases, in one place, so every door
 // applies the same checks and speaks to Temporal the same way.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { buildReleasePlan, type ReleaseTrigger } from '../config/plan.js';
 import type { RunwayConfig } from '../config/schema.js';
-import { releaseId as makeReleaseId } from '../domain/ids.js';
+import { releaseId as makeReleaseId, rollbackId as makeRollbackId } from '../domain/ids.js';
+import { chooseRollbackVersion, type DeployRecord, type RollbackTarget } from './rollback-target.js';
 import type { ReleasePlan, ReleaseStatus, ReleaseTimeline } from '../domain/types.js';
 import {
   RunwayCommit,
@@ -194,62 +200,75 @@ export class ReleaseService {
     });
   }
 
-  /** Starts a rollback of one environment to the version before the current one. */
+  /**
+   * Starts a rollback of one environment to an earlier version: the one before the current (default), the one a
+   * given release deployed, or a given tag. Idempotent per (service, environment, target) while one runs: a
+   * second request answers with the running rollback (`alreadyRunning`).
+   */
   async rollback(
     service: string,
     environment: string,
     requestedBy: string,
-  ): Promise<{ rollbackId: string; image: string }> {
-    const svc = this.config.services[service];
+    target: RollbackTarget = {},
+  ): Promise<{ rollbackId: string; image: string; alreadyRunning: boolean }> {
+    const svc = Object.hasOwn(this.config.services, service) ? this.config.services[service] : undefined;
     if (!svc) throw new NotFoundError(`unknown service "${service}"`);
     if (!svc.environments.some((e) => e.name === environment)) {
       throw new NotFoundError(`service "${service}" has no environment "${environment}"`);
     }
     const history = (await this.deployHistory(service)).filter((d) => d.environment === environment);
-    const current = history[0];
-    if (!current?.previousImage)
-      throw new ConflictError(`no earlier successful version of ${service} in ${environment}`);
-    const target = history.find((d) => d.image === current.previousImage);
-    const sha = target?.commit ?? current.commit;
+    const chosen = chooseRollbackVersion(history, svc.image.repository, target, (message) => {
+      return new ConflictError(`${service} in ${environment}: ${message}`);
+    });
+    const sha = chosen.commit ?? history[0]?.commit;
+    if (!sha) throw new ConflictError(`no deploy of ${service} in ${environment} to roll back from`);
     const base = this.plan(service, { sha, ref: svc.triggerBranches[0]!, triggeredBy: requestedBy });
-    const [repository, tag] = splitImage(current.previousImage);
-    const rollbackId = `rollback/${service}/${environment}/${Date.now()}`;
+    const rollbackId = makeRollbackId(service, environment, chosen.tag);
+    const image = `${chosen.repository}:${chosen.tag}`;
     const plan: ReleasePlan = {
       ...base,
       releaseId: rollbackId,
-      image: { repository, tag },
+      image: { repository: chosen.repository, tag: chosen.tag },
       environments: base.environments.filter((e) => e.name === environment).map((e) => ({ ...e, approval: undefined })),
       mergeRequest: undefined,
       // The earlier image was built long ago: if the registry lost it, fail at once instead of waiting for CI.
       pipeline: { timeoutMs: 0, pollIntervalMs: base.pipeline.pollIntervalMs },
     };
-    await this.client.workflow.start('rollbackWorkflow', {
-      workflowId: rollbackId,
-      taskQueue: this.taskQueue,
-      args: [plan],
-      typedSearchAttributes: [
-        { key: RunwayService, value: service },
-        { key: RunwayEnvironment, value: environment },
-        { key: RunwayCommit, value: sha },
-        { key: RunwayStatus, value: 'running' },
-        { key: RunwayStage, value: 'image' },
-      ],
-      staticSummary: `rollback ${service} ${environment} → ${tag} (by ${requestedBy})`,
-    });
-    return { rollbackId, image: current.previousImage };
+    try {
+      await this.client.workflow.start('rollbackWorkflow', {
+        workflowId: rollbackId,
+        taskQueue: this.taskQueue,
+        args: [plan],
+        typedSearchAttributes: [
+          { key: RunwayService, value: service },
+          { key: RunwayEnvironment, value: environment },
+          { key: RunwayCommit, value: sha },
+          { key: RunwayStatus, value: 'running' },
+          { key: RunwayStage, value: 'image' },
+        ],
+        staticSummary: `rollback ${service} ${environment} → ${chosen.tag} (by ${requestedBy})`,
+      });
+    } catch (err) {
+      // The same rollback is running (a double click): that one is the answer. A closed one may run again.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { rollbackId, image, alreadyRunning: true };
+      throw err;
+    }
+    return { rollbackId, image, alreadyRunning: false };
+  }
+
+  /** This environment's successful deploys, newest first: what a rollback can go back to. */
+  async environmentHistory(service: string, environment: string): Promise<DeployRecord[]> {
+    const svc = Object.hasOwn(this.config.services, service) ? this.config.services[service] : undefined;
+    if (!svc?.environments.some((e) => e.name === environment)) {
+      throw new NotFoundError(`service "${service}" has no environment "${environment}"`);
+    }
+    return (await this.deployHistory(service)).filter((d) => d.environment === environment);
   }
 
   /** Successful deploys of a service, newest first (bounded scan of recent releases). */
   private async deployHistory(service: string) {
     const { releases } = await this.list({ service, pageSize: 50 });
-    const deploys: {
-      environment: string;
-      image: string;
-      previousImage?: string;
-      releaseId: string;
-      commit: string;
-      at: string;
-    }[] = [];
+    const deploys: DeployRecord[] = [];
     await Promise.all(
       releases.map(async (r) => {
         const timeline = await this.timeline(r.releaseId).catch(() => undefined);
@@ -274,12 +293,4 @@ export class ReleaseService {
     );
     return deploys.sort((a, b) => b.at.localeCompare(a.at));
   }
-}
-
-function splitImage(image: string): [string, string] {
-  const at = image.indexOf('@');
-  const withoutDigest = at >= 0 ? image.slice(0, at) : image;
-  const colon = withoutDigest.lastIndexOf(':');
-  if (colon <= withoutDigest.lastIndexOf('/')) return [withoutDigest, 'latest'];
-  return [withoutDigest.slice(0, colon), withoutDigest.slice(colon + 1)];
 }

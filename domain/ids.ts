@@ -12,6 +12,16 @@ export function parseReleaseId(id: string): { service: string; sha: string } | n
   return m ? { service: m[1]!, sha: m[2]! } : null;
 }
 
+export const ROLLBACK_ID_PREFIX = 'rollback';
+
+/**
+ * One rollback per (service, environment, target tag) at a time: a double click, a retried request or the same
+ * command from Slack and REST all land on the running one. After it closed, the same id may run again.
+ */
+export function rollbackId(service: string, environment: string, tag: string): string {
+  return `${ROLLBACK_ID_PREFIX}/${service}/${environment}/${tag}`;
+}
+
 export function serviceLockId(service: string): string {
   return `service-lock/${service}`;
 }

@@ -8,7 +8,7 @@ export interface ReleaseLogFields {
   environment?: string;
 }
 
-/** What a workflow id says: release/<service>/<sha>, rollback/<service>/<env>/<ms>, service-lock/<service>. */
+/** What a workflow id says: release/<service>/<sha>, rollback/<service>/<env>/<tag>, service-lock/<service>. */
 export function releaseFieldsFromId(id: string | undefined): ReleaseLogFields {
   if (!id) return {};
   const parts = id.split('/');

@@ -70,15 +70,17 @@ interface InFlight {
 type MessageRef = { channel: string; ts: string };
 
 export async function releaseWorkflow(plan: ReleasePlan): Promise<ReleaseResult> {
-  return new ReleaseRun(plan).execute();
+  return new ReleaseRun(plan, 'release').execute();
 }
 
 /**
  * A rollback is a release of an earlier image to one environment (no approval gate, image already
- * built): same stages, same saga, its own workflow type so operators can tell them apart in the UI.
+ * built): same stages, its own workflow type so operators can tell them apart in the UI. Unlike a release it
+ * never "compensates": re-deploying the version it was rolling away from would undo the operator's decision,
+ * so a rollback that fails ends `rollback_failed`, loudly, and leaves the environment for a human.
  */
 export async function rollbackWorkflow(plan: ReleasePlan): Promise<ReleaseResult> {
-  return new ReleaseRun(plan).execute();
+  return new ReleaseRun(plan, 'rollback').execute();
 }
 
 class ReleaseRun {
@@ -96,7 +98,10 @@ class ReleaseRun {
   private lockRequested = false;
   private lockGranted = false;
 
-  constructor(private readonly plan: ReleasePlan) {
+  constructor(
+    private readonly plan: ReleasePlan,
+    private readonly kind: 'release' | 'rollback',
+  ) {
     this.timing = { ...DEFAULT_TIMING, ...plan.timing };
     // Releases started before local activities existed replay with ordinary ones.
     this.acts = releaseActivities(this.timing, { local: patched('local-activities') });
@@ -386,6 +391,10 @@ class ReleaseRun {
     const imageStage = rec.timeline.stages.find((s) => s.kind === 'image' && s.state === 'running');
     if (imageStage) rec.end(imageStage, cancelled ? 'cancelled' : 'failed', { error: message });
 
+    // Saved rollback histories from before this rule replay with the old saga.
+    if (this.kind === 'rollback' && patched('rollback-never-reverts')) {
+      return this.failRollback(err, message, cancelled);
+    }
     const leftBroken = await this.compensate(inFlight?.environment.name);
     if (inFlight?.deploymentId !== undefined) {
       const deploymentId = inFlight.deploymentId;
@@ -403,6 +412,31 @@ class ReleaseRun {
     rec.setStatus(status, detail);
     await this.finish();
 
+    if (cancelled) throw err;
+    throw ApplicationFailure.create({ type: `Release_${status}`, message: detail, nonRetryable: true });
+  }
+
+  /** A failed manual rollback: no compensation, `rollback_failed` (or `cancelled`), and a loud message. */
+  private async failRollback(err: unknown, message: string, cancelled: boolean): Promise<never> {
+    const { plan, acts, rec } = this;
+    const inFlight = this.inFlight;
+    if (inFlight?.deploymentId !== undefined) {
+      const deploymentId = inFlight.deploymentId;
+      await this.tryStep('deployment status', () =>
+        acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: cancelled ? 'canceled' : 'failed' }),
+      );
+    }
+    await this.releaseLockQuietly();
+    const status: ReleaseStatus = cancelled ? 'cancelled' : 'rollback_failed';
+    const bumped = inFlight?.stage.details.infraCommit !== undefined;
+    const where = inFlight
+      ? `${inFlight.environment.name} ${bumped ? `now points at ${imageToString(plan.image)}` : 'was not changed'}`
+      : 'nothing was changed';
+    const detail = cancelled
+      ? `rollback cancelled; ${where}`
+      : `ROLLBACK FAILED: ${message}; ${where}. Not reverted to the version it rolled away from: needs a human.`;
+    rec.setStatus(status, detail);
+    await this.finish();
     if (cancelled) throw err;
     throw ApplicationFailure.create({ type: `Release_${status}`, message: detail, nonRetryable: true });
   }
@@ -468,6 +502,13 @@ class ReleaseRun {
         ? status
         : 'ended';
     await this.notify(kind);
+    // The approval message may live in another channel than the release's: it must lose its buttons and say
+    // why too. Histories recorded before this step replay without it.
+    const notifyKey = plan.notify.channel ?? '';
+    const elsewhere = Object.keys(this.messageRefs).filter((key) => key !== notifyKey && key !== '');
+    if (elsewhere.length > 0 && patched('approval-message-closed')) {
+      for (const channel of elsewhere) await this.notify(kind, { channel });
+    }
     const mr = plan.mergeRequest;
     if (mr) {
       await this.tryStep('merge request comment', () =>

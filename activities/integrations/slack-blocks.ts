@@ -268,6 +268,38 @@ function approvalBlocks(n: ReleaseNotification): SlackBlock[] {
   ];
 }
 
+const ENDED: ReadonlySet<ReleaseStatus> = new Set([
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'rejected',
+  'expired',
+  'superseded',
+  'cancelled',
+]);
+
+/**
+ * Why an approval that was asked for and never decided can no longer be given, once the release ended
+ * (expired, superseded, cancelled, rolled back…): shown where the buttons were.
+ */
+export function approvalClosedLine(t: ReleaseTimeline): string | undefined {
+  if (!ENDED.has(t.status)) return undefined;
+  const stage = lastApprovalStage(t);
+  if (!stage || detail(stage, 'decision')) return undefined;
+  const env = stage.environment ? ` for *${escapeMrkdwn(stage.environment)}*` : '';
+  const supersededBy = detail(stage, 'supersededBy');
+  const why =
+    stage.details.expired === true || t.status === 'expired'
+      ? 'the approval window expired'
+      : supersededBy
+        ? `superseded by ${code(supersededBy)}`
+        : t.status === 'cancelled'
+          ? 'the release was cancelled'
+          : `the release ended: ${STATUS[t.status].label}${t.error ? ` (${escapeMrkdwn(truncate(t.error, 300))})` : ''}`;
+  return `:lock: No approval needed any more${env}: ${why}.`;
+}
+
 function plain(text: string): TextObject {
   return { type: 'plain_text', text, emoji: true };
 }
@@ -318,6 +350,8 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
     const line = stage && decisionLine(stage);
     if (line) tail.push({ type: 'context', elements: [mrkdwn(line)] });
   }
+  const closed = wantsButtons ? undefined : approvalClosedLine(t);
+  if (closed) tail.push({ type: 'context', elements: [mrkdwn(closed)] });
   if (t.error) tail.push({ type: 'section', text: mrkdwn(`:warning: ${escapeMrkdwn(t.error)}`) });
   if (t.warnings.length > 0) {
     tail.push({

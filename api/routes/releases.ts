@@ -148,19 +148,71 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'post',
       path: '/api/services/{service}/environments/{environment}/rollback',
-      summary: 'Roll an environment back to the version before the current one, as a workflow',
+      summary:
+        'Roll an environment back to an earlier version (default: the one before the current; or a tag, or the ' +
+        'version a release deployed), as a workflow. Repeating it while it runs answers with the same rollback.',
       security,
       middleware: [deploy] as const,
-      request: { params: z.object({ service: z.string(), environment: z.string() }) },
+      request: {
+        params: z.object({ service: z.string(), environment: z.string() }),
+        body: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: z.strictObject({
+                tag: z.string().min(1).max(128).optional(),
+                releaseId: z.string().min(1).max(300).optional(),
+              }),
+            },
+          },
+        },
+      },
       responses: {
-        202: json(z.object({ rollbackId: z.string(), image: z.string(), statusUrl: z.string() }), 'Rollback started'),
+        202: json(
+          z.object({ rollbackId: z.string(), image: z.string(), alreadyRunning: z.boolean(), statusUrl: z.string() }),
+          'Rollback started (or already running)',
+        ),
         ...errors,
       },
     }),
     async (c) => {
       const { service, environment } = c.req.valid('param');
-      const started = await ctx.releases.rollback(service, environment, c.get('caller').name);
+      const target = (c.req.valid('json') as { tag?: string; releaseId?: string } | undefined) ?? {};
+      const started = await ctx.releases.rollback(service, environment, c.get('caller').name, target);
       return c.json({ ...started, statusUrl: statusUrl(ctx, started.rollbackId) }, 202);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/services/{service}/environments/{environment}/history',
+      summary: "The environment's successful deploys, newest first: the versions a rollback can go back to",
+      security,
+      middleware: [read] as const,
+      request: { params: z.object({ service: z.string(), environment: z.string() }) },
+      responses: {
+        200: json(
+          z.object({
+            deploys: z.array(
+              z.object({
+                environment: z.string(),
+                image: z.string(),
+                previousImage: z.string().optional(),
+                releaseId: z.string(),
+                commit: z.string(),
+                at: z.string(),
+              }),
+            ),
+          }),
+          'Deploy history',
+        ),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { service, environment } = c.req.valid('param');
+      return c.json({ deploys: await ctx.releases.environmentHistory(service, environment) }, 200);
     },
   );
 

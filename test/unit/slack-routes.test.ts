@@ -341,7 +341,11 @@ describe('/runway', () => {
   });
 
   it('rollback of a gated environment is for its approvers only; ungated ones are open', async () => {
-    releases.rollback.mockResolvedValue({ rollbackId: 'rollback/payments/production/1', image: 'reg/payments:v1' });
+    releases.rollback.mockResolvedValue({
+      rollbackId: 'rollback/payments/production/v1',
+      image: 'reg/payments:v1',
+      alreadyRunning: false,
+    });
     expect(await commandReply('rollback payments production', { id: 'U_EVE', name: 'eve' })).toBe(
       'Not allowed: only approvers of `production` can roll back `payments` there.',
     );

@@ -1,0 +1,82 @@
+// Which earlier version a manual rollback goes to: the version before the current one (default), the version a
+// given release deployed to that environment, or any image tag of the service. Pure, so it is unit-tested.
+
+/** A request the caller can fix (bad tag, unknown release): 400. */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+}
+
+export interface RollbackTarget {
+  /** An image tag of the service's repository (checked against the registry when the rollback starts). */
+  tag?: string;
+  /** A release (or rollback) whose deploy to this environment is the version to go back to. */
+  releaseId?: string;
+}
+
+export interface DeployRecord {
+  environment: string;
+  image: string;
+  previousImage?: string;
+  releaseId: string;
+  commit: string;
+  at: string;
+}
+
+export interface ChosenVersion {
+  repository: string;
+  tag: string;
+  /** The commit the version was built from (for GitLab's deployment record), when the history knows it. */
+  commit?: string;
+  /** The image the environment runs now, when known. */
+  current?: string;
+}
+
+// Docker's tag grammar (distribution/reference: [\w][\w.-]{0,127}).
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export function splitImage(image: string): [string, string] {
+  const at = image.indexOf('@');
+  const withoutDigest = at >= 0 ? image.slice(0, at) : image;
+  const colon = withoutDigest.lastIndexOf(':');
+  if (colon <= withoutDigest.lastIndexOf('/')) return [withoutDigest, 'latest'];
+  return [withoutDigest.slice(0, colon), withoutDigest.slice(colon + 1)];
+}
+
+/**
+ * `history` is this environment's successful deploys, newest first. Throws InvalidRequestError for a target
+ * that cannot be (bad tag, release that never deployed here) and `conflict(message)` when there is nothing to
+ * go back to or the target is what already runs.
+ */
+export function chooseRollbackVersion(
+  history: readonly DeployRecord[],
+  repository: string,
+  target: RollbackTarget,
+  conflict: (message: string) => Error,
+): ChosenVersion {
+  if (target.tag !== undefined && target.releaseId !== undefined) {
+    throw new InvalidRequestError('give either a tag or a releaseId, not both');
+  }
+  const current = history[0]?.image;
+  let chosen: ChosenVersion;
+  if (target.tag !== undefined) {
+    if (!TAG.test(target.tag)) throw new InvalidRequestError(`"${target.tag}" is not a valid image tag`);
+    const known = history.find((d) => splitImage(d.image)[1] === target.tag);
+    chosen = { repository, tag: target.tag, commit: known?.commit, current };
+  } else if (target.releaseId !== undefined) {
+    const deploy = history.find((d) => d.releaseId === target.releaseId);
+    if (!deploy) {
+      throw new InvalidRequestError(`${target.releaseId} has no successful deploy in this environment's history`);
+    }
+    const [repo, tag] = splitImage(deploy.image);
+    chosen = { repository: repo, tag, commit: deploy.commit, current };
+  } else {
+    const previous = history[0]?.previousImage;
+    if (!previous) throw conflict('no earlier successful version in this environment');
+    const [repo, tag] = splitImage(previous);
+    chosen = { repository: repo, tag, commit: history.find((d) => d.image === previous)?.commit, current };
+  }
+  if (current && splitImage(current)[1] === chosen.tag && splitImage(current)[0] === chosen.repository) {
+    throw conflict(`${current} is already what runs`);
+  }
+  return chosen;
+}
