@@ -4,6 +4,7 @@ import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
 import { UnknownServiceError } from '../../config/plan.js';
 import type { EnvironmentConfig, ServiceConfig } from '../../config/schema.js';
 import { ConflictError, DecisionRefusedError, NotFoundError, type ReleaseSummary } from '../release-service.js';
+import { InvalidRequestError } from '../rollback-target.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
 
@@ -18,7 +19,7 @@ export const HELP = [
   '• `status <service>`: what each environment runs, and releases in flight',
   '• `history <service>`: the last 10 releases',
   '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
-  '• `rollback <service> <environment>`: go back to the version before the current one',
+  '• `rollback <service> <environment> [tag]`: go back to the version before the current one, or to `tag`',
   '• `help`: this message',
 ].join('\n');
 
@@ -81,7 +82,7 @@ async function history(deps: SlackDeps, service: string | undefined): Promise<st
 }
 
 async function decide(deps: SlackDeps, decision: 'approve' | 'reject', args: string[], user: Invoker): Promise<string> {
-  const [service, env] = args;
+  const [service, env, tag] = args;
   const envConfig = requireEnvironment(deps, service, env);
   if (!envConfig.approval) return `${code(env!)} of ${code(service!)} has no approval gate.`;
   const releaseId = await deps.releases.awaitingApproval(service!, env!);
@@ -101,14 +102,21 @@ async function decide(deps: SlackDeps, decision: 'approve' | 'reject', args: str
 }
 
 async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise<string> {
-  const [service, env] = args;
+  const [service, env, tag] = args;
   const envConfig = requireEnvironment(deps, service, env);
   // A gated environment may only be changed by the people who could approve a release into it.
   const approvers = envConfig.approval?.approvers;
   if (approvers && ![user.id, user.name].some((who) => who && approvers.includes(who))) {
     return `Not allowed: only approvers of ${code(env!)} can roll back ${code(service!)} there.`;
   }
-  const { rollbackId, image } = await deps.releases.rollback(service!, env!, user.name ?? user.id);
+  const { rollbackId, image, alreadyRunning } = await deps.releases.rollback(
+    service!,
+    env!,
+    user.name ?? user.id,
+    tag ? { tag } : {},
+  );
+  if (alreadyRunning)
+    return `↩️ Already rolling back ${code(service!)} in ${code(env!)} to ${code(image)} (${code(rollbackId)}).`;
   return `↩️ Rolling back ${code(service!)} in ${code(env!)} to ${code(image)} (${code(rollbackId)}).`;
 }
 
@@ -133,7 +141,12 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
     }
   } catch (err) {
     if (err instanceof UsageError) return err.message;
-    if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UnknownServiceError) {
+    if (
+      err instanceof NotFoundError ||
+      err instanceof ConflictError ||
+      err instanceof InvalidRequestError ||
+      err instanceof UnknownServiceError
+    ) {
       return escapeMrkdwn(err.message);
     }
     throw err;

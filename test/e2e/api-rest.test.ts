@@ -129,10 +129,27 @@ describe('REST API', () => {
       `registry.example.com/acme/${a.service}:${commit}`,
     );
 
-    const rollback = await call('POST', `/api/services/${a.service}/environments/staging/rollback`, TOKENS.deployer);
+    const rollbackPath = `/api/services/${a.service}/environments/staging/rollback`;
+    const history = await call('GET', `/api/services/${a.service}/environments/staging/history`, TOKENS.reader);
+    expect(history.body.deploys[0]).toMatchObject({ releaseId: id, image: expect.stringContaining(commit) });
+    const badTag = await call('POST', rollbackPath, TOKENS.deployer, { tag: '../etc' });
+    expect(badTag.status).toBe(400);
+    const both = await call('POST', rollbackPath, TOKENS.deployer, { tag: 'v1', releaseId: id });
+    expect(both.status).toBe(400);
+    const current = await call('POST', rollbackPath, TOKENS.deployer, { releaseId: id });
+    expect(current.status).toBe(409); // that version is what runs
+    // A double click: both answer with the one rollback.
+    const [rollback, again] = await Promise.all([
+      call('POST', rollbackPath, TOKENS.deployer),
+      call('POST', rollbackPath, TOKENS.deployer),
+    ]);
     expect(rollback.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body.rollbackId).toBe(rollback.body.rollbackId);
+    expect([rollback.body.alreadyRunning, again.body.alreadyRunning].sort()).toEqual([false, true]);
     expect(rollback.body.image).not.toContain(commit);
     const rollbackId = rollback.body.rollbackId as string;
+    expect(rollbackId).toBe(`rollback/${a.service}/staging/${rollback.body.image.split(':').at(-1)}`);
     await waitFor(async () =>
       (await call('GET', releasePath(rollbackId), TOKENS.reader)).body.status === 'succeeded' ? true : undefined,
     );
