@@ -149,6 +149,7 @@ export class SlackFake {
       .route('POST', '/api/chat.update', (req) => this.handle(req, (a) => this.update(a)))
       .route('POST', '/api/chat.postEphemeral', (req) => this.handle(req, (a) => this.postEphemeral(a)))
       .route('POST', '/api/conversations.history', (req) => this.handle(req, (a) => this.history(a)))
+      .route('POST', '/api/conversations.list', (req) => this.handle(req, (a) => this.list(a)))
       .route('POST', '/api/conversations.replies', (req) => this.handle(req, (a) => this.repliesOf(a)))
       .route('POST', '/api/:method', (req) => this.handle(req, () => fail('unknown_method')));
   }
@@ -415,6 +416,27 @@ export class SlackFake {
       has_more: more,
       response_metadata: { next_cursor: more ? cursorFor(offset + limit) : '' },
     };
+  }
+
+  /** Channels by cursor pages (`limit` default 100, at most 1000), as conversations.list lists them. */
+  private list(args: Args): FakeResponse {
+    const offset = readCursor(args.cursor);
+    if (offset === undefined) return fail('invalid_cursor');
+    const limit = Math.min(1000, Math.max(1, Number(str(args.limit)) || 100));
+    const all = [...this.channels.values()];
+    const slice = all.slice(offset, offset + limit);
+    const more = offset + limit < all.length;
+    return ok({
+      channels: slice.map((c) => ({
+        id: c.id,
+        name: c.name ?? c.id.toLowerCase(),
+        is_channel: true,
+        is_private: false,
+        is_archived: false,
+        is_member: c.botIsMember !== false,
+      })),
+      response_metadata: { next_cursor: more ? cursorFor(offset + limit) : '' },
+    });
   }
 
   /** Top-level messages, newest first, within `oldest`/`latest` (exclusive unless `inclusive`). */

@@ -108,6 +108,8 @@ export interface SlackApi {
   }): Promise<MessageRef>;
   /** Top-level messages of a conversation (id), newest first, with their metadata; at most `maxMessages`. */
   history(channel: string, maxMessages: number): Promise<SlackReadMessage[]>;
+  /** A channel's id from its name (`#releases` or `releases`), via conversations.list; undefined when unknown. */
+  channelId(name: string): Promise<string | undefined>;
   /** The thread under `ts` (parent first), with metadata. */
   replies(channel: string, ts: string): Promise<SlackReadMessage[]>;
   updateMessage(channel: string, ts: string, blocks: SlackBlock[], text: string): Promise<MessageRef>;
@@ -226,6 +228,26 @@ export function createSlackApi(options: SlackOptions): SlackApi {
       } while (cursor && found.length < maxMessages);
       return found;
     },
+    async channelId(name) {
+      const wanted = name.replace(/^#/, '');
+      let cursor: string | undefined;
+      // Bounded: 20 pages of 1000 channels.
+      for (let page = 0; page < 20; page++) {
+        const res = await call('conversations.list', () =>
+          client.conversations.list({
+            limit: 1000,
+            exclude_archived: true,
+            types: 'public_channel,private_channel',
+            ...(cursor ? { cursor } : {}),
+          }),
+        );
+        const found = res.channels?.find((c) => c.name === wanted);
+        if (found?.id) return found.id;
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) break;
+      }
+      return undefined;
+    },
     async replies(channel, ts) {
       const found: SlackReadMessage[] = [];
       let cursor: string | undefined;
@@ -282,14 +304,27 @@ export function notificationKey(n: ReleaseNotification): string {
 export function createSlackNotifier(options: SlackOptions): SlackNotifier {
   const api = createSlackApi(options);
 
+  // Channel names resolve to ids once per process (conversations.history takes ids only).
+  const channelIds = new Map<string, string>();
+  async function conversationId(channel: string): Promise<string | undefined> {
+    if (isConversationId(channel)) return channel;
+    const cached = channelIds.get(channel);
+    if (cached) return cached;
+    const id = await api.channelId(channel);
+    if (id) channelIds.set(channel, id);
+    return id;
+  }
+
   /** The release's newest top-level message in `channel`, posted by an attempt whose reply was lost. */
   async function findReleaseMessage(channel: string, releaseId: string): Promise<MessageRef | undefined> {
-    if (!isConversationId(channel)) return undefined; // names cannot be read back; see docs/reliability.md
-    const messages = await api.history(channel, HISTORY_SCAN);
+    const id = await conversationId(channel);
+    // Not listed (e.g. a private channel without groups:read): chat.postMessage will say what is wrong.
+    if (!id) return undefined;
+    const messages = await api.history(id, HISTORY_SCAN);
     const found = messages.find(
       (m) => m.metadata?.event_type === RELEASE_MESSAGE_EVENT && m.metadata.event_payload.release_id === releaseId,
     );
-    return found ? { channel, ts: found.ts } : undefined;
+    return found ? { channel: id, ts: found.ts } : undefined;
   }
 
   async function postReleaseMessage(channel: string, n: ReleaseNotification): Promise<MessageRef> {

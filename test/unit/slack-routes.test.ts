@@ -354,9 +354,13 @@ describe('/runway', () => {
       '↩️ Rolling back `payments` in `production` to `reg/payments:v1`',
     );
     expect(await commandReply('rollback payments staging', { id: 'U_EVE', name: 'eve' })).toContain('Rolling back');
+    expect(await commandReply('rollback payments staging v0.9', { id: 'U_EVE', name: 'eve' })).toContain(
+      'Rolling back',
+    );
     expect(releases.rollback.mock.calls).toEqual([
-      ['payments', 'production', 'bob'],
-      ['payments', 'staging', 'eve'],
+      ['payments', 'production', 'bob', {}],
+      ['payments', 'staging', 'eve', {}],
+      ['payments', 'staging', 'eve', { tag: 'v0.9' }],
     ]);
     releases.rollback.mockRejectedValue(new ConflictError('no earlier successful version of payments in staging'));
     expect(await commandReply('rollback payments staging')).toBe(

@@ -1,0 +1,53 @@
+// The real clients Runway's worker uses, pointed at a world of fakes that lives in ANOTHER process (the test or
+// the chaos driver), so the worker can be SIGKILLed without losing the world. Everything here is serialisable.
+import type { ActivityDeps } from '../activities/index.js';
+import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
+import { createGitLabClient } from '../activities/integrations/gitlab.js';
+import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
+import { createRegistryClient } from '../activities/integrations/registry.js';
+import { createSlackNotifier } from '../activities/integrations/slack.js';
+
+export interface WorldAddress {
+  gitlabUrl: string;
+  gitlabToken: string;
+  slackApiUrl: string;
+  slackToken: string;
+  defaultChannel: string;
+  argocdUrl: string;
+  argocdToken: string;
+  argocdUiUrl: string;
+  /** `127.0.0.1:<port>` of the docker registry (plain HTTP). */
+  registryHost: string;
+  /** The git infra driver's working clones (one directory per worker process, like a pod's emptyDir). */
+  infraCacheDir: string;
+}
+
+export function portsFor(address: WorldAddress): Omit<ActivityDeps, 'temporal' | 'taskQueue'> {
+  const infra = createGitInfraRepo({
+    cacheDir: address.infraCacheDir,
+    authorName: 'Runway',
+    authorEmail: 'runway@example.com',
+  });
+  return {
+    registry: createRegistryClient({ insecureHosts: [address.registryHost], timeoutMs: 5_000 }),
+    gitlab: createGitLabClient({ url: address.gitlabUrl, token: address.gitlabToken, requestTimeoutMs: 5_000 }),
+    infra: (location) => {
+      if (location.driver !== 'git') throw new Error(`this world only has the git infra driver, not ${location.driver}`);
+      return infra;
+    },
+    argocd: createArgoCdApiClient({
+      url: address.argocdUrl,
+      token: address.argocdToken,
+      uiUrl: address.argocdUiUrl,
+      busyWait: { deadlineMs: 10_000, initialDelayMs: 20, maxDelayMs: 100 },
+    }),
+    // As worker/deps.ts configures it: Temporal's activity retry is the one retry layer.
+    notifier: createSlackNotifier({
+      token: address.slackToken,
+      apiUrl: address.slackApiUrl,
+      defaultChannel: address.defaultChannel,
+      maxAttempts: 1,
+      timeoutMs: 5_000,
+    }),
+  };
+}
