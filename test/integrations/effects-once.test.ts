@@ -113,7 +113,7 @@ describe('Slack writes', () => {
   const notifier = () => createSlackNotifier({ token: TOKEN, apiUrl: fake.apiUrl, maxAttempts: 1 });
 
   beforeEach(async () => {
-    fake = new SlackFake({ tokens: [TOKEN], channels: [CHANNEL, APPROVALS] });
+    fake = new SlackFake({ tokens: [TOKEN], channels: [{ id: CHANNEL, name: 'releases' }, APPROVALS] });
     await fake.listen();
   });
   afterEach(() => fake.close());
@@ -127,6 +127,13 @@ describe('Slack writes', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0]!.metadata).toEqual({ event_type: RELEASE_MESSAGE_EVENT, event_payload: { release_id: 'rel-9' } });
     expect(value.messageRef).toEqual({ channel: CHANNEL, ts: messages[0]!.ts });
+  });
+
+  it('a channel configured by name is resolved to its id to look back (conversations.list)', async () => {
+    fake.inject({ kind: 'status', status: 502, after: true }, 'chat.postMessage');
+    await retried(() => notifier().publish({ kind: 'started', channel: '#releases', timeline }));
+    expect(fake.messages(CHANNEL)).toHaveLength(1);
+    expect(fake.calls('conversations.list').length).toBeGreaterThan(0);
   });
 
   it('a 429 after the post: one message, Retry-After handed to Temporal', async () => {
