@@ -32,7 +32,8 @@ export function portsFor(address: WorldAddress): Omit<ActivityDeps, 'temporal' |
     registry: createRegistryClient({ insecureHosts: [address.registryHost], timeoutMs: 5_000 }),
     gitlab: createGitLabClient({ url: address.gitlabUrl, token: address.gitlabToken, requestTimeoutMs: 5_000 }),
     infra: (location) => {
-      if (location.driver !== 'git') throw new Error(`this world only has the git infra driver, not ${location.driver}`);
+      if (location.driver !== 'git')
+        throw new Error(`this world only has the git infra driver, not ${location.driver}`);
       return infra;
     },
     argocd: createArgoCdApiClient({

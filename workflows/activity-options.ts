@@ -48,10 +48,13 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     retry: retry(timing, 6, 30_000),
   });
   const proxy = options.local ? proxyLocalActivities<RunwayActivities> : proxyActivities<RunwayActivities>;
-  // Notifications never fail a release: few attempts, and the workflow turns a failure into a warning.
+  // Notifications never fail a release (the workflow turns a failure into a warning). Temporal is the only
+  // retry layer for Slack (the client re-sends nothing), and each attempt looks before it posts, so retrying
+  // is safe: enough attempts to ride out a rough minute, honouring Slack's Retry-After (nextRetryDelay).
   const notify = proxy({
     startToCloseTimeout: '1 minute',
-    retry: retry(timing, 3, 10_000),
+    scheduleToCloseTimeout: '3 minutes',
+    retry: retry(timing, 8, 10_000),
   });
   // Signals to the service lock workflow.
   const lock = proxy({
