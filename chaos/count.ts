@@ -49,10 +49,10 @@ export function countDuplicates(input: {
   let replies = 0;
   for (const channel of input.channels) {
     const top = input.slack.messages(channel);
-    messages += extra(top.map((m) => String(m.metadata?.event_payload.release_id ?? `untagged ${m.ts}`)));
+    messages += extra(top.map((m) => text(m.metadata?.event_payload.release_id) ?? `untagged ${m.ts}`));
     for (const parent of top) {
       const thread = input.slack.thread(channel, parent.ts);
-      replies += extra(thread.map((r) => String(r.metadata?.event_payload.event ?? `untagged ${r.ts}`)));
+      replies += extra(thread.map((r) => text(r.metadata?.event_payload.event) ?? `untagged ${r.ts}`));
     }
   }
   return { commits, deployments, notes, messages, replies };
@@ -82,4 +82,5 @@ export async function findLeaks(
   return { leaks, historiesScanned };
 }
 
+const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const mask = (secret: string) => `${secret.slice(0, 6)}…`;

@@ -44,12 +44,12 @@ const env = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const OPTIONS = {
   services: env('CHAOS_SERVICES', SHORT ? 2 : 4),
   releasesPerService: env('CHAOS_RELEASES', SHORT ? 3 : 8),
-  workers: 2,
+  workers: 3,
   minKills: env('CHAOS_KILLS', SHORT ? 5 : 30),
   faultRate: 0.3,
   afterShare: 1 / 3,
   hostileRounds: SHORT ? 1 : 2,
-  deadlineMs: env('CHAOS_DEADLINE_S', SHORT ? 240 : 900) * 1000,
+  deadlineMs: env('CHAOS_DEADLINE_S', SHORT ? 420 : 1200) * 1000,
   seed: env('CHAOS_SEED', Date.now() % 1_000_000),
 };
 // Recognisable secrets: none may appear in any log or workflow history.
@@ -81,6 +81,8 @@ interface ReleaseRun {
   releaseId: string;
   expected: Expected;
   status?: string;
+  /** Timeline warnings: steps that gave up (e.g. a notification after its last attempt). */
+  warnings?: string[];
 }
 
 /** Retries a call to Temporal through its outage (bounded by the run's deadline). */
@@ -240,11 +242,15 @@ async function main(): Promise<void> {
     let kills = 0;
     let outage = { done: false, running: false, downMs: 0 };
     let stopKilling = false;
+    // Kills land at random points of random work, but never on the last polling worker: a fleet that loses
+    // pods one at a time, not one with no pod left (a worker takes ~10 s to start on a busy machine).
     const killer = (async () => {
       while (!stopKilling) {
-        await sleep(700 + rng() * 1_800);
-        if (stopKilling || outage.running) continue;
-        const victim = alive.splice(Math.floor(rng() * alive.length), 1)[0]!;
+        await sleep(2_000 + rng() * 4_000);
+        const ready = alive.filter((h) => h.isReady());
+        if (stopKilling || outage.running || ready.length < 2) continue;
+        const victim = ready[Math.floor(rng() * ready.length)]!;
+        alive.splice(alive.indexOf(victim), 1);
         await victim.sigkill();
         kills += 1;
         alive.push(spawn());
@@ -302,6 +308,7 @@ async function main(): Promise<void> {
         }
         const final = await persist('final status', () => handle.query(statusQuery), deadline).catch(() => undefined);
         run.status = final?.status ?? 'stuck';
+        run.warnings = final?.warnings ?? [];
         ended += 1;
         log(
           `${ended}/${total} ${plan.releaseId} → ${run.status}${run.status === expected ? '' : ` (expected ${expected})`}; ${kills} kills`,
@@ -387,6 +394,7 @@ async function main(): Promise<void> {
       byExpected: Object.fromEntries(
         ['succeeded', 'rolled_back', 'rejected'].map((s) => [s, runs.filter((r) => r.expected === s).length]),
       ),
+      warnings: runs.flatMap((r) => (r.warnings ?? []).map((w) => `${r.releaseId}: ${w}`)),
       workerKills: kills,
       workerProcesses: spawned,
       temporalRestart: outage,
@@ -409,7 +417,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     const bad =
       result.wrongStatuses.length +
-      Object.values(duplicates).reduce((a, b) => a + b, 0) +
+      Object.values<number>({ ...duplicates }).reduce((a, b) => a + b, 0) +
       result.crashes.workers +
       result.crashes.temporal +
       result.hostile.serverErrors +

@@ -22,6 +22,8 @@ export interface WorkerHandle {
   child: ChildProcess;
   /** Resolves once the worker polls. */
   ready: Promise<void>;
+  /** True once the worker polls. */
+  isReady(): boolean;
   /** Set when the process exited without being killed by us: a crash. */
   crashed(): boolean;
   sigkill(): Promise<void>;
@@ -40,7 +42,11 @@ export function startWorkerProcess(spec: WorkerSpec): WorkerHandle {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
   });
-  ready.catch(() => undefined);
+  let isReady = false;
+  ready.then(
+    () => (isReady = true),
+    () => undefined,
+  );
   const start: WorkerProcessStart = {
     type: 'start',
     address: spec.address,
@@ -52,6 +58,7 @@ export function startWorkerProcess(spec: WorkerSpec): WorkerHandle {
   return {
     child,
     ready,
+    isReady: () => isReady && child.exitCode === null && child.signalCode === null,
     crashed: () => !killed && child.exitCode !== null && child.exitCode !== 0,
     async sigkill() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -34,7 +34,15 @@ async function describeFailure(response: Response): Promise<string> {
 }
 
 async function singleRequest(endpoint: string, options: Record<string, unknown> = {}) {
-  const { rateLimiters, asStream, prefixUrl, searchParams, method, agent: _agent, ...init } = options as {
+  const {
+    rateLimiters,
+    asStream,
+    prefixUrl,
+    searchParams,
+    method,
+    agent: _agent,
+    ...init
+  } = options as {
     rateLimiters?: RateLimiters;
     asStream?: boolean;
     prefixUrl?: string;
@@ -66,4 +74,7 @@ async function singleRequest(endpoint: string, options: Record<string, unknown> 
 }
 
 /** Pass as `requesterFn` to gitbeaker's `Gitlab`. */
-export const singleTryRequester = createRequesterFn((_, requestOptions) => Promise.resolve(requestOptions), singleRequest);
+export const singleTryRequester = createRequesterFn(
+  (_, requestOptions) => Promise.resolve(requestOptions),
+  singleRequest,
+);

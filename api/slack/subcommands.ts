@@ -82,7 +82,7 @@ async function history(deps: SlackDeps, service: string | undefined): Promise<st
 }
 
 async function decide(deps: SlackDeps, decision: 'approve' | 'reject', args: string[], user: Invoker): Promise<string> {
-  const [service, env, tag] = args;
+  const [service, env] = args;
   const envConfig = requireEnvironment(deps, service, env);
   if (!envConfig.approval) return `${code(env!)} of ${code(service!)} has no approval gate.`;
   const releaseId = await deps.releases.awaitingApproval(service!, env!);

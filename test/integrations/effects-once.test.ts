@@ -45,10 +45,13 @@ describe('GitLab writes', () => {
   afterEach(() => fake.close());
 
   it.each([502, 500, 503])('a deployment created and then answered %i exists once after the retry', async (status) => {
-    fake.inject({ kind: 'status', status, body: { message: 'bad gateway' }, after: true }, {
-      method: 'POST',
-      path: /\/deployments$/,
-    });
+    fake.inject(
+      { kind: 'status', status, body: { message: 'bad gateway' }, after: true },
+      {
+        method: 'POST',
+        path: /\/deployments$/,
+      },
+    );
     const { value, failures } = await retried(() => gitlab.ensureDeployment(deployment));
     expect(failures).toHaveLength(1);
     expect(fake.http.lostReplies).toHaveLength(1);
@@ -60,10 +63,13 @@ describe('GitLab writes', () => {
   });
 
   it('a 429 after the deployment was created: one deployment, and Retry-After reaches Temporal', async () => {
-    fake.inject({ kind: 'rateLimit', retryAfterSeconds: 42, body: 'Retry later\n', after: true }, {
-      method: 'POST',
-      path: /\/deployments$/,
-    });
+    fake.inject(
+      { kind: 'rateLimit', retryAfterSeconds: 42, body: 'Retry later\n', after: true },
+      {
+        method: 'POST',
+        path: /\/deployments$/,
+      },
+    );
     const { failures } = await retried(() => gitlab.ensureDeployment(deployment));
     const failure = toFailure(failures[0]);
     expect(failure).toBeInstanceOf(ApplicationFailure);
@@ -125,7 +131,10 @@ describe('Slack writes', () => {
     expect(failures).toHaveLength(1);
     const messages = fake.messages(CHANNEL);
     expect(messages).toHaveLength(1);
-    expect(messages[0]!.metadata).toEqual({ event_type: RELEASE_MESSAGE_EVENT, event_payload: { release_id: 'rel-9' } });
+    expect(messages[0]!.metadata).toEqual({
+      event_type: RELEASE_MESSAGE_EVENT,
+      event_payload: { release_id: 'rel-9' },
+    });
     expect(value.messageRef).toEqual({ channel: CHANNEL, ts: messages[0]!.ts });
   });
 
