@@ -81,7 +81,31 @@ await worker.runUntil(async () => {
   });
   await save('rollback-succeeded', rollback.releaseId);
 
-  // 4. the per-service lock workflow (still running)
+  // 4. a manual rollback whose health check fails: rollback_failed, never re-bumps (rollback-never-reverts)
+  const failing = {
+    ...rollback,
+    releaseId: 'rollback/payments/staging/v0-bad',
+    image: { ...happy.image, tag: 'v0-bad' },
+  };
+  world.registry.publish(failing.image);
+  await env.client.workflow
+    .execute('rollbackWorkflow', { workflowId: failing.releaseId, taskQueue, args: [failing] })
+    .catch(() => undefined);
+  await save('rollback-failed', failing.releaseId);
+
+  // 5. approval expires; the approval message (its own channel) is closed with the reason (approval-message-closed)
+  const expiring = testPlan({ service: 'ledger', sha: 'c'.repeat(40) });
+  expiring.environments[1] = {
+    ...expiring.environments[1]!,
+    approval: { ...expiring.environments[1]!.approval!, timeoutMs: 500 },
+  };
+  seedEnvironments(world, expiring);
+  world.registry.publish(expiring.image);
+  const h5 = (await startRelease(env.client, expiring, { taskQueue })).handle;
+  await h5.result();
+  await save('release-expired', expiring.releaseId);
+
+  // 6. the per-service lock workflow (still running)
   await save('service-lock', serviceLockId('payments'));
 });
 await env.teardown();
