@@ -19,6 +19,8 @@ export interface HostileOutcome {
   hangs: number;
   /** A few examples of each wrong answer, for the report. */
   examples: string[];
+  /** Wrong answers per kind of request (the first two words of its name). */
+  wrongByKind: Record<string, number>;
 }
 
 export interface HostileTargets {
@@ -304,8 +306,19 @@ export function hostileRequests(t: HostileTargets): HostileRequest[] {
 
 /** Sends every request (a few at a time), classifying the answers. */
 export async function sendHostile(baseUrl: string, requests: HostileRequest[]): Promise<HostileOutcome> {
-  const outcome: HostileOutcome = { sent: 0, serverErrors: 0, wronglyAccepted: 0, hangs: 0, examples: [] };
-  const note = (text: string) => outcome.examples.length < 40 && outcome.examples.push(text);
+  const outcome: HostileOutcome = {
+    sent: 0,
+    serverErrors: 0,
+    wronglyAccepted: 0,
+    hangs: 0,
+    examples: [],
+    wrongByKind: {},
+  };
+  const note = (name: string, text: string) => {
+    const kind = name.split(' ').slice(0, 2).join(' ');
+    outcome.wrongByKind[kind] = (outcome.wrongByKind[kind] ?? 0) + 1;
+    if (outcome.examples.length < 40) outcome.examples.push(text);
+  };
   const queue = [...requests];
   const lane = async () => {
     for (let r = queue.shift(); r; r = queue.shift()) {
@@ -320,21 +333,21 @@ export async function sendHostile(baseUrl: string, requests: HostileRequest[]): 
         await res.arrayBuffer();
         if (res.status >= 500) {
           outcome.serverErrors += 1;
-          note(`${res.status} ${r.name}`);
+          note(r.name, `${res.status} ${r.name}`);
         } else if (res.status < 400 && !(r.expect === 'ignore' && res.status === 202)) {
           outcome.wronglyAccepted += 1;
-          note(`${res.status} (accepted) ${r.name}`);
+          note(r.name, `${res.status} (accepted) ${r.name}`);
         }
       } catch (err) {
         const name = (err as Error).name;
         if (name === 'TimeoutError' || name === 'AbortError') {
           outcome.hangs += 1;
-          note(`no answer in 5 s: ${r.name}`);
+          note(r.name, `no answer in 5 s: ${r.name}`);
         } else {
           // The server closing a too-large upload early is an answer, not a fault.
           if (!/3 MiB/.test(r.name)) {
             outcome.serverErrors += 1;
-            note(`connection failed: ${r.name}`);
+            note(r.name, `connection failed: ${r.name}`);
           }
         }
       }

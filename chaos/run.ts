@@ -340,12 +340,14 @@ async function main(): Promise<void> {
     const hostile: HostileOutcome[] = [];
     await sleep(2_000);
     hostile.push(await sendHostile(api.url, hostileRequests(targets)));
-    log(`hostile round 1: ${JSON.stringify({ ...hostile[0], examples: undefined })}`);
+    log(`hostile round 1: ${JSON.stringify({ ...hostile[0], examples: undefined, wrongByKind: undefined })}`);
     await temporalOutage;
     for (let round = 1; round < OPTIONS.hostileRounds; round++) {
       await sleep(1_000);
       hostile.push(await sendHostile(api.url, hostileRequests(targets)));
-      log(`hostile round ${round + 1}: ${JSON.stringify({ ...hostile.at(-1), examples: undefined })}`);
+      log(
+        `hostile round ${round + 1}: ${JSON.stringify({ ...hostile.at(-1), examples: undefined, wrongByKind: undefined })}`,
+      );
     }
 
     await drivers;
@@ -413,6 +415,10 @@ async function main(): Promise<void> {
         wronglyAccepted: sum('wronglyAccepted'),
         hangs: sum('hangs'),
         sideEffects: unexpected,
+        wrongByKind: hostile.reduce<Record<string, number>>((all, h) => {
+          for (const [kind, n] of Object.entries(h.wrongByKind)) all[kind] = (all[kind] ?? 0) + n;
+          return all;
+        }, {}),
         examples: [...new Set(hostile.flatMap((h) => h.examples))].slice(0, 40),
       },
       leaks,
