@@ -89,7 +89,8 @@ export function createActivities(deps: ActivityDeps) {
       async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {
         // Metrics first and never fatal: they must not depend on Slack being up, nor break a notification.
         try {
-          metrics.observe(notification);
+          // A message brought up to date elsewhere repeats an event already observed.
+          if (!notification.updateOnly) metrics.observe(notification);
         } catch (err) {
           deps.logger?.warn({ err: errorFields(err) }, 'release metrics: notification not recorded');
         }

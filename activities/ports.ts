@@ -112,6 +112,8 @@ export interface ReleaseNotification {
   messageRef?: { channel: string; ts: string };
   /** Free text for the thread (details). */
   detail?: string;
+  /** Only bring the existing message up to date: no thread reply (e.g. closing an approval message elsewhere). */
+  updateOnly?: boolean;
 }
 
 export interface NotifierPort {

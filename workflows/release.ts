@@ -507,7 +507,7 @@ class ReleaseRun {
     const notifyKey = plan.notify.channel ?? '';
     const elsewhere = Object.keys(this.messageRefs).filter((key) => key !== notifyKey && key !== '');
     if (elsewhere.length > 0 && patched('approval-message-closed')) {
-      for (const channel of elsewhere) await this.notify(kind, { channel });
+      for (const channel of elsewhere) await this.notify(kind, { channel, updateOnly: true });
     }
     const mr = plan.mergeRequest;
     if (mr) {
@@ -525,7 +525,7 @@ class ReleaseRun {
   /** Notifications never fail a release: a failure becomes a warning in the timeline. */
   private async notify(
     kind: NotificationKind,
-    options: { environment?: string; channel?: string; approvers?: string[] } = {},
+    options: { environment?: string; channel?: string; approvers?: string[]; updateOnly?: boolean } = {},
   ): Promise<void> {
     const channel = options.channel ?? this.plan.notify.channel;
     const key = channel ?? '';
@@ -535,6 +535,7 @@ class ReleaseRun {
         channel,
         environment: options.environment,
         approvers: options.approvers,
+        ...(options.updateOnly ? { updateOnly: true } : {}),
         timeline: this.rec.timeline,
         messageRef: this.messageRefs[key],
       });

@@ -380,7 +380,7 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
       options.logger?.warn({ ...ref, code: err.code }, 'release message cannot be updated; posting a new one');
       ref = await postReleaseMessage(ref.channel, n);
     }
-    await replyOnce(ref, n);
+    if (!n.updateOnly) await replyOnce(ref, n);
     return { messageRef: ref };
   }
 

@@ -186,6 +186,19 @@ describe('Slack notifier', () => {
     expect(fake.messages(CHANNEL)).toHaveLength(1);
     expect(fake.thread(CHANNEL, messageRef!.ts)).toHaveLength(1);
   });
+
+  it('updateOnly brings the message up to date without a thread reply', async () => {
+    const notifier = createSlackNotifier(options);
+    const { messageRef } = await notifier.publish({ kind: 'started', timeline: timeline() });
+    await notifier.publish({
+      kind: 'ended',
+      timeline: timeline({ status: 'expired' }),
+      messageRef,
+      updateOnly: true,
+    });
+    expect(fake.message(CHANNEL, messageRef!.ts)?.text).toContain('approval expired');
+    expect(fake.thread(CHANNEL, messageRef!.ts)).toHaveLength(0);
+  });
 });
 
 describe('Slack retries and errors', () => {
@@ -286,9 +299,7 @@ describe('Slack retries and errors', () => {
   it('network failures are retried, then thrown without the token', async () => {
     const url = fake.apiUrl;
     await fake.close();
-    const err = await caught(
-      createSlackApi({ ...options, apiUrl: url, maxAttempts: 2 }).authTest(),
-    );
+    const err = await caught(createSlackApi({ ...options, apiUrl: url, maxAttempts: 2 }).authTest());
     expect((err as SlackCallError).code).toBe('request_failed');
     expect((err as SlackCallError).attempts).toBe(2);
     expect(errorText(err)).not.toContain(TOKEN);

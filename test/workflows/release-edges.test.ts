@@ -52,6 +52,7 @@ describe('approval message when the release ends undecided', () => {
     const { n, blocks, text } = approvalMessage(plan);
     expect(n.kind).toBe('ended');
     expect(n.messageRef).toBeDefined(); // an update of the message that had the buttons
+    expect(n.updateOnly).toBe(true); // no extra thread reply in the approval channel
     expect(blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(text).toContain('the approval window expired');
   });
