@@ -220,7 +220,9 @@ export class ReleaseService {
     const chosen = chooseRollbackVersion(history, svc.image.repository, target, (message) => {
       return new ConflictError(`${service} in ${environment}: ${message}`);
     });
-    const sha = chosen.commit ?? history[0]?.commit;
+    // The commit GitLab's deployment record names: the version's own when the history knows it (or the tag is a
+    // full sha, as with the default `{sha}` template), else the current one's.
+    const sha = chosen.commit ?? (/^[0-9a-f]{40}$/.test(chosen.tag) ? chosen.tag : history[0]?.commit);
     if (!sha) throw new ConflictError(`no deploy of ${service} in ${environment} to roll back from`);
     const base = this.plan(service, { sha, ref: svc.triggerBranches[0]!, triggeredBy: requestedBy });
     const rollbackId = makeRollbackId(service, environment, chosen.tag);
