@@ -95,6 +95,8 @@ export type NotificationKind =
   | 'approval_requested'
   | 'approval_decided'
   | 'deployed'
+  /** Live progress of a stage (verify, soak, window): updates the message, no thread reply. */
+  | 'progress'
   | 'succeeded'
   | 'failed'
   | 'rolled_back'

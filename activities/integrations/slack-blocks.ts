@@ -59,6 +59,7 @@ export type RenderedDetailKey =
   | 'decidedAt'
   | 'expired'
   | 'supersededBy'
+  | 'summary'
   | 'error';
 
 // Slack limits (docs.slack.dev/reference/block-kit): 50 blocks, header 150 chars, section/context text 3000,
@@ -70,6 +71,7 @@ const BUTTON_VALUE_MAX = 2000;
 
 const STATUS: Record<ReleaseStatus, { emoji: string; label: string }> = {
   running: { emoji: ':hourglass_flowing_sand:', label: 'running' },
+  queued: { emoji: ':double_vertical_bar:', label: 'queued (deploy window closed)' },
   awaiting_approval: { emoji: ':raised_hand:', label: 'awaiting approval' },
   succeeded: { emoji: ':white_check_mark:', label: 'succeeded' },
   failed: { emoji: ':x:', label: 'failed' },
@@ -212,6 +214,9 @@ function stageSection(stage: StageRecord, releaseImage: string | undefined): Sla
   const argocdLink = argocd ? link(argocd, 'Argo CD') : undefined;
   const healthLine = [health && `Health: ${escapeMrkdwn(health)}`, argocdLink].filter(Boolean).join('  ·  ');
   if (healthLine) lines.push(healthLine);
+  // Window, verify and soak stages say where they are in one line (e.g. "error-rate 0.2 % ≤ 1 %, 3 of 10").
+  const summary = detail(stage, 'summary');
+  if (summary) lines.push(escapeMrkdwn(summary));
   const error = detail(stage, 'error');
   if (error) lines.push(`:warning: _${escapeMrkdwn(error)}_`);
   return { type: 'section', text: mrkdwn(lines.join('\n')) };
@@ -362,6 +367,7 @@ const EVENT: Record<NotificationKind, (env: string) => string> = {
   approval_requested: (env) => `:raised_hand: Approval requested${env}`,
   approval_decided: (env) => `:ballot_box_with_check: Approval decided${env}`,
   deployed: (env) => `:white_check_mark: Deployed${env}`,
+  progress: (env) => `:arrows_counterclockwise: Progress${env}`,
   succeeded: () => ':tada: Release succeeded',
   failed: (env) => `:x: Release failed${env}`,
   rolled_back: (env) => `:leftwards_arrow_with_hook: Rolled back${env}`,
