@@ -159,6 +159,7 @@ const temporalSchema = z
     address: nonEmpty.default('localhost:7233'),
     namespace: nonEmpty.default('default'),
     taskQueue: nonEmpty.default('runway'),
+    uiUrl: z.url().optional().describe('Temporal UI base URL (e.g. http://localhost:8233), for links to releases'),
     apiKey: nonEmpty.optional(),
     tls: z
       .strictObject({

@@ -6,6 +6,16 @@ import type { EnvironmentConfig, ServiceConfig } from '../../config/schema.js';
 import { ConflictError, DecisionRefusedError, NotFoundError, type ReleaseSummary } from '../release-service.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
+import {
+  DEPLOY_HELP,
+  deployCommand,
+  freezeCommand,
+  freezesCommand,
+  unfreezeCommand,
+  words,
+  type DeployCommandDeps,
+} from './deploy-commands.js';
+import { HttpError } from '../errors.js';
 
 /** The Slack user running the command: id, plus the username approver lists may use instead. */
 export interface Invoker {
@@ -19,6 +29,7 @@ export const HELP = [
   '• `history <service>`: the last 10 releases',
   '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
   '• `rollback <service> <environment>`: go back to the version before the current one',
+  DEPLOY_HELP,
   '• `help`: this message',
 ].join('\n');
 
@@ -115,6 +126,7 @@ async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise
 /** Runs one `/runway` command; errors the user can act on become the reply, anything else is thrown. */
 export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker): Promise<string> {
   const [name = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
+  const quoted = words(text).slice(1);
   try {
     switch (name.toLowerCase()) {
       case 'help':
@@ -128,11 +140,21 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
         return await decide(deps, name.toLowerCase() as 'approve' | 'reject', args, user);
       case 'rollback':
         return await rollback(deps, args, user);
+      case 'deploy':
+        return await deployCommand(deps as DeployCommandDeps, quoted, user);
+      case 'freeze':
+        return await freezeCommand(deps as DeployCommandDeps, quoted, user);
+      case 'unfreeze':
+        return await unfreezeCommand(deps as DeployCommandDeps, quoted, user);
+      case 'freezes':
+        return await freezesCommand(deps as DeployCommandDeps);
       default:
         return `Unknown command ${code(name)}.\n${HELP}`;
     }
   } catch (err) {
     if (err instanceof UsageError) return err.message;
+    if (err instanceof HttpError && err.status < 500) return escapeMrkdwn(err.message);
+    if (err instanceof HttpError) return `:warning: ${escapeMrkdwn(err.message)}`;
     if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UnknownServiceError) {
       return escapeMrkdwn(err.message);
     }
