@@ -154,7 +154,7 @@ export function createActivities(deps: ActivityDeps) {
       },
 
       async checkDeployWindow(input: WindowCheckInput) {
-        return checkDeployWindow({ temporal: deps.temporal, now: deps.now }, input);
+        return checkDeployWindow({ temporal: deps.temporal, taskQueue: deps.taskQueue, now: deps.now }, input);
       },
 
       /** Used by the lock workflow to drop holders that were terminated without releasing. */

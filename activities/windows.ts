@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DeployWindow, PlannedFreeze } from '../domain/types.js';
 import { windowState, type ActiveFreeze, type WindowState } from '../domain/windows.js';
 import { RunwayService } from '../domain/search-attributes.js';
-import { FREEZE_REGISTRY_ID, freezesQuery, type RuntimeFreeze } from '../workflows/freeze-messages.js';
+import { freezeRegistryId, freezesQuery, type RuntimeFreeze } from '../workflows/freeze-messages.js';
 
 export interface WindowCheckInput {
   service: string;
@@ -23,9 +23,9 @@ export interface WindowCheckResult extends WindowState {
   now: string;
 }
 
-export async function runtimeFreezes(temporal: Client): Promise<RuntimeFreeze[]> {
+export async function runtimeFreezes(temporal: Client, taskQueue: string): Promise<RuntimeFreeze[]> {
   try {
-    return await temporal.workflow.getHandle(FREEZE_REGISTRY_ID).query(freezesQuery);
+    return await temporal.workflow.getHandle(freezeRegistryId(taskQueue)).query(freezesQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return [];
     throw err;
@@ -33,11 +33,13 @@ export async function runtimeFreezes(temporal: Client): Promise<RuntimeFreeze[]>
 }
 
 export async function checkDeployWindow(
-  deps: { temporal: Client; now?: () => Date },
+  deps: { temporal: Client; taskQueue: string; now?: () => Date },
   input: WindowCheckInput,
 ): Promise<WindowCheckResult> {
   const now = (deps.now?.() ?? new Date()).getTime();
-  const runtime = (await runtimeFreezes(deps.temporal)).filter((f) => f.environment === input.environment);
+  const runtime = (await runtimeFreezes(deps.temporal, deps.taskQueue)).filter(
+    (f) => f.environment === input.environment,
+  );
   const freezes: ActiveFreeze[] = [
     ...(input.freezes ?? []),
     ...runtime.map((f) => ({ from: f.at, to: f.until, reason: f.reason, by: f.by })),

@@ -7,7 +7,7 @@ import type { RunwayConfig } from '../config/schema.js';
 import type { ReleasePlan } from '../domain/types.js';
 import { connectGitLab } from '../activities/integrations/gitlab-api.js';
 import { runtimeFreezes } from '../activities/windows.js';
-import { FREEZE_REGISTRY_ID, freezeSignal, unfreezeSignal, type RuntimeFreeze } from '../workflows/freeze-messages.js';
+import { freezeRegistryId, freezeSignal, unfreezeSignal, type RuntimeFreeze } from '../workflows/freeze-messages.js';
 import { HttpError } from './errors.js';
 import { ConflictError, NotFoundError, type ReleaseService } from './release-service.js';
 import { releaseLinks } from './release-links.js';
@@ -115,7 +115,7 @@ export class DeployService {
   }
 
   async freezes(): Promise<RuntimeFreeze[]> {
-    return runtimeFreezes(this.client);
+    return runtimeFreezes(this.client, this.config.temporal.taskQueue);
   }
 
   async freeze(input: { environment: string; by: string; reason?: string; until?: string }): Promise<RuntimeFreeze> {
@@ -135,7 +135,7 @@ export class DeployService {
       until,
     };
     await this.client.workflow.signalWithStart('freezeRegistryWorkflow', {
-      workflowId: FREEZE_REGISTRY_ID,
+      workflowId: freezeRegistryId(this.config.temporal.taskQueue),
       taskQueue: this.config.temporal.taskQueue,
       args: [{ freezes: [] }],
       signal: freezeSignal,
@@ -149,7 +149,9 @@ export class DeployService {
     const wasFrozen = (await this.freezes()).some((f) => f.environment === input.environment);
     if (!wasFrozen) return { environment: input.environment, wasFrozen };
     try {
-      await this.client.workflow.getHandle(FREEZE_REGISTRY_ID).signal(unfreezeSignal, input);
+      await this.client.workflow
+        .getHandle(freezeRegistryId(this.config.temporal.taskQueue))
+        .signal(unfreezeSignal, input);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { environment: input.environment, wasFrozen: false };
       throw err;

@@ -27,6 +27,8 @@ export function mergeRequestComment(plan: ReleasePlan, timeline: ReleaseTimeline
       d.infraCommit ? `infra ${String(d.infraCommit).slice(0, 8)}` : '',
       d.decidedBy ? `by ${String(d.decidedBy)}` : '',
       d.buildSkipped === true ? 'build skipped: image already in registry' : '',
+      d.forcedBy ? `forced by ${String(d.forcedBy)}: ${String(d.forceReason ?? '')}` : '',
+      d.summary && !d.error && !d.forcedBy ? String(d.summary) : '',
       d.error ? `error: ${String(d.error)}` : '',
     ].filter(Boolean);
     lines.push(`| ${stage.kind} | ${stage.environment ?? ''} | ${stage.state} | ${details.join(', ')} |`);

@@ -1,7 +1,10 @@
 // Signals and query of the freeze registry workflow (workflows/freezes.ts): shared with the API and activities.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
-export const FREEZE_REGISTRY_ID = 'runway-freezes';
+/** One registry per task queue (one Runway install), so installs sharing a namespace stay apart. */
+export function freezeRegistryId(taskQueue: string): string {
+  return `runway-freezes/${taskQueue}`;
+}
 
 export interface RuntimeFreeze {
   environment: string;

@@ -1,4 +1,4 @@
-// The runtime freeze registry: one long-lived workflow (id `runway-freezes`) holding the freezes set with
+// The runtime freeze registry: one long-lived workflow per task queue (id `runway-freezes/<taskQueue>`) holding the freezes set with
 // `/runway freeze` or the REST API. Signals change it (signal-with-start creates it), a query reads it:
 // durable without a database, and visible in the Temporal UI. Planned freezes stay in runway.yaml.
 import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
