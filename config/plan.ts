@@ -96,6 +96,7 @@ function planTiming(timing: RunwayConfig['timing']): ReleasePlan['timing'] {
   if (timing.pollInterval) out.pollIntervalMs = timing.pollInterval;
   if (timing.heartbeatTimeout) out.heartbeatTimeoutMs = timing.heartbeatTimeout;
   if (timing.retryInitialInterval) out.retryInitialIntervalMs = timing.retryInitialInterval;
+  if (timing.windowRecheck) out.windowRecheckMs = timing.windowRecheck;
   return Object.keys(out).length ? out : undefined;
 }
 

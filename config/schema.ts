@@ -226,6 +226,9 @@ export const configSchema = z.strictObject({
       pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
       heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
       retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
+      windowRecheck: duration
+        .optional()
+        .describe('How often a release queued behind a closed window or freeze looks again; default 5m'),
     })
     .default({}),
   prometheus: z
