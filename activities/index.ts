@@ -10,6 +10,7 @@ import { waitForHealth, type HealthWaitInput } from './health-wait.js';
 import { evaluateChecks, type EvaluateChecksInput } from './verify.js';
 import { checkDeployWindow, type WindowCheckInput } from './windows.js';
 import type { PrometheusPort } from './integrations/prometheus.js';
+import { releaseNotes, type ReleaseNotesInput } from './release-notes.js';
 import { withActivityLogging } from '../platform/activity-logging.js';
 import { releaseMetrics, type ReleaseMetrics } from '../platform/release-metrics.js';
 import { errorFields } from '../platform/scrub.js';
@@ -20,6 +21,7 @@ import type {
   InfraRepoPort,
   NotifierPort,
   PipelineInfo,
+  ReleaseNotesPort,
   RegistryPort,
   ReleaseNotification,
   SetImageRequest,
@@ -44,6 +46,8 @@ export interface ActivityDeps {
   prometheus?: PrometheusPort;
   /** HTTP checks; default: the global fetch. */
   httpFetch?: typeof fetch;
+  /** GitLab history for release notes; without it releases carry no notes. */
+  releaseNotes?: ReleaseNotesPort;
   /** The clock deploy windows are judged by; default: the system clock. Tests move it. */
   now?: () => Date;
 }
@@ -151,6 +155,10 @@ export function createActivities(deps: ActivityDeps) {
 
       async evaluateChecks(input: EvaluateChecksInput) {
         return evaluateChecks({ prometheus: deps.prometheus, fetch: deps.httpFetch }, input);
+      },
+
+      async releaseNotes(input: ReleaseNotesInput) {
+        return releaseNotes({ notes: deps.releaseNotes, infra: deps.infra }, input);
       },
 
       async checkDeployWindow(input: WindowCheckInput) {

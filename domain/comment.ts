@@ -1,6 +1,7 @@
 // The MR comment that tells the author how their merge went: one per release, edited as it moves.
 import type { ReleasePlan, ReleaseTimeline } from './types.js';
 import { imageToString, shortSha } from './ids.js';
+import { notesMarkdown } from './release-notes.js';
 
 const ICON: Record<string, string> = {
   succeeded: '✅',
@@ -34,6 +35,7 @@ export function mergeRequestComment(plan: ReleasePlan, timeline: ReleaseTimeline
     lines.push(`| ${stage.kind} | ${stage.environment ?? ''} | ${stage.state} | ${details.join(', ')} |`);
   }
   if (timeline.error) lines.push('', `**Error:** ${timeline.error}`);
+  for (const notes of timeline.notes ?? []) lines.push('', ...notesMarkdown(notes));
   const links = Object.entries(timeline.links).map(([name, url]) => `[${name}](${url})`);
   if (links.length) lines.push('', `Links: ${links.join(' · ')}`);
   return lines.join('\n');

@@ -164,6 +164,36 @@ export interface StageRecord {
   details: Record<string, string | number | boolean | undefined>;
 }
 
+/** One change a release brings to an environment: a merge request, or a commit that came without one. */
+export interface ReleaseChange {
+  title: string;
+  author?: string;
+  url?: string;
+  /** `!12` for a merge request, the short sha for a lone commit. */
+  ref: string;
+  /** The change's first commit (authored), for DORA lead time. */
+  firstCommitAt?: string;
+}
+
+/** What a release brings to one environment: the commits between the version running there and the new one. */
+export interface ReleaseNotes {
+  environment: string;
+  /** The commit (or ref) running there now; undefined when unknown. */
+  from?: string;
+  to: string;
+  /** The first changes (merge requests first), capped. */
+  changes: ReleaseChange[];
+  /** How many changes were not listed ("+N more"). */
+  more: number;
+  commitCount: number;
+  /** GitLab's compare view. */
+  compareUrl?: string;
+  /** Authored times of every commit brought (capped at 250), for DORA lead time for changes. */
+  commitDates?: string[];
+  /** Why notes could not be made (unknown running version, GitLab unavailable…). */
+  unavailable?: string;
+}
+
 export interface ReleaseTimeline {
   releaseId: string;
   service: string;
@@ -175,6 +205,8 @@ export interface ReleaseTimeline {
   warnings: string[];
   error?: string;
   links: Record<string, string>;
+  /** Per environment: what this release brings there (computed before the first message). */
+  notes?: ReleaseNotes[];
 }
 
 export interface FailedJob {

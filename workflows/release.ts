@@ -40,6 +40,7 @@ import type { StageContext } from './stages/context.js';
 import { windowStage } from './stages/window.js';
 import { verifyStage } from './stages/verify.js';
 import { soakStage } from './stages/soak.js';
+import { releaseNotesStage } from './stages/release-notes.js';
 
 export interface ReleaseResult {
   status: ReleaseStatus;
@@ -113,6 +114,7 @@ class ReleaseRun {
     if (this.plan.mergeRequest)
       upsertMemo({ mrTitle: this.plan.mergeRequest.title, mrUrl: this.plan.mergeRequest.url });
     try {
+      if (patched('release-notes')) await releaseNotesStage(this.stageContext());
       await this.notify('started');
       await this.imageStage();
       for (const environment of this.plan.environments) await this.deployEnvironment(environment);

@@ -279,6 +279,9 @@ function plain(text: string): TextObject {
 
 const LINK_LABELS: Record<string, string> = {
   mergeRequest: 'Merge request',
+  temporal: 'Temporal UI',
+  api: 'API',
+  query: 'Query',
   project: 'Project',
   pipeline: 'Pipeline',
   failedJob: 'Failed job',
@@ -312,6 +315,25 @@ function headerText(timeline: ReleaseTimeline): string {
   return truncate(`${emoji} ${timeline.service} ${shortSha(timeline.commit)} — ${label}`, HEADER_MAX);
 }
 
+/** What the release brings to each environment: merge requests (title, author, link), capped with "+N more". */
+function notesBlocks(t: ReleaseTimeline): SlackBlock[] {
+  return (t.notes ?? []).map((notes) => {
+    const env = escapeMrkdwn(notes.environment);
+    if (notes.unavailable) {
+      return { type: 'context', elements: [mrkdwn(`No release notes for ${env}: ${escapeMrkdwn(notes.unavailable)}`)] };
+    }
+    if (notes.commitCount === 0) return { type: 'context', elements: [mrkdwn(`${env} already runs these changes`)] };
+    const lines = [`*What this brings to ${env}* (${notes.commitCount} commit${notes.commitCount === 1 ? '' : 's'})`];
+    for (const c of notes.changes) {
+      const ref = c.url ? link(c.url, c.ref) : code(c.ref);
+      lines.push(`• ${ref} ${escapeMrkdwn(c.title)}${c.author ? ` — ${escapeMrkdwn(c.author)}` : ''}`);
+    }
+    if (notes.more > 0)
+      lines.push(notes.compareUrl ? `• ${link(notes.compareUrl, `+${notes.more} more`)}` : `• +${notes.more} more`);
+    return { type: 'section', text: mrkdwn(lines.join('\n')) };
+  });
+}
+
 export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
   const t = n.timeline;
   const tail: SlackBlock[] = [];
@@ -341,6 +363,7 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
         mrkdwn(`Release ${code(t.releaseId)}  ·  commit ${code(shortSha(t.commit))}  ·  stage ${code(t.stage)}`),
       ],
     },
+    ...notesBlocks(t),
   ];
   // Keep within Slack's 50-block limit by dropping the oldest stages first, with a note.
   const room = MAX_BLOCKS - head.length - tail.length;
