@@ -12,9 +12,9 @@ export function createGitLabReleaseNotes(options: GitLabConnectionOptions): Rele
       return {
         commits: commits.map((c) => ({
           id: String(c.id),
-          title: String(c.title ?? ''),
-          author: String(c.author_name ?? ''),
-          authoredAt: String(c.authored_date ?? c.created_at ?? ''),
+          title: text(c.title),
+          author: text(c.author_name),
+          authoredAt: text(c.authored_date) || text(c.created_at),
           url: typeof c.web_url === 'string' ? c.web_url : undefined,
         })),
         webUrl: typeof result.web_url === 'string' ? result.web_url : undefined,
@@ -31,3 +31,5 @@ export function createGitLabReleaseNotes(options: GitLabConnectionOptions): Rele
     },
   };
 }
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');

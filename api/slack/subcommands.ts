@@ -13,7 +13,6 @@ import {
   freezesCommand,
   unfreezeCommand,
   words,
-  type DeployCommandDeps,
 } from './deploy-commands.js';
 import { HttpError } from '../errors.js';
 
@@ -141,13 +140,13 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
       case 'rollback':
         return await rollback(deps, args, user);
       case 'deploy':
-        return await deployCommand(deps as DeployCommandDeps, quoted, user);
+        return await deployCommand(deps, quoted, user);
       case 'freeze':
-        return await freezeCommand(deps as DeployCommandDeps, quoted, user);
+        return await freezeCommand(deps, quoted, user);
       case 'unfreeze':
-        return await unfreezeCommand(deps as DeployCommandDeps, quoted, user);
+        return await unfreezeCommand(deps, quoted, user);
       case 'freezes':
-        return await freezesCommand(deps as DeployCommandDeps);
+        return await freezesCommand(deps);
       default:
         return `Unknown command ${code(name)}.\n${HELP}`;
     }

@@ -82,7 +82,7 @@ function slackDeps(): DeployCommandDeps {
     config: ctx.config,
     releases: ctx.releases,
     deploys: deployService(ctx),
-    slack: { postEphemeral: async () => ({}), updateMessage: async () => ({ channel: '', ts: '' }) } as never,
+    slack: { postEphemeral: async () => ({}), updateMessage: async () => ({ channel: '', ts: '' }) },
     logger: ctx.logger,
   };
 }

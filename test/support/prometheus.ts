@@ -81,7 +81,7 @@ export async function startExporter(): Promise<TrafficExporter> {
     res.writeHead(status ?? 404);
     res.end(status ? 'ok' : 'unknown');
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('exporter has no port');
   exporter.url = `http://127.0.0.1:${address.port}`;
