@@ -9,6 +9,14 @@ import { connectGitLab } from '../activities/integrations/gitlab-api.js';
 import { runtimeFreezes } from '../activities/windows.js';
 import { freezeRegistryId, freezeSignal, unfreezeSignal, type RuntimeFreeze } from '../workflows/freeze-messages.js';
 import { HttpError } from './errors.js';
+import { statusQuery } from '../workflows/messages.js';
+import {
+  RunwayCommit,
+  RunwayEnvironment,
+  RunwayService,
+  RunwayStage,
+  RunwayStatus,
+} from '../domain/search-attributes.js';
 import { ConflictError, NotFoundError, type ReleaseService } from './release-service.js';
 import { releaseLinks } from './release-links.js';
 
@@ -112,6 +120,67 @@ export class DeployService {
     };
     const { created } = await this.releases.start(plan);
     return { releaseId, sha, environments: [...names], created };
+  }
+
+  /**
+   * Rolls one environment back (or forward) to a given version: a rollbackWorkflow (no approval, no windows,
+   * no verification) with id `rollback/<service>/<env>/to/<sha>`, so asking twice while it runs is one rollback.
+   */
+  async rollbackTo(input: { service: string; environment: string; version: string; by: string }) {
+    const svc = this.config.services[input.service];
+    if (!svc) throw new NotFoundError(`unknown service "${input.service}"`);
+    if (!svc.environments.some((e) => e.name === input.environment)) {
+      throw new NotFoundError(`service "${input.service}" has no environment "${input.environment}"`);
+    }
+    const { sha, ref } = await this.resolveVersion(input.service, input.version);
+    const rollbackId = `rollback/${input.service}/${input.environment}/to/${sha}`;
+    const base = this.releases.plan(input.service, {
+      sha,
+      ref: ref ?? svc.triggerBranches[0]!,
+      triggeredBy: input.by,
+      releaseId: rollbackId,
+    });
+    const plan: ReleasePlan = {
+      ...base,
+      environments: base.environments
+        .filter((e) => e.name === input.environment)
+        .map((e) => ({ ...e, approval: undefined })),
+      // The version was built long ago: if the registry lost it, fail at once instead of waiting for CI.
+      pipeline: { timeoutMs: 0, pollIntervalMs: base.pipeline.pollIntervalMs },
+    };
+    await this.client.workflow.start('rollbackWorkflow', {
+      workflowId: rollbackId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [plan],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: RunwayService, value: input.service },
+        { key: RunwayEnvironment, value: input.environment },
+        { key: RunwayCommit, value: sha },
+        { key: RunwayStatus, value: 'running' },
+        { key: RunwayStage, value: 'image' },
+      ],
+      staticSummary: `rollback ${input.service} ${input.environment} → ${plan.image.tag} (by ${input.by})`,
+    });
+    return { rollbackId, image: `${plan.image.repository}:${plan.image.tag}` };
+  }
+
+  /** For `/runway history`: the merge request title (memo) and who approved which environment (timeline). */
+  async releaseDetails(releaseId: string): Promise<{ mrTitle?: string; mrUrl?: string; approvals: string[] }> {
+    const handle = this.client.workflow.getHandle(releaseId);
+    const [description, timeline] = await Promise.all([
+      handle.describe().catch(() => undefined),
+      handle.query(statusQuery).catch(() => undefined),
+    ]);
+    const memo = (description?.memo ?? {}) as { mrTitle?: unknown; mrUrl?: unknown };
+    const approvals = (timeline?.stages ?? [])
+      .filter((s) => s.kind === 'approval' && s.details.decision === 'approved' && s.details.decidedBy)
+      .map((s) => `${String(s.details.decidedBy)} (${s.environment ?? '?'})`);
+    return {
+      mrTitle: typeof memo.mrTitle === 'string' ? memo.mrTitle : undefined,
+      mrUrl: typeof memo.mrUrl === 'string' ? memo.mrUrl : undefined,
+      approvals,
+    };
   }
 
   async freezes(): Promise<RuntimeFreeze[]> {

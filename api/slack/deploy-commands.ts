@@ -8,7 +8,7 @@ import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
 
 export interface DeployCommandDeps extends SlackDeps {
-  deploys?: Pick<DeployService, 'deploy' | 'freeze' | 'unfreeze' | 'freezes'>;
+  deploys?: Pick<DeployService, 'deploy' | 'freeze' | 'unfreeze' | 'freezes' | 'releaseDetails' | 'rollbackTo'>;
 }
 
 interface User {
@@ -115,4 +115,47 @@ export async function freezesCommand(deps: DeployCommandDeps): Promise<string> {
         `• ${code(f.environment)} by ${escapeMrkdwn(f.by)} ${f.until ? `until ${slackDate(f.until)}` : 'until unfrozen'}: _${escapeMrkdwn(f.reason)}_`,
     ),
   ].join('\n');
+}
+
+/** `/runway history <service>`: the last 10 releases with their merge request and who approved them. */
+export async function historyCommand(deps: DeployCommandDeps, serviceName: string): Promise<string> {
+  const { releases } = await deps.releases.list({ service: serviceName, pageSize: 10 });
+  if (releases.length === 0) return `No releases of ${code(serviceName)} yet.`;
+  const sorted = releases.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
+  const details = await Promise.all(
+    sorted.map((r) =>
+      service(deps)
+        .releaseDetails(r.releaseId)
+        .catch(() => ({ approvals: [] as string[] })),
+    ),
+  );
+  return [
+    `*${escapeMrkdwn(serviceName)}*, newest first:`,
+    ...sorted.map((r, i) => {
+      const d = details[i] as { mrTitle?: string; mrUrl?: string; approvals: string[] };
+      const what =
+        r.workflowType === 'rollbackWorkflow'
+          ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}`
+          : r.releaseId.startsWith('deploy/')
+            ? 'deploy'
+            : 'release';
+      const mr = d.mrTitle
+        ? ` — ${d.mrUrl ? `<${d.mrUrl.replace(/[|>]/g, '')}|${escapeMrkdwn(d.mrTitle)}>` : escapeMrkdwn(d.mrTitle)}`
+        : '';
+      const approved = d.approvals.length ? `, approved by ${d.approvals.map(escapeMrkdwn).join(', ')}` : '';
+      return `• ${code(shortSha(r.commit))} ${what}${mr}: ${(r.status ?? 'unknown').replace(/_/g, ' ')}${approved}, ${slackDate(r.startedAt)}`;
+    }),
+  ].join('\n');
+}
+
+/** `/runway rollback <service> <env> to <version>` (the approver check is the caller's, as for plain rollbacks). */
+export async function rollbackToCommand(deps: DeployCommandDeps, args: string[], user: User): Promise<string> {
+  const [svc, environment, , version] = args;
+  const { rollbackId, image } = await service(deps).rollbackTo({
+    service: svc!,
+    environment: environment!,
+    version: version!,
+    by: user.name ?? user.id,
+  });
+  return `↩️ Rolling back ${code(svc!)} in ${code(environment!)} to ${code(image)} (${code(rollbackId)}).`;
 }

@@ -11,7 +11,10 @@ import {
   deployCommand,
   freezeCommand,
   freezesCommand,
+  historyCommand,
+  rollbackToCommand,
   unfreezeCommand,
+  type DeployCommandDeps,
   words,
 } from './deploy-commands.js';
 import { HttpError } from '../errors.js';
@@ -27,7 +30,7 @@ export const HELP = [
   '• `status <service>`: what each environment runs, and releases in flight',
   '• `history <service>`: the last 10 releases',
   '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
-  '• `rollback <service> <environment>`: go back to the version before the current one',
+  '• `rollback <service> <environment> [to <version>]`: go back to the version before the current one (or to a given sha/tag)',
   DEPLOY_HELP,
   '• `help`: this message',
 ].join('\n');
@@ -118,6 +121,7 @@ async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise
   if (approvers && ![user.id, user.name].some((who) => who && approvers.includes(who))) {
     return `Not allowed: only approvers of ${code(env!)} can roll back ${code(service!)} there.`;
   }
+  if (args[2] === 'to' && args[3]) return rollbackToCommand(deps, args, user);
   const { rollbackId, image } = await deps.releases.rollback(service!, env!, user.name ?? user.id);
   return `↩️ Rolling back ${code(service!)} in ${code(env!)} to ${code(image)} (${code(rollbackId)}).`;
 }
@@ -133,6 +137,10 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
       case 'status':
         return await status(deps, args[0]);
       case 'history':
+        // The deploy bot's history also names the merge request and the approvers.
+        if ((deps as DeployCommandDeps).deploys && args[0] && deps.config.services[args[0]]) {
+          return await historyCommand(deps, args[0]);
+        }
         return await history(deps, args[0]);
       case 'approve':
       case 'reject':

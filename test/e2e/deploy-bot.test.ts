@@ -212,6 +212,48 @@ describe('deploy bot', () => {
     expect((await settled(id!)).status).toBe('succeeded');
   });
 
+  it('history names merge requests and approvers; rollback to a version', async () => {
+    const sha = randomBytes(20).toString('hex');
+    h.world.registry.publish(image(sha));
+    const plan = ctx.releases.plan(service, {
+      sha,
+      ref: 'main',
+      mergeRequest: {
+        iid: 77,
+        title: 'Make checkout faster',
+        url: 'https://gitlab.example.com/acme/x/-/merge_requests/77',
+      },
+    });
+    await ctx.releases.start(plan);
+    await waitFor(async () => ((await timeline(plan.releaseId)).status === 'awaiting_approval' ? true : undefined));
+    await call('POST', `/api/releases/${encodeURIComponent(plan.releaseId)}/approve`, TOKENS.approver, {
+      environment: 'production',
+    });
+    expect((await settled(plan.releaseId)).status).toBe('succeeded');
+    const deps = slackDeps();
+    const history = await waitFor(async () => {
+      const text = await runSubcommand(deps, `history ${service}`, { id: 'U_ALICE' });
+      return text.includes('Make checkout faster') ? text : undefined;
+    });
+    expect(history).toMatch(/Make checkout faster>: succeeded, approved by U_ALICE \(production\)/);
+    expect(history).toMatch(/deploy: succeeded/);
+
+    const old = gitlab.pushCommit(`acme/${service}`, 'main', { 'b.txt': 'x' }, 'Known good');
+    gitlab.addTag(`acme/${service}`, 'v1.0.1', old.id);
+    h.world.registry.publish(image(old.id));
+    expect(await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_MALLORY' })).toMatch(
+      /Not allowed/,
+    );
+    const reply = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_ALICE' });
+    expect(reply).toContain(`rollback/${service}/production/to/${old.id}`);
+    const again = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_ALICE' });
+    expect(again).toContain(`rollback/${service}/production/to/${old.id}`);
+    const done = await settled(`rollback/${service}/production/to/${old.id}`);
+    expect(done.status).toBe('succeeded');
+    const prod = ctx.config.services[service]!.environments[1]!;
+    expect(h.world.infra.imageAt({ kind: 'helm', file: prod.manifest.file, tagPath: 'image.tag' })?.tag).toBe(old.id);
+  });
+
   it('documents the deploy and freeze routes in OpenAPI', async () => {
     const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
