@@ -172,109 +172,127 @@ const temporalSchema = z
   })
   .default({ address: 'localhost:7233', namespace: 'default', taskQueue: 'runway' });
 
-export const configSchema = z.strictObject({
-  temporal: temporalSchema,
-  gitlab: z
-    .strictObject({
-      url: z.url(),
-      token: nonEmpty,
-      webhookSecret: nonEmpty.optional(),
-    })
-    .optional(),
-  argocd: z
-    .strictObject({
-      driver: z.enum(['api', 'kubernetes']).default('api'),
-      url: z.url().optional(),
-      token: nonEmpty.optional(),
-      namespace: nonEmpty.default('argocd'),
-      uiUrl: z.url().optional(),
-    })
-    .superRefine((a, ctx) => {
-      if (a.driver === 'api' && (!a.url || !a.token)) {
-        ctx.addIssue({ code: 'custom', message: 'the api driver needs url and token' });
-      }
-    })
-    .optional(),
-  slack: z
-    .strictObject({
-      botToken: nonEmpty,
-      signingSecret: nonEmpty.optional(),
-      apiUrl: z.url().optional(),
-      defaultChannel: nonEmpty.optional(),
-    })
-    .optional(),
-  registries: z
-    .array(
-      z.strictObject({
-        host: nonEmpty,
-        username: nonEmpty.optional(),
-        password: nonEmpty.optional(),
+export const configSchema = z
+  .strictObject({
+    temporal: temporalSchema,
+    gitlab: z
+      .strictObject({
+        url: z.url(),
+        token: nonEmpty,
+        webhookSecret: nonEmpty.optional(),
+      })
+      .optional(),
+    argocd: z
+      .strictObject({
+        driver: z.enum(['api', 'kubernetes']).default('api'),
+        url: z.url().optional(),
         token: nonEmpty.optional(),
-        insecure: z.boolean().default(false),
-      }),
-    )
-    .default([]),
-  git: z
-    .strictObject({
-      cacheDir: nonEmpty.default('.data/git-cache'),
-      authorName: nonEmpty.default('Runway'),
-      authorEmail: nonEmpty.default('runway@localhost'),
-    })
-    .default({ cacheDir: '.data/git-cache', authorName: 'Runway', authorEmail: 'runway@localhost' }),
-  timing: z
-    .strictObject({
-      pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
-      heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
-      retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
-      windowRecheck: duration
-        .optional()
-        .describe('How often a release queued behind a closed window or freeze looks again; default 5m'),
-    })
-    .default({}),
-  prometheus: z
-    .strictObject({
-      url: z.url().describe('Prometheus base URL, e.g. http://prometheus:9090'),
-      token: nonEmpty.optional().describe('Bearer token, from an environment variable'),
-      headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers (e.g. X-Scope-OrgID)'),
-      linkTemplate: nonEmpty
-        .optional()
-        .describe('Link to a query for people: {query} {from} {to}; default: Prometheus graph page'),
-    })
-    .optional(),
-  links: z
-    .strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') })
-    .default({}),
-  api: z
-    .strictObject({
-      tokens: z
-        .array(
-          z
-            .strictObject({
-              name: nonEmpty.describe('Who this token is; used as the approver identity for API approvals'),
-              token: nonEmpty.optional().describe('The token itself, from an environment variable'),
-              sha256: z
-                .string()
-                .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
-                .optional()
-                .describe('Or only its SHA-256, so the config never holds the token'),
-              roles: z.array(z.enum(['read', 'deploy', 'approve'])).min(1),
-            })
-            .superRefine((t, ctx) => {
-              if (!t.token === !t.sha256)
-                ctx.addIssue({ code: 'custom', message: 'set exactly one of token or sha256' });
-            }),
-        )
-        .default([]),
-    })
-    .default({ tokens: [] }),
-  server: z
-    .strictObject({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
-    .default({ host: '127.0.0.1', port: 8080 }),
-  services: z.record(
-    z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
-    serviceSchema,
-  ),
-});
+        namespace: nonEmpty.default('argocd'),
+        uiUrl: z.url().optional(),
+      })
+      .superRefine((a, ctx) => {
+        if (a.driver === 'api' && (!a.url || !a.token)) {
+          ctx.addIssue({ code: 'custom', message: 'the api driver needs url and token' });
+        }
+      })
+      .optional(),
+    slack: z
+      .strictObject({
+        botToken: nonEmpty,
+        signingSecret: nonEmpty.optional(),
+        apiUrl: z.url().optional(),
+        defaultChannel: nonEmpty.optional(),
+      })
+      .optional(),
+    registries: z
+      .array(
+        z.strictObject({
+          host: nonEmpty,
+          username: nonEmpty.optional(),
+          password: nonEmpty.optional(),
+          token: nonEmpty.optional(),
+          insecure: z.boolean().default(false),
+        }),
+      )
+      .default([]),
+    git: z
+      .strictObject({
+        cacheDir: nonEmpty.default('.data/git-cache'),
+        authorName: nonEmpty.default('Runway'),
+        authorEmail: nonEmpty.default('runway@localhost'),
+      })
+      .default({ cacheDir: '.data/git-cache', authorName: 'Runway', authorEmail: 'runway@localhost' }),
+    timing: z
+      .strictObject({
+        pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
+        heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
+        retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
+        windowRecheck: duration
+          .optional()
+          .describe('How often a release queued behind a closed window or freeze looks again; default 5m'),
+      })
+      .default({}),
+    prometheus: z
+      .strictObject({
+        url: z.url().describe('Prometheus base URL, e.g. http://prometheus:9090'),
+        token: nonEmpty.optional().describe('Bearer token, from an environment variable'),
+        headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers (e.g. X-Scope-OrgID)'),
+        linkTemplate: nonEmpty
+          .optional()
+          .describe('Link to a query for people: {query} {from} {to}; default: Prometheus graph page'),
+      })
+      .optional(),
+    links: z
+      .strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') })
+      .default({}),
+    api: z
+      .strictObject({
+        tokens: z
+          .array(
+            z
+              .strictObject({
+                name: nonEmpty.describe('Who this token is; used as the approver identity for API approvals'),
+                token: nonEmpty.optional().describe('The token itself, from an environment variable'),
+                sha256: z
+                  .string()
+                  .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
+                  .optional()
+                  .describe('Or only its SHA-256, so the config never holds the token'),
+                roles: z.array(z.enum(['read', 'deploy', 'approve'])).min(1),
+              })
+              .superRefine((t, ctx) => {
+                if (!t.token === !t.sha256)
+                  ctx.addIssue({ code: 'custom', message: 'set exactly one of token or sha256' });
+              }),
+          )
+          .default([]),
+      })
+      .default({ tokens: [] }),
+    server: z
+      .strictObject({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .default({ host: '127.0.0.1', port: 8080 }),
+    services: z.record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+      serviceSchema,
+    ),
+  })
+  .superRefine((config, ctx) => {
+    // A Prometheus check without a Prometheus to ask is a config error, not a failed release later.
+    if (config.prometheus) return;
+    for (const [name, svc] of Object.entries(config.services)) {
+      svc.environments.forEach((env, i) => {
+        env.verify?.checks.forEach((check, j) => {
+          if (check.prometheus) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['services', name, 'environments', i, 'verify', 'checks', j, 'prometheus'],
+              message: 'needs the top-level prometheus section (url)',
+            });
+          }
+        });
+      });
+    }
+  });
 
 export type RunwayConfig = z.output<typeof configSchema>;
 export type ServiceConfig = RunwayConfig['services'][string];
