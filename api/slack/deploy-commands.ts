@@ -143,7 +143,7 @@ export async function historyCommand(deps: DeployCommandDeps, serviceName: strin
         ? ` — ${d.mrUrl ? `<${d.mrUrl.replace(/[|>]/g, '')}|${escapeMrkdwn(d.mrTitle)}>` : escapeMrkdwn(d.mrTitle)}`
         : '';
       const approved = d.approvals.length ? `, approved by ${d.approvals.map(escapeMrkdwn).join(', ')}` : '';
-      return `• ${code(shortSha(r.commit))} ${what}${mr}: ${(r.status ?? 'unknown').replace(/_/g, ' ')}${approved}, ${slackDate(r.startedAt)}`;
+      return `• ${code(shortSha(r.commit))} ${what}${mr}: ${(r.status ?? 'unknown').replace(/_/g, ' ')}, started ${slackDate(r.startedAt)}${approved}`;
     }),
   ].join('\n');
 }
@@ -158,4 +158,21 @@ export async function rollbackToCommand(deps: DeployCommandDeps, args: string[],
     by: user.name ?? user.id,
   });
   return `↩️ Rolling back ${code(svc!)} in ${code(environment!)} to ${code(image)} (${code(rollbackId)}).`;
+}
+
+/** `/runway status` without a service: every release in flight, and what is frozen. */
+export async function overviewCommand(deps: DeployCommandDeps): Promise<string> {
+  const { releases } = await deps.releases.list({ pageSize: 50 });
+  const running = releases.filter((r) => r.temporalStatus === 'RUNNING');
+  const freezes = deps.deploys ? await deps.deploys.freezes() : [];
+  const lines = [running.length ? `*In flight* (${running.length}):` : 'Nothing in flight.'];
+  for (const r of running) {
+    const stage = r.stage ? ` at ${code(r.stage)}` : '';
+    lines.push(
+      `• ${code(r.service ?? '?')} ${code(shortSha(r.commit))}: ${(r.status ?? 'running').replace(/_/g, ' ')}${stage}`,
+    );
+  }
+  if (freezes.length) lines.push(`:snowflake: Frozen: ${freezes.map((f) => code(f.environment)).join(', ')}`);
+  lines.push('`/runway status <service>` for what each environment runs.');
+  return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import {
   freezeCommand,
   freezesCommand,
   historyCommand,
+  overviewCommand,
   rollbackToCommand,
   unfreezeCommand,
   type DeployCommandDeps,
@@ -27,7 +28,7 @@ export interface Invoker {
 
 export const HELP = [
   '*Runway* — `/runway <command>`',
-  '• `status <service>`: what each environment runs, and releases in flight',
+  '• `status <service>`: what each environment runs, and releases in flight; `status` alone: every release in flight',
   '• `history <service>`: the last 10 releases',
   '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
   '• `rollback <service> <environment> [to <version>]`: go back to the version before the current one (or to a given sha/tag)',
@@ -135,7 +136,7 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
       case 'help':
         return HELP;
       case 'status':
-        return await status(deps, args[0]);
+        return args[0] ? await status(deps, args[0]) : await overviewCommand(deps);
       case 'history':
         // The deploy bot's history also names the merge request and the approvers.
         if ((deps as DeployCommandDeps).deploys && args[0] && deps.config.services[args[0]]) {

@@ -195,6 +195,7 @@ describe('deploy bot', () => {
     expect(reply).toMatch(/`production` is frozen until <!date\^\d+/);
     expect(reply).toContain('db migration');
     expect(await runSubcommand(deps, 'freezes', { id: 'U_ALICE' })).toMatch(/`production` by U_ALICE until/);
+    expect(await runSubcommand(deps, 'status', { id: 'bob' })).toMatch(/Frozen: `production`/);
     expect(await runSubcommand(deps, 'unfreeze production', { id: 'bob' })).toMatch(/open again/);
     expect(await runSubcommand(deps, 'unfreeze production', { id: 'bob' })).toMatch(/was not frozen/);
   });
@@ -235,7 +236,7 @@ describe('deploy bot', () => {
       const text = await runSubcommand(deps, `history ${service}`, { id: 'U_ALICE' });
       return text.includes('Make checkout faster') ? text : undefined;
     });
-    expect(history).toMatch(/Make checkout faster>: succeeded, approved by U_ALICE \(production\)/);
+    expect(history).toMatch(/Make checkout faster>: succeeded, started <!date[^>]+>, approved by U_ALICE \(production\)/);
     expect(history).toMatch(/deploy: succeeded/);
 
     const old = gitlab.pushCommit(`acme/${service}`, 'main', { 'b.txt': 'x' }, 'Known good');
