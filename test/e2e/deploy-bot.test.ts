@@ -200,17 +200,23 @@ describe('deploy bot', () => {
     expect(await runSubcommand(deps, 'unfreeze production', { id: 'bob' })).toMatch(/was not frozen/);
   });
 
-  it('deploys from Slack, and refuses a force from a non-approver', async () => {
-    const sha = randomBytes(20).toString('hex');
-    h.world.registry.publish(image(sha));
+  it('/runway deploy of an older tag goes through the approval gate; a force needs an approver', async () => {
+    const old = gitlab.pushCommit(`acme/${service}`, 'main', { 'c.txt': 'old' }, 'Older release');
+    gitlab.addTag(`acme/${service}`, 'v1.1.0', old.id);
+    gitlab.pushCommit(`acme/${service}`, 'main', { 'c.txt': 'new' }, 'Newer');
+    h.world.registry.publish(image(old.id));
     const deps = slackDeps();
     expect(
-      await runSubcommand(deps, `deploy ${service} ${sha} to production --force "because"`, { id: 'U_MALLORY' }),
+      await runSubcommand(deps, `deploy ${service} v1.1.0 to production --force "because"`, { id: 'U_MALLORY' }),
     ).toMatch(/only approvers of production can force/);
-    const reply = await runSubcommand(deps, `deploy ${service} ${sha} to staging`, { id: 'U_DEV', name: 'dev' });
+    const reply = await runSubcommand(deps, `deploy ${service} v1.1.0 to production`, { id: 'U_DEV', name: 'dev' });
     const id = /`(deploy\/[^`]+)`/.exec(reply)?.[1];
-    expect(id).toBeDefined();
-    expect((await settled(id!)).status).toBe('succeeded');
+    expect(id).toContain(old.id);
+    await waitFor(async () => ((await timeline(id!)).status === 'awaiting_approval' ? true : undefined));
+    expect(await runSubcommand(deps, `approve ${service} production`, { id: 'U_ALICE' })).toMatch(/Approved/);
+    const t = await settled(id!);
+    expect(t.status).toBe('succeeded');
+    expect(t.stages.find((s: { kind: string }) => s.kind === 'approval').details.decidedBy).toBe('U_ALICE');
   });
 
   it('history names merge requests and approvers; rollback to a version', async () => {
@@ -236,7 +242,9 @@ describe('deploy bot', () => {
       const text = await runSubcommand(deps, `history ${service}`, { id: 'U_ALICE' });
       return text.includes('Make checkout faster') ? text : undefined;
     });
-    expect(history).toMatch(/Make checkout faster>: succeeded, started <!date[^>]+>, approved by U_ALICE \(production\)/);
+    expect(history).toMatch(
+      /Make checkout faster>: succeeded, started <!date[^>]+>, approved by U_ALICE \(production\)/,
+    );
     expect(history).toMatch(/deploy: succeeded/);
 
     const old = gitlab.pushCommit(`acme/${service}`, 'main', { 'b.txt': 'x' }, 'Known good');
