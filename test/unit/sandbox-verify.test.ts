@@ -13,7 +13,7 @@ describe('sandbox verification', () => {
   registerSmokeRoute(app);
   // The check's URL points at the API; here the sandbox routes answer in-process.
   const viaApp: typeof fetch = async (input) => {
-    const url = new URL(String(input));
+    const url = new URL(input instanceof Request ? input.url : input instanceof URL ? input.href : input);
     return app.request(url.pathname.replace(/^\/sandbox/, ''));
   };
 
