@@ -71,7 +71,7 @@ const BUTTON_VALUE_MAX = 2000;
 
 const STATUS: Record<ReleaseStatus, { emoji: string; label: string }> = {
   running: { emoji: ':hourglass_flowing_sand:', label: 'running' },
-  queued: { emoji: ':double_vertical_bar:', label: 'queued (deploy window closed)' },
+  queued: { emoji: ':double_vertical_bar:', label: 'queued (window closed or frozen)' },
   awaiting_approval: { emoji: ':raised_hand:', label: 'awaiting approval' },
   succeeded: { emoji: ':white_check_mark:', label: 'succeeded' },
   failed: { emoji: ':x:', label: 'failed' },
