@@ -380,7 +380,8 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
       options.logger?.warn({ ...ref, code: err.code }, 'release message cannot be updated; posting a new one');
       ref = await postReleaseMessage(ref.channel, n);
     }
-    if (!n.updateOnly) await replyOnce(ref, n);
+    // Progress updates only refresh the message; a thread reply each would drown the thread.
+    if (!n.updateOnly && n.kind !== 'progress') await replyOnce(ref, n);
     return { messageRef: ref };
   }
 
