@@ -213,21 +213,24 @@ describe('merge request notes', () => {
 });
 
 describe('failures', () => {
-  it('rides out one 429 (gitbeaker retries it itself)', async () => {
+  it('a 429 is not re-sent in-process: a retryable GitLabError carries Retry-After for Temporal', async () => {
     fake.rateLimit({ method: 'GET', path: /\/pipelines$/ }, 1, 30);
     fake.addPipeline(PROJECT, { sha: SHA, status: 'success' });
+    const err = await rejection(gitlab.latestPipeline(PROJECT, SHA));
+    expect(err).toBeInstanceOf(GitLabError);
+    expect(err).toMatchObject({ status: 429, retryAfterMs: 30_000 });
+    expect(fake.http.received('GET', /\/pipelines$/)).toHaveLength(1);
+    // The activity's next attempt (Temporal's retry) gets through.
     expect(await gitlab.latestPipeline(PROJECT, SHA)).toMatchObject({ status: 'success' });
-    expect(fake.http.received('GET', /\/pipelines$/)).toHaveLength(2);
   });
 
-  it('gives up on a persistent 429 within a second, ignoring Retry-After, as a retryable error', async () => {
-    fake.rateLimit({ path: /\/pipelines$/ }, 10, 60);
-    const started = Date.now();
-    const err = await rejection(gitlab.latestPipeline(PROJECT, SHA));
-    expect(Date.now() - started).toBeLessThan(2_000);
+  it('a 502 is not re-sent by gitbeaker either (it would repeat a write whose reply was lost)', async () => {
+    fake.serverError({ method: 'POST', path: /\/deployments$/ }, 1, 502);
+    const err = await rejection(
+      gitlab.ensureDeployment({ projectId: PROJECT, environment: 'staging', sha: SHA, ref: 'main' }),
+    );
     expect(err).toBeInstanceOf(GitLabError);
-    expect(err.message).toContain('last status code: 429');
-    expect(fake.http.received('GET', /\/pipelines$/)).toHaveLength(10);
+    expect(fake.http.received('POST', /\/deployments$/)).toHaveLength(1);
   });
 
   it('401 is permanent, names the endpoint and never the token', async () => {
