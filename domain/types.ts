@@ -97,8 +97,8 @@ export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 export type StageState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export interface StageRecord {
-  /** `image`, `approval`, `deploy`, `rollback`, `finish` */
-  kind: 'image' | 'approval' | 'deploy' | 'rollback' | 'finish';
+  /** `image`, `approval`, `queue` (waiting for the environment's lock), `deploy`, `rollback`, `finish` */
+  kind: 'image' | 'approval' | 'queue' | 'deploy' | 'rollback' | 'finish';
   environment?: string;
   state: StageState;
   startedAt?: string;

@@ -58,6 +58,11 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     startToCloseTimeout: '30 seconds',
     retry: retry(timing, 20, 10_000),
   });
+  // Asking an environment lock may wait for its ancestry question to GitLab.
+  const envLock = proxy({
+    startToCloseTimeout: '1 minute',
+    retry: retry(timing, 20, 10_000),
+  });
   const healthWait = (timeoutMs: number) =>
     proxyActivities<RunwayActivities>({
       startToCloseTimeout: timeoutMs + 120_000,
@@ -77,6 +82,10 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     requestServiceLock: lock.requestServiceLock,
     releaseServiceLock: lock.releaseServiceLock,
     reportApprovalWait: lock.reportApprovalWait,
+    acquireEnvironmentLock: envLock.acquireEnvironmentLock,
+    reportEnvironmentApprovalWait: envLock.reportEnvironmentApprovalWait,
+    releaseEnvironmentLock: lock.releaseEnvironmentLock,
+    renewEnvironmentLock: lock.renewEnvironmentLock,
     healthWait,
   };
 }

@@ -1,0 +1,142 @@
+// Activities that talk to the environment locks (workflows/environment-lock.ts): releases ask for, renew and
+// release a lock through them; the lock workflow asks GitLab about ancestry and Temporal about liveness.
+// A lock that ended idle is started again on demand, told which run to inherit its memory from.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { environmentLockId } from '../domain/ids.js';
+import {
+  acquireEnvLockUpdate,
+  envApprovalWaitUpdate,
+  releaseEnvLockSignal,
+  renewEnvLockSignal,
+  type EnvLockAnswer,
+  type EnvLockRequest,
+  type EnvLockResult,
+  type EnvLockSettings,
+  type EnvLockState,
+} from '../workflows/messages.js';
+
+export const DEFAULT_LOCK_SETTINGS: EnvLockSettings = {
+  leaseMs: 5 * 60_000,
+  livenessCheckMs: 30_000,
+  idleMs: 10 * 60_000,
+};
+
+export interface EnvLockActivityDeps {
+  temporal: Client;
+  taskQueue: string;
+  lockSettings?: Partial<EnvLockSettings>;
+}
+
+export interface EnvLockTarget {
+  service: string;
+  environment: string;
+}
+
+/** Closed or never started: the answer Temporal gives to an update or signal of such a workflow. */
+function isClosed(err: unknown): boolean {
+  return (
+    err instanceof WorkflowNotFoundError || /workflow execution already completed/i.test((err as Error)?.message ?? '')
+  );
+}
+
+export function environmentLockActivities(deps: EnvLockActivityDeps) {
+  const settings: EnvLockSettings = { ...DEFAULT_LOCK_SETTINGS, ...deps.lockSettings };
+
+  /** Starts the lock if no run is open; a new run inherits from the last closed one. */
+  async function ensureRunning({ service, environment }: EnvLockTarget): Promise<void> {
+    const workflowId = environmentLockId(service, environment);
+    let inheritFrom: string | undefined;
+    try {
+      const description = await deps.temporal.workflow.getHandle(workflowId).describe();
+      if (description.status.name === 'RUNNING') return;
+      inheritFrom = description.runId;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    const initial: EnvLockState = {
+      service,
+      environment,
+      settings,
+      queue: [],
+      waitingForApproval: [],
+      takeovers: [],
+      inheritFrom,
+    };
+    // USE_EXISTING: a run someone else started a moment ago is just as good.
+    await deps.temporal.workflow.start('environmentLockWorkflow', {
+      workflowId,
+      taskQueue: deps.taskQueue,
+      args: [initial],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `lock of ${service} in ${environment}`,
+    });
+  }
+
+  /** Sends an update to the lock, starting it when it is not running (a run may end idle at any moment). */
+  async function update<R>(target: EnvLockTarget, send: (workflowId: string) => Promise<R>): Promise<R> {
+    const workflowId = environmentLockId(target.service, target.environment);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send(workflowId);
+      } catch (err) {
+        if (!isClosed(err) || attempt >= 5) throw err;
+      }
+      await ensureRunning(target);
+    }
+  }
+
+  /** Signals the lock if it runs; a lock that ended has nothing to release or renew. */
+  async function signalIfRunning(target: EnvLockTarget, send: (workflowId: string) => Promise<void>) {
+    try {
+      await send(environmentLockId(target.service, target.environment));
+    } catch (err) {
+      if (!isClosed(err)) throw err;
+    }
+  }
+
+  return {
+    async acquireEnvironmentLock(input: EnvLockTarget & { request: EnvLockRequest }): Promise<EnvLockAnswer> {
+      return update(input, (id) =>
+        deps.temporal.workflow.getHandle(id).executeUpdate(acquireEnvLockUpdate, { args: [input.request] }),
+      );
+    },
+
+    async reportEnvironmentApprovalWait(
+      input: EnvLockTarget & { request: EnvLockRequest; waiting: boolean },
+    ): Promise<{ supersededBy?: string }> {
+      const send = (id: string) =>
+        deps.temporal.workflow
+          .getHandle(id)
+          .executeUpdate(envApprovalWaitUpdate, { args: [{ ...input.request, waiting: input.waiting }] });
+      if (input.waiting) return update(input, send);
+      try {
+        return await send(environmentLockId(input.service, input.environment));
+      } catch (err) {
+        if (isClosed(err)) return {};
+        throw err;
+      }
+    },
+
+    async releaseEnvironmentLock(input: EnvLockTarget & { releaseId: string; handBack?: boolean }): Promise<void> {
+      await signalIfRunning(input, (id) =>
+        deps.temporal.workflow
+          .getHandle(id)
+          .signal(releaseEnvLockSignal, { releaseId: input.releaseId, handBack: input.handBack }),
+      );
+    },
+
+    async renewEnvironmentLock(input: EnvLockTarget & { releaseId: string }): Promise<void> {
+      await signalIfRunning(input, (id) =>
+        deps.temporal.workflow.getHandle(id).signal(renewEnvLockSignal, { releaseId: input.releaseId }),
+      );
+    },
+
+    /** The result of a lock's ended run (null when it failed or was terminated: nothing to inherit). */
+    async previousLockResult(input: { workflowId: string; runId: string }): Promise<EnvLockResult | null> {
+      const handle = deps.temporal.workflow.getHandle(input.workflowId, input.runId);
+      const description = await handle.describe();
+      if (description.status.name !== 'COMPLETED') return null;
+      return (await handle.result()) as EnvLockResult;
+    },
+  };
+}

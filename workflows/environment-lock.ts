@@ -1,0 +1,345 @@
+// One workflow per (service, environment) that decides who may change the environment, and in what order:
+// at most one release at a time, and the newest commit wins (the target branch's history decides, not
+// arrival). It holds a lease per holder, takes the lock over from a holder that closed or stopped renewing,
+// never fails on an activity error, and ends when idle, handing its memory of the newest release to the next run.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RunwayActivities } from '../activities/index.js';
+import type { CommitRelation } from '../activities/ports.js';
+import { isNewer, relationKey } from '../domain/ordering.js';
+import { workflowNow } from './clock.js';
+import {
+  acquireEnvLockUpdate,
+  envApprovalWaitUpdate,
+  envLockStateQuery,
+  lockGrantedSignal,
+  releaseEnvLockSignal,
+  renewEnvLockSignal,
+  supersedeSignal,
+  type EnvLockAnswer,
+  type EnvLockRequest,
+  type EnvLockResult,
+  type EnvLockState,
+} from './messages.js';
+
+// Short calls; a failure is caught and handled (never ends the lock): a question unanswered is asked again later.
+const acts = proxyLocalActivities<RunwayActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '500 ms', maximumInterval: '5 seconds', maximumAttempts: 3 },
+});
+
+type Ticket =
+  | { id: number; kind: 'acquire'; request: EnvLockRequest }
+  | { id: number; kind: 'approval'; request: EnvLockRequest; waiting: boolean };
+
+const MAX_TAKEOVERS_KEPT = 10;
+const MAX_HISTORY = 5_000;
+
+export async function environmentLockWorkflow(initial: EnvLockState): Promise<EnvLockResult> {
+  return new EnvironmentLock(initial).run();
+}
+
+class EnvironmentLock {
+  private readonly state: EnvLockState;
+  private readonly incoming: Ticket[] = [];
+  private readonly answers = new Map<number, unknown>();
+  private readonly relations = new Map<string, CommitRelation>();
+  private tickets = 0;
+  private changed = false;
+  private lastLivenessCheck = workflowNow().getTime();
+
+  constructor(initial: EnvLockState) {
+    this.state = {
+      ...initial,
+      queue: [...initial.queue],
+      waitingForApproval: [...initial.waitingForApproval],
+      takeovers: [...initial.takeovers],
+    };
+  }
+
+  async run(): Promise<EnvLockResult> {
+    const { state } = this;
+    setHandler(envLockStateQuery, () => state);
+    setHandler(acquireEnvLockUpdate, (request) => this.ask({ kind: 'acquire', request }) as Promise<EnvLockAnswer>);
+    setHandler(
+      envApprovalWaitUpdate,
+      ({ waiting, ...request }) =>
+        this.ask({ kind: 'approval', request, waiting }) as Promise<{ supersededBy?: string }>,
+    );
+    setHandler(releaseEnvLockSignal, ({ releaseId, handBack }) => this.release(releaseId, handBack ?? false));
+    setHandler(renewEnvLockSignal, ({ releaseId }) => {
+      if (state.holder?.releaseId === releaseId)
+        state.holder.leaseUntil = workflowNow().getTime() + state.settings.leaseMs;
+    });
+
+    await this.inherit();
+    for (;;) {
+      const busyBefore = this.busy();
+      if (!busyBefore) this.lastLivenessCheck = workflowNow().getTime();
+      const woke = await condition(() => this.incoming.length > 0 || this.changed, this.nextWake(busyBefore));
+      this.changed = false;
+      while (this.incoming.length) await this.decide(this.incoming.shift()!);
+      await this.grantNext();
+      if (!woke && !busyBefore && !this.busy()) {
+        // Idle for settings.idleMs: end, unless a request slipped in meanwhile.
+        await condition(() => allHandlersFinished() || this.incoming.length > 0);
+        if (!this.busy() && this.incoming.length === 0) return { newest: state.newest };
+        continue;
+      }
+      await this.checkHolderLease();
+      if (this.busy() && workflowNow().getTime() - this.lastLivenessCheck >= state.settings.livenessCheckMs) {
+        await this.dropDeparted();
+      }
+      await this.grantNext();
+      // Continue-as-new only while holding state (an idle lock ends instead), between requests.
+      if (this.busy() && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY)) {
+        await condition(() => allHandlersFinished() || this.incoming.length > 0);
+        if (this.incoming.length === 0) {
+          await continueAsNew<typeof environmentLockWorkflow>({ ...state, inheritFrom: undefined });
+        }
+      }
+    }
+  }
+
+  /** Anyone holding, queued or waiting for approval: the lock has work and watches it. */
+  private busy(): boolean {
+    const { state } = this;
+    return !!state.holder || state.queue.length > 0 || state.waitingForApproval.length > 0;
+  }
+
+  private nextWake(busy: boolean): number {
+    const { settings, holder } = this.state;
+    if (!busy) return settings.idleMs;
+    const now = workflowNow().getTime();
+    const liveness = this.lastLivenessCheck + settings.livenessCheckMs - now;
+    const lease = holder ? holder.leaseUntil - now : Infinity;
+    return Math.max(Math.min(liveness, lease), 1);
+  }
+
+  private ask(
+    ticket:
+      { kind: 'acquire'; request: EnvLockRequest } | { kind: 'approval'; request: EnvLockRequest; waiting: boolean },
+  ): Promise<unknown> {
+    const id = ++this.tickets;
+    this.incoming.push({ ...ticket, id });
+    return condition(() => this.answers.has(id)).then(() => {
+      const answer = this.answers.get(id);
+      this.answers.delete(id);
+      return answer;
+    });
+  }
+
+  /** The previous run ended idle: its result says which release is the newest here. */
+  private async inherit(): Promise<void> {
+    const from = this.state.inheritFrom;
+    if (!from || this.state.newest) return;
+    try {
+      const previous = await acts.previousLockResult({ workflowId: workflowInfo().workflowId, runId: from });
+      if (previous?.newest && !this.state.newest) this.state.newest = previous.newest;
+    } catch {
+      // The previous run failed or was terminated: nothing to inherit.
+    }
+    this.state.inheritFrom = undefined;
+  }
+
+  // ---- decisions ------------------------------------------------------------------------------
+
+  private async decide(ticket: Ticket): Promise<void> {
+    const answer = ticket.kind === 'acquire' ? await this.acquire(ticket.request) : await this.approvalWait(ticket);
+    this.answers.set(ticket.id, answer);
+  }
+
+  private async acquire(request: EnvLockRequest): Promise<EnvLockAnswer> {
+    const { state } = this;
+    const holder = state.holder;
+    if (holder?.releaseId === request.releaseId) {
+      // A retried request, or the holder about to revert its own bump.
+      holder.leaseUntil = workflowNow().getTime() + state.settings.leaseMs;
+      return { outcome: 'granted', leaseMs: state.settings.leaseMs };
+    }
+    const newest = state.newest;
+    if (request.purpose !== 'rollback' && newest && newest.releaseId !== request.releaseId) {
+      // A revert is pointless once another release owns the environment; a deploy must be the newer.
+      if (request.purpose === 'revert' || !(await this.newer(request, newest))) {
+        this.forget(request.releaseId);
+        return { outcome: 'superseded', by: newest.releaseId };
+      }
+    }
+    if (!state.holder) {
+      await this.grant(request, false);
+      return { outcome: 'granted', leaseMs: state.settings.leaseMs };
+    }
+    if (!state.queue.some((q) => q.releaseId === request.releaseId)) state.queue.push(request);
+    return { outcome: 'queued', behind: state.holder.releaseId };
+  }
+
+  private async approvalWait(ticket: Extract<Ticket, { kind: 'approval' }>): Promise<{ supersededBy?: string }> {
+    const { state } = this;
+    const { request } = ticket;
+    state.waitingForApproval = state.waitingForApproval.filter((w) => w.releaseId !== request.releaseId);
+    if (!ticket.waiting) return {};
+    // The newest of the releases that own or wait for this environment wins; only it is worth an approval.
+    const rivals = [...(state.newest ? [state.newest] : []), ...state.waitingForApproval].filter(
+      (r) => r.releaseId !== request.releaseId,
+    );
+    for (const rival of rivals) {
+      if (!(await this.newer(request, rival))) return { supersededBy: rival.releaseId };
+    }
+    for (const older of [...state.waitingForApproval]) await this.supersede(older, request.releaseId);
+    state.waitingForApproval.push(request);
+    return {};
+  }
+
+  private async grantNext(): Promise<void> {
+    const { state } = this;
+    while (!state.holder && state.queue.length > 0) {
+      const first = state.queue[0]!;
+      let next = first;
+      if (first.purpose === 'deploy') {
+        // Of the queued deploys, only the newest goes; the others would deploy an older commit after it.
+        for (const candidate of state.queue.filter((q) => q.purpose === 'deploy' && q !== first)) {
+          if (await this.newer(candidate, next)) next = candidate;
+        }
+      }
+      state.queue = state.queue.filter((q) => q !== next);
+      if (next.purpose === 'revert' && state.newest && state.newest.releaseId !== next.releaseId) {
+        await this.supersede(next, state.newest.releaseId);
+        continue;
+      }
+      if (!(await this.grant(next, true))) continue;
+    }
+  }
+
+  /** Makes `request` the holder; with `tell`, signals it (it is waiting). False when its workflow is gone. */
+  private async grant(request: EnvLockRequest, tell: boolean): Promise<boolean> {
+    const { state } = this;
+    const now = workflowNow().getTime();
+    state.holder = { ...request, grantedAt: now, leaseUntil: now + state.settings.leaseMs };
+    if (tell) {
+      try {
+        await getExternalWorkflowHandle(request.releaseId).signal(lockGrantedSignal, {
+          environment: state.environment,
+          leaseMs: state.settings.leaseMs,
+        });
+      } catch {
+        state.holder = undefined; // the release is gone; the next one goes
+        return false;
+      }
+    }
+    if (request.purpose === 'deploy') {
+      const previous = state.newest ? withoutPrevious(state.newest) : undefined;
+      state.newest = { ...request, previous };
+      // Everyone older that is still heading here is superseded now, not after waiting for nothing.
+      for (const queued of state.queue.filter((q) => q.purpose === 'deploy')) {
+        if (!(await this.newer(queued, request))) await this.supersede(queued, request.releaseId);
+      }
+      for (const waiting of [...state.waitingForApproval]) {
+        if (!(await this.newer(waiting, request))) await this.supersede(waiting, request.releaseId);
+      }
+    }
+    return true;
+  }
+
+  private release(releaseId: string, handBack: boolean): void {
+    const { state } = this;
+    if (state.holder?.releaseId === releaseId) {
+      // A bump that was reverted (or never made) hands the environment back to the release before it.
+      if (handBack && state.newest?.releaseId === releaseId) state.newest = state.newest.previous;
+      state.holder = undefined;
+    }
+    state.queue = state.queue.filter((q) => q.releaseId !== releaseId);
+    this.changed = true;
+  }
+
+  private async supersede(release: EnvLockRequest, by: string): Promise<void> {
+    this.forget(release.releaseId);
+    await getExternalWorkflowHandle(release.releaseId)
+      .signal(supersedeSignal, { by, environment: this.state.environment })
+      .catch(() => undefined); // already gone
+  }
+
+  private forget(releaseId: string): void {
+    const { state } = this;
+    state.queue = state.queue.filter((q) => q.releaseId !== releaseId);
+    state.waitingForApproval = state.waitingForApproval.filter((w) => w.releaseId !== releaseId);
+  }
+
+  // ---- ordering ---------------------------------------------------------------------------------
+
+  private async newer(a: EnvLockRequest, b: EnvLockRequest): Promise<boolean> {
+    return isNewer(a, b, await this.relation(a, b));
+  }
+
+  /** Ancestry of a against b, asked once per lock run (answers never change); unanswerable → `unknown`. */
+  private async relation(a: EnvLockRequest, b: EnvLockRequest): Promise<CommitRelation> {
+    if (a.sha === b.sha) return { relation: 'same' };
+    const key = relationKey(a.projectId, a.sha, b.sha);
+    const known = this.relations.get(key);
+    if (known) return known;
+    let answer: CommitRelation;
+    try {
+      answer = await acts.relateCommits({ projectId: a.projectId, a: a.sha, b: b.sha });
+    } catch {
+      return { relation: 'unknown', missing: [] }; // GitLab unreachable: arrival decides this once
+    }
+    if (answer.relation !== 'unknown') this.relations.set(key, answer);
+    return answer;
+  }
+
+  // ---- liveness ---------------------------------------------------------------------------------
+
+  private async checkHolderLease(): Promise<void> {
+    const { state } = this;
+    const holder = state.holder;
+    if (!holder || workflowNow().getTime() < holder.leaseUntil) return;
+    if ((await this.running(holder.releaseId)) === false) this.takeOver('its workflow closed');
+    else this.takeOver(`its lease of ${state.settings.leaseMs} ms expired`);
+  }
+
+  /** Holders, queued and waiting releases whose workflows closed (terminated, timed out) are dropped. */
+  private async dropDeparted(): Promise<void> {
+    const { state } = this;
+    this.lastLivenessCheck = workflowNow().getTime();
+    const ids = new Set([
+      ...(state.holder ? [state.holder.releaseId] : []),
+      ...state.queue.map((q) => q.releaseId),
+      ...state.waitingForApproval.map((w) => w.releaseId),
+    ]);
+    for (const id of ids) {
+      if ((await this.running(id)) !== false) continue;
+      if (state.holder?.releaseId === id) this.takeOver('its workflow closed');
+      this.forget(id);
+    }
+  }
+
+  /** Whether a workflow runs; undefined when Temporal could not say (asked again at the next check). */
+  private async running(workflowId: string): Promise<boolean | undefined> {
+    try {
+      return await acts.isWorkflowRunning(workflowId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private takeOver(reason: string): void {
+    const { state } = this;
+    if (!state.holder) return;
+    state.takeovers = [
+      ...state.takeovers.slice(-(MAX_TAKEOVERS_KEPT - 1)),
+      { releaseId: state.holder.releaseId, reason, at: workflowNow().getTime() },
+    ];
+    state.holder = undefined;
+  }
+}
+
+function withoutPrevious(newest: NonNullable<EnvLockState['newest']>): EnvLockRequest {
+  const { previous: _previous, ...rest } = newest;
+  return rest;
+}
