@@ -9,6 +9,14 @@ import { createRunwayWorker } from '../../worker/create-worker.js';
 import { releaseWorkflow } from '../../workflows/index.js';
 import { startRelease } from '../../api/releases.js';
 import type { ReleasePlan } from '../../domain/types.js';
+import type { EnvLockSettings } from '../../workflows/messages.js';
+
+export interface HarnessOptions {
+  /** Timings of the environment locks the worker's activities start. */
+  lockSettings?: Partial<EnvLockSettings>;
+  /** Lets a test put faults between the activities and Temporal (the client they use). */
+  activityClient?: (client: Client) => Client;
+}
 
 let runtimeInstalled = false;
 
@@ -25,7 +33,10 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function createHarness(options: MemoryWorldOptions = {}): Promise<Harness> {
+export async function createHarness(
+  options: MemoryWorldOptions = {},
+  harnessOptions: HarnessOptions = {},
+): Promise<Harness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
@@ -44,7 +55,12 @@ export async function createHarness(options: MemoryWorldOptions = {}): Promise<H
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { ...world.ports, temporal: client, taskQueue },
+      deps: {
+        ...world.ports,
+        temporal: harnessOptions.activityClient?.(client) ?? client,
+        taskQueue,
+        lockSettings: harnessOptions.lockSettings,
+      },
       workflowBundle: { code },
       overrides: { shutdownGraceTime: '1s', stickyQueueScheduleToStartTimeout: '1s' },
     });
