@@ -3,6 +3,7 @@
 // A lock that ended idle is started again on demand, told which run to inherit its memory from.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { environmentLockId } from '../domain/ids.js';
+import { RunwayCommit, RunwayService, RunwayStage } from '../domain/search-attributes.js';
 import {
   acquireEnvLockUpdate,
   envApprovalWaitUpdate,
@@ -129,6 +130,30 @@ export function environmentLockActivities(deps: EnvLockActivityDeps) {
       await signalIfRunning(input, (id) =>
         deps.temporal.workflow.getHandle(id).signal(renewEnvLockSignal, { releaseId: input.releaseId }),
       );
+    },
+
+    /**
+     * Releases of a service still waiting for their image (stage `image`), from Temporal's visibility store
+     * (eventually consistent: one missed here is superseded when it asks for the lock). At most `limit`.
+     */
+    async releasesStillBuilding(input: {
+      service: string;
+      limit?: number;
+    }): Promise<{ releaseId: string; sha: string; releaseStartedAt: number }[]> {
+      const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+      const query = [
+        `WorkflowType = "releaseWorkflow"`,
+        `ExecutionStatus = "Running"`,
+        `${RunwayService.name} = ${quote(input.service)}`,
+        `${RunwayStage.name} = "image"`,
+      ].join(' AND ');
+      const found: { releaseId: string; sha: string; releaseStartedAt: number }[] = [];
+      for await (const info of deps.temporal.workflow.list({ query, pageSize: input.limit ?? 50 })) {
+        const sha = info.typedSearchAttributes.get(RunwayCommit);
+        if (sha) found.push({ releaseId: info.workflowId, sha, releaseStartedAt: info.startTime.getTime() });
+        if (found.length >= (input.limit ?? 50)) break;
+      }
+      return found;
     },
 
     /** The result of a lock's ended run (null when it failed or was terminated: nothing to inherit). */

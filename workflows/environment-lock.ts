@@ -52,6 +52,8 @@ class EnvironmentLock {
   private readonly answers = new Map<number, unknown>();
   private readonly relations = new Map<string, CommitRelation>();
   private tickets = 0;
+  /** Deploys just granted: releases of the service still building that are older are told at once. */
+  private readonly sweeps: EnvLockRequest[] = [];
   private changed = false;
   private lastLivenessCheck = workflowNow().getTime();
 
@@ -87,6 +89,7 @@ class EnvironmentLock {
       this.changed = false;
       while (this.incoming.length) await this.decide(this.incoming.shift()!);
       await this.grantNext();
+      while (this.sweeps.length) await this.supersedeBuilding(this.sweeps.shift()!);
       if (!woke && !busyBefore && !this.busy()) {
         // Idle for settings.idleMs: end, unless a request slipped in meanwhile.
         await condition(() => allHandlersFinished() || this.incoming.length > 0);
@@ -243,8 +246,27 @@ class EnvironmentLock {
       for (const waiting of [...state.waitingForApproval]) {
         if (!(await this.newer(waiting, request))) await this.supersede(waiting, request.releaseId);
       }
+      this.sweeps.push(request);
     }
     return true;
+  }
+
+  /**
+   * Older releases of the service still waiting for their build need not finish it: they would be superseded
+   * here anyway. Each decides itself whether this environment is the next it heads for.
+   */
+  private async supersedeBuilding(granted: EnvLockRequest): Promise<void> {
+    let building: { releaseId: string; sha: string; releaseStartedAt: number }[];
+    try {
+      building = await acts.releasesStillBuilding({ service: this.state.service });
+    } catch {
+      return; // visibility unavailable: they are superseded when they ask for the lock
+    }
+    for (const release of building) {
+      if (release.releaseId === granted.releaseId) continue;
+      const candidate: EnvLockRequest = { ...release, projectId: granted.projectId, purpose: 'deploy' };
+      if (!(await this.newer(candidate, granted))) await this.supersede(candidate, granted.releaseId);
+    }
   }
 
   private release(releaseId: string, handBack: boolean): void {

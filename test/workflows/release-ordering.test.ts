@@ -131,6 +131,27 @@ describe('release ordering: the newest commit wins', () => {
     expect(tagsNow(newer)).toEqual([c2, c2]);
   });
 
+  it('an older release still waiting for its build is superseded as soon as a newer one takes the environment', async () => {
+    const service = `svc-${randomUUID().slice(0, 8)}`;
+    const [c1, c2] = history(service, 2);
+    const older = autoPlan(service, c1!);
+    const newer = autoPlan(service, c2!);
+    seedEnvironments(h.world, older);
+    h.world.gitlab.setPipeline(c1!, { id: 2, status: 'running' }); // its build never finishes
+    const a = await start(h, older);
+    await waitFor(async () => (await a.handle.query(statusQuery)).stage === 'image');
+    h.world.registry.publish(newer.image);
+    const b = await start(h, newer);
+    const ra = (await outcome(a.handle)) as ReleaseResult;
+    expect(ra.status).toBe('superseded');
+    expect(ra.timeline.error).toContain(newer.releaseId);
+    const image = ra.timeline.stages.find((s) => s.kind === 'image')!;
+    expect(image.state).toBe('cancelled');
+    expect(image.details.supersededBy).toBe(newer.releaseId);
+    expect((await outcome(b.handle)).status).toBe('succeeded');
+    expect(commitsBy(older)).toHaveLength(0);
+  });
+
   it('a late redelivery of an old merge, after the lock went idle and ended, is superseded by what it inherited', async () => {
     const service = `svc-${randomUUID().slice(0, 8)}`;
     const [c1, c2, c3] = history(service, 3);
