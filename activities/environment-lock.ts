@@ -33,6 +33,25 @@ export interface EnvLockTarget {
   environment: string;
 }
 
+/**
+ * The lock's answer, or `pending` when it takes longer than `ms`: a local activity must not hold the release's
+ * workflow task open long enough for the SDK to heartbeat it (80 % of the task timeout), since every heartbeat
+ * is one more workflow task. The release then asks again from a regular activity, which may wait.
+ */
+async function within<R>(ms: number | undefined, answer: Promise<R>): Promise<R | { outcome: 'pending' }> {
+  if (ms === undefined) return answer;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ outcome: 'pending' }>((resolve) => {
+    timer = setTimeout(() => resolve({ outcome: 'pending' }), ms);
+  });
+  answer.catch(() => undefined); // an answer after the deadline is dropped (the lock decides the same again)
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Closed or never started: the answer Temporal gives to an update or signal of such a workflow. */
 function isClosed(err: unknown): boolean {
   return (
@@ -95,27 +114,39 @@ export function environmentLockActivities(deps: EnvLockActivityDeps) {
     }
   }
 
+  async function reportApprovalWait(
+    input: EnvLockTarget & { request: EnvLockRequest; waiting: boolean },
+  ): Promise<{ supersededBy?: string }> {
+    const send = (id: string) =>
+      deps.temporal.workflow
+        .getHandle(id)
+        .executeUpdate(envApprovalWaitUpdate, { args: [{ ...input.request, waiting: input.waiting }] });
+    if (input.waiting) return update(input, send);
+    try {
+      return await send(environmentLockId(input.service, input.environment));
+    } catch (err) {
+      if (isClosed(err)) return {};
+      throw err;
+    }
+  }
+
   return {
-    async acquireEnvironmentLock(input: EnvLockTarget & { request: EnvLockRequest }): Promise<EnvLockAnswer> {
-      return update(input, (id) =>
-        deps.temporal.workflow.getHandle(id).executeUpdate(acquireEnvLockUpdate, { args: [input.request] }),
+    /** Asks for the lock; with `answerWithinMs`, answers `pending` when the lock is slower than that. */
+    async acquireEnvironmentLock(
+      input: EnvLockTarget & { request: EnvLockRequest; answerWithinMs?: number },
+    ): Promise<EnvLockAnswer | { outcome: 'pending' }> {
+      return within(
+        input.answerWithinMs,
+        update(input, (id) =>
+          deps.temporal.workflow.getHandle(id).executeUpdate(acquireEnvLockUpdate, { args: [input.request] }),
+        ),
       );
     },
 
     async reportEnvironmentApprovalWait(
-      input: EnvLockTarget & { request: EnvLockRequest; waiting: boolean },
-    ): Promise<{ supersededBy?: string }> {
-      const send = (id: string) =>
-        deps.temporal.workflow
-          .getHandle(id)
-          .executeUpdate(envApprovalWaitUpdate, { args: [{ ...input.request, waiting: input.waiting }] });
-      if (input.waiting) return update(input, send);
-      try {
-        return await send(environmentLockId(input.service, input.environment));
-      } catch (err) {
-        if (isClosed(err)) return {};
-        throw err;
-      }
+      input: EnvLockTarget & { request: EnvLockRequest; waiting: boolean; answerWithinMs?: number },
+    ): Promise<{ supersededBy?: string } | { outcome: 'pending' }> {
+      return within(input.answerWithinMs, reportApprovalWait(input));
     },
 
     async releaseEnvironmentLock(input: EnvLockTarget & { releaseId: string; handBack?: boolean }): Promise<void> {

@@ -58,9 +58,15 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     startToCloseTimeout: '30 seconds',
     retry: retry(timing, 20, 10_000),
   });
-  // Asking an environment lock may wait for its ancestry question to GitLab.
+  // Asking an environment lock: first locally, answered within a few seconds or `pending`; then, when the lock
+  // is slow (a burst, a slow GitLab), from a regular activity that may wait without holding a workflow task open.
   const envLock = proxy({
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: '30 seconds',
+    retry: retry(timing, 20, 10_000),
+  });
+  const envLockPatient = proxyActivities<RunwayActivities>({
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    startToCloseTimeout: '5 minutes',
     retry: retry(timing, 20, 10_000),
   });
   const healthWait = (timeoutMs: number) =>
@@ -83,7 +89,9 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     releaseServiceLock: lock.releaseServiceLock,
     reportApprovalWait: lock.reportApprovalWait,
     acquireEnvironmentLock: envLock.acquireEnvironmentLock,
+    acquireEnvironmentLockPatiently: envLockPatient.acquireEnvironmentLock,
     reportEnvironmentApprovalWait: envLock.reportEnvironmentApprovalWait,
+    reportEnvironmentApprovalWaitPatiently: envLockPatient.reportEnvironmentApprovalWait,
     releaseEnvironmentLock: lock.releaseEnvironmentLock,
     renewEnvironmentLock: lock.renewEnvironmentLock,
     healthWait,

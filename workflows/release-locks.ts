@@ -9,6 +9,9 @@ import type { EnvLockRequest, LockPurpose } from './messages.js';
 
 type Acts = ReturnType<typeof releaseActivities>;
 
+/** A local activity answers within this, or says `pending` (well under the SDK's workflow-task heartbeat at 8 s). */
+const LOCAL_ANSWER_MS = 3_000;
+
 export type LockOutcome = { granted: true } | { granted: false; supersededBy: string };
 
 export class ReleaseLocks {
@@ -93,11 +96,9 @@ export class ReleaseLocks {
     if (this.supersededBy && purpose === 'deploy') return { granted: false, supersededBy: this.supersededBy };
     this.waitingFor = environment;
     this.grant = undefined;
-    const answer = await this.acts.acquireEnvironmentLock({
-      service: this.plan.service,
-      environment,
-      request: this.request(purpose),
-    });
+    const input = { service: this.plan.service, environment, request: this.request(purpose) };
+    let answer = await this.acts.acquireEnvironmentLock({ ...input, answerWithinMs: LOCAL_ANSWER_MS });
+    while (answer.outcome === 'pending') answer = await this.acts.acquireEnvironmentLockPatiently(input);
     let outcome: LockOutcome;
     if (answer.outcome === 'superseded') {
       outcome = { granted: false, supersededBy: answer.by };
@@ -159,13 +160,11 @@ export class ReleaseLocks {
       });
       return;
     }
-    const answer = await this.acts.reportEnvironmentApprovalWait({
-      service: plan.service,
-      environment,
-      request: this.request('deploy'),
-      waiting,
-    });
-    if (waiting && answer.supersededBy) {
+    const input = { service: plan.service, environment, request: this.request('deploy'), waiting };
+    let answer = await this.acts.reportEnvironmentApprovalWait({ ...input, answerWithinMs: LOCAL_ANSWER_MS });
+    // Stopping to wait needs no answer: the lock takes it in when it gets to it.
+    while (waiting && 'outcome' in answer) answer = await this.acts.reportEnvironmentApprovalWaitPatiently(input);
+    if (waiting && !('outcome' in answer) && answer.supersededBy) {
       this.supersededBy ??= answer.supersededBy;
       this.supersededIn ??= environment;
     }
