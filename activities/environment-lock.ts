@@ -5,11 +5,10 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { environmentLockId } from '../domain/ids.js';
 import { RunwayCommit, RunwayService, RunwayStage } from '../domain/search-attributes.js';
 import {
-  acquireEnvLockUpdate,
-  envApprovalWaitUpdate,
+  acquireEnvLockSignal,
+  envApprovalWaitSignal,
   releaseEnvLockSignal,
   renewEnvLockSignal,
-  type EnvLockAnswer,
   type EnvLockRequest,
   type EnvLockResult,
   type EnvLockSettings,
@@ -33,25 +32,6 @@ export interface EnvLockTarget {
   environment: string;
 }
 
-/**
- * The lock's answer, or `pending` when it takes longer than `ms`: a local activity must not hold the release's
- * workflow task open long enough for the SDK to heartbeat it (80 % of the task timeout), since every heartbeat
- * is one more workflow task. The release then asks again from a regular activity, which may wait.
- */
-async function within<R>(ms: number | undefined, answer: Promise<R>): Promise<R | { outcome: 'pending' }> {
-  if (ms === undefined) return answer;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ outcome: 'pending' }>((resolve) => {
-    timer = setTimeout(() => resolve({ outcome: 'pending' }), ms);
-  });
-  answer.catch(() => undefined); // an answer after the deadline is dropped (the lock decides the same again)
-  try {
-    return await Promise.race([answer, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Closed or never started: the answer Temporal gives to an update or signal of such a workflow. */
 function isClosed(err: unknown): boolean {
   return (
@@ -62,50 +42,39 @@ function isClosed(err: unknown): boolean {
 export function environmentLockActivities(deps: EnvLockActivityDeps) {
   const settings: EnvLockSettings = { ...DEFAULT_LOCK_SETTINGS, ...deps.lockSettings };
 
-  /** Starts the lock if no run is open; a new run inherits from the last closed one. */
-  async function ensureRunning({ service, environment }: EnvLockTarget): Promise<void> {
-    const workflowId = environmentLockId(service, environment);
+  /**
+   * Signals the lock, starting it when no run is open. The new run inherits from the lock's latest run, read
+   * before the signal: if that run is still open the start arguments are unused; if it ended in between, it is
+   * exactly the run to inherit from.
+   */
+  async function signalStarting(target: EnvLockTarget, signal: string, arg: unknown): Promise<void> {
+    const workflowId = environmentLockId(target.service, target.environment);
     let inheritFrom: string | undefined;
     try {
-      const description = await deps.temporal.workflow.getHandle(workflowId).describe();
-      if (description.status.name === 'RUNNING') return;
-      inheritFrom = description.runId;
+      inheritFrom = (await deps.temporal.workflow.getHandle(workflowId).describe()).runId;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
     const initial: EnvLockState = {
-      service,
-      environment,
+      service: target.service,
+      environment: target.environment,
       settings,
       queue: [],
       waitingForApproval: [],
       takeovers: [],
       inheritFrom,
     };
-    // USE_EXISTING: a run someone else started a moment ago is just as good.
-    await deps.temporal.workflow.start('environmentLockWorkflow', {
+    await deps.temporal.workflow.signalWithStart('environmentLockWorkflow', {
       workflowId,
       taskQueue: deps.taskQueue,
       args: [initial],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `lock of ${service} in ${environment}`,
+      signal,
+      signalArgs: [arg],
+      staticSummary: `lock of ${target.service} in ${target.environment}`,
     });
   }
 
-  /** Sends an update to the lock, starting it when it is not running (a run may end idle at any moment). */
-  async function update<R>(target: EnvLockTarget, send: (workflowId: string) => Promise<R>): Promise<R> {
-    const workflowId = environmentLockId(target.service, target.environment);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send(workflowId);
-      } catch (err) {
-        if (!isClosed(err) || attempt >= 5) throw err;
-      }
-      await ensureRunning(target);
-    }
-  }
-
-  /** Signals the lock if it runs; a lock that ended has nothing to release or renew. */
+  /** Signals the lock if it runs; a lock that ended has nothing to release, renew or forget. */
   async function signalIfRunning(target: EnvLockTarget, send: (workflowId: string) => Promise<void>) {
     try {
       await send(environmentLockId(target.service, target.environment));
@@ -114,39 +83,19 @@ export function environmentLockActivities(deps: EnvLockActivityDeps) {
     }
   }
 
-  async function reportApprovalWait(
-    input: EnvLockTarget & { request: EnvLockRequest; waiting: boolean },
-  ): Promise<{ supersededBy?: string }> {
-    const send = (id: string) =>
-      deps.temporal.workflow
-        .getHandle(id)
-        .executeUpdate(envApprovalWaitUpdate, { args: [{ ...input.request, waiting: input.waiting }] });
-    if (input.waiting) return update(input, send);
-    try {
-      return await send(environmentLockId(input.service, input.environment));
-    } catch (err) {
-      if (isClosed(err)) return {};
-      throw err;
-    }
-  }
-
   return {
-    /** Asks for the lock; with `answerWithinMs`, answers `pending` when the lock is slower than that. */
-    async acquireEnvironmentLock(
-      input: EnvLockTarget & { request: EnvLockRequest; answerWithinMs?: number },
-    ): Promise<EnvLockAnswer | { outcome: 'pending' }> {
-      return within(
-        input.answerWithinMs,
-        update(input, (id) =>
-          deps.temporal.workflow.getHandle(id).executeUpdate(acquireEnvLockUpdate, { args: [input.request] }),
-        ),
-      );
+    /** Asks for the lock; the answer comes as a signal (`lockGranted`, `lockQueued` or `supersede`). */
+    async requestEnvironmentLock(input: EnvLockTarget & { request: EnvLockRequest }): Promise<void> {
+      await signalStarting(input, acquireEnvLockSignal.name, input.request);
     },
 
     async reportEnvironmentApprovalWait(
-      input: EnvLockTarget & { request: EnvLockRequest; waiting: boolean; answerWithinMs?: number },
-    ): Promise<{ supersededBy?: string } | { outcome: 'pending' }> {
-      return within(input.answerWithinMs, reportApprovalWait(input));
+      input: EnvLockTarget & { request: EnvLockRequest; waiting: boolean },
+    ): Promise<void> {
+      const arg = { ...input.request, waiting: input.waiting };
+      if (input.waiting) await signalStarting(input, envApprovalWaitSignal.name, arg);
+      else
+        await signalIfRunning(input, (id) => deps.temporal.workflow.getHandle(id).signal(envApprovalWaitSignal, arg));
     },
 
     async releaseEnvironmentLock(input: EnvLockTarget & { releaseId: string; handBack?: boolean }): Promise<void> {

@@ -58,17 +58,6 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     startToCloseTimeout: '30 seconds',
     retry: retry(timing, 20, 10_000),
   });
-  // Asking an environment lock: first locally, answered within a few seconds or `pending`; then, when the lock
-  // is slow (a burst, a slow GitLab), from a regular activity that may wait without holding a workflow task open.
-  const envLock = proxy({
-    startToCloseTimeout: '30 seconds',
-    retry: retry(timing, 20, 10_000),
-  });
-  const envLockPatient = proxyActivities<RunwayActivities>({
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    startToCloseTimeout: '5 minutes',
-    retry: retry(timing, 20, 10_000),
-  });
   const healthWait = (timeoutMs: number) =>
     proxyActivities<RunwayActivities>({
       startToCloseTimeout: timeoutMs + 120_000,
@@ -88,10 +77,10 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     requestServiceLock: lock.requestServiceLock,
     releaseServiceLock: lock.releaseServiceLock,
     reportApprovalWait: lock.reportApprovalWait,
-    acquireEnvironmentLock: envLock.acquireEnvironmentLock,
-    acquireEnvironmentLockPatiently: envLockPatient.acquireEnvironmentLock,
-    reportEnvironmentApprovalWait: envLock.reportEnvironmentApprovalWait,
-    reportEnvironmentApprovalWaitPatiently: envLockPatient.reportEnvironmentApprovalWait,
+    // Environment locks: each call only signals (never waits for the lock workflow, which may need the very
+    // workflow-task slot a waiting local activity would hold); answers come back as signals.
+    requestEnvironmentLock: lock.requestEnvironmentLock,
+    reportEnvironmentApprovalWait: lock.reportEnvironmentApprovalWait,
     releaseEnvironmentLock: lock.releaseEnvironmentLock,
     renewEnvironmentLock: lock.renewEnvironmentLock,
     healthWait,

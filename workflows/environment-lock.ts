@@ -3,7 +3,6 @@
 // arrival). It holds a lease per holder, takes the lock over from a holder that closed or stopped renewing,
 // never fails on an activity error, and ends when idle, handing its memory of the newest release to the next run.
 import {
-  allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -16,14 +15,14 @@ import type { CommitRelation } from '../activities/ports.js';
 import { isNewer, relationKey } from '../domain/ordering.js';
 import { workflowNow } from './clock.js';
 import {
-  acquireEnvLockUpdate,
-  envApprovalWaitUpdate,
+  acquireEnvLockSignal,
+  envApprovalWaitSignal,
   envLockStateQuery,
   lockGrantedSignal,
+  lockQueuedSignal,
   releaseEnvLockSignal,
   renewEnvLockSignal,
   supersedeSignal,
-  type EnvLockAnswer,
   type EnvLockRequest,
   type EnvLockResult,
   type EnvLockState,
@@ -35,9 +34,8 @@ const acts = proxyLocalActivities<RunwayActivities>({
   retry: { initialInterval: '500 ms', maximumInterval: '5 seconds', maximumAttempts: 3 },
 });
 
-type Ticket =
-  | { id: number; kind: 'acquire'; request: EnvLockRequest }
-  | { id: number; kind: 'approval'; request: EnvLockRequest; waiting: boolean };
+type Incoming =
+  { kind: 'acquire'; request: EnvLockRequest } | { kind: 'approval'; request: EnvLockRequest; waiting: boolean };
 
 const MAX_TAKEOVERS_KEPT = 10;
 const MAX_HISTORY = 5_000;
@@ -48,10 +46,9 @@ export async function environmentLockWorkflow(initial: EnvLockState): Promise<En
 
 class EnvironmentLock {
   private readonly state: EnvLockState;
-  private readonly incoming: Ticket[] = [];
-  private readonly answers = new Map<number, unknown>();
+  // Requests are decided in the main loop, in arrival order (deciding may ask GitLab); answers are signals.
+  private readonly incoming: Incoming[] = [];
   private readonly relations = new Map<string, CommitRelation>();
-  private tickets = 0;
   /** Deploys just granted: releases of the service still building that are older are told at once. */
   private readonly sweeps: EnvLockRequest[] = [];
   private changed = false;
@@ -69,12 +66,12 @@ class EnvironmentLock {
   async run(): Promise<EnvLockResult> {
     const { state } = this;
     setHandler(envLockStateQuery, () => state);
-    setHandler(acquireEnvLockUpdate, (request) => this.ask({ kind: 'acquire', request }) as Promise<EnvLockAnswer>);
-    setHandler(
-      envApprovalWaitUpdate,
-      ({ waiting, ...request }) =>
-        this.ask({ kind: 'approval', request, waiting }) as Promise<{ supersededBy?: string }>,
-    );
+    setHandler(acquireEnvLockSignal, (request) => {
+      this.incoming.push({ kind: 'acquire', request });
+    });
+    setHandler(envApprovalWaitSignal, ({ waiting, ...request }) => {
+      this.incoming.push({ kind: 'approval', request, waiting });
+    });
     setHandler(releaseEnvLockSignal, ({ releaseId, handBack }) => this.release(releaseId, handBack ?? false));
     setHandler(renewEnvLockSignal, ({ releaseId }) => {
       if (state.holder?.releaseId === releaseId)
@@ -91,9 +88,9 @@ class EnvironmentLock {
       await this.grantNext();
       while (this.sweeps.length) await this.supersedeBuilding(this.sweeps.shift()!);
       if (!woke && !busyBefore && !this.busy()) {
-        // Idle for settings.idleMs: end, unless a request slipped in meanwhile.
-        await condition(() => allHandlersFinished() || this.incoming.length > 0);
-        if (!this.busy() && this.incoming.length === 0) return { newest: state.newest };
+        // Idle for settings.idleMs: end. A request arriving with the completion makes the server refuse it and
+        // deliver the request to this run again, so nothing is lost.
+        if (this.incoming.length === 0) return { newest: state.newest };
         continue;
       }
       await this.checkHolderLease();
@@ -103,7 +100,6 @@ class EnvironmentLock {
       await this.grantNext();
       // Continue-as-new only while holding state (an idle lock ends instead), between requests.
       if (this.busy() && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY)) {
-        await condition(() => allHandlersFinished() || this.incoming.length > 0);
         if (this.incoming.length === 0) {
           await continueAsNew<typeof environmentLockWorkflow>({ ...state, inheritFrom: undefined });
         }
@@ -126,19 +122,6 @@ class EnvironmentLock {
     return Math.max(Math.min(liveness, lease), 1);
   }
 
-  private ask(
-    ticket:
-      { kind: 'acquire'; request: EnvLockRequest } | { kind: 'approval'; request: EnvLockRequest; waiting: boolean },
-  ): Promise<unknown> {
-    const id = ++this.tickets;
-    this.incoming.push({ ...ticket, id });
-    return condition(() => this.answers.has(id)).then(() => {
-      const answer = this.answers.get(id);
-      this.answers.delete(id);
-      return answer;
-    });
-  }
-
   /** The previous run ended idle: its result says which release is the newest here. */
   private async inherit(): Promise<void> {
     const from = this.state.inheritFrom;
@@ -154,50 +137,66 @@ class EnvironmentLock {
 
   // ---- decisions ------------------------------------------------------------------------------
 
-  private async decide(ticket: Ticket): Promise<void> {
-    const answer = ticket.kind === 'acquire' ? await this.acquire(ticket.request) : await this.approvalWait(ticket);
-    this.answers.set(ticket.id, answer);
+  private async decide(incoming: Incoming): Promise<void> {
+    if (incoming.kind === 'acquire') await this.acquire(incoming.request);
+    else await this.approvalWait(incoming.request, incoming.waiting);
   }
 
-  private async acquire(request: EnvLockRequest): Promise<EnvLockAnswer> {
+  private async acquire(request: EnvLockRequest): Promise<void> {
     const { state } = this;
     const holder = state.holder;
     if (holder?.releaseId === request.releaseId) {
       // A retried request, or the holder about to revert its own bump.
       holder.leaseUntil = workflowNow().getTime() + state.settings.leaseMs;
-      return { outcome: 'granted', leaseMs: state.settings.leaseMs };
+      await this.tellGranted(request.releaseId);
+      return;
     }
     const newest = state.newest;
     if (request.purpose !== 'rollback' && newest && newest.releaseId !== request.releaseId) {
       // A revert is pointless once another release owns the environment; a deploy must be the newer.
       if (request.purpose === 'revert' || !(await this.newer(request, newest))) {
-        this.forget(request.releaseId);
-        return { outcome: 'superseded', by: newest.releaseId };
+        await this.supersede(request, newest.releaseId);
+        return;
       }
     }
-    if (!state.holder) {
-      await this.grant(request, false);
-      return { outcome: 'granted', leaseMs: state.settings.leaseMs };
-    }
     if (!state.queue.some((q) => q.releaseId === request.releaseId)) state.queue.push(request);
-    return { outcome: 'queued', behind: state.holder.releaseId };
+    if (state.holder) {
+      await getExternalWorkflowHandle(request.releaseId)
+        .signal(lockQueuedSignal, { environment: state.environment, behind: state.holder.releaseId })
+        .catch(() => undefined); // gone: dropped at the next liveness check or when granted
+    }
   }
 
-  private async approvalWait(ticket: Extract<Ticket, { kind: 'approval' }>): Promise<{ supersededBy?: string }> {
+  private async approvalWait(request: EnvLockRequest, waiting: boolean): Promise<void> {
     const { state } = this;
-    const { request } = ticket;
     state.waitingForApproval = state.waitingForApproval.filter((w) => w.releaseId !== request.releaseId);
-    if (!ticket.waiting) return {};
+    if (!waiting) return;
     // The newest of the releases that own or wait for this environment wins; only it is worth an approval.
     const rivals = [...(state.newest ? [state.newest] : []), ...state.waitingForApproval].filter(
       (r) => r.releaseId !== request.releaseId,
     );
     for (const rival of rivals) {
-      if (!(await this.newer(request, rival))) return { supersededBy: rival.releaseId };
+      if (!(await this.newer(request, rival))) {
+        await this.supersede(request, rival.releaseId);
+        return;
+      }
     }
     for (const older of [...state.waitingForApproval]) await this.supersede(older, request.releaseId);
     state.waitingForApproval.push(request);
-    return {};
+  }
+
+  /** Tells a release the lock is its own; false when its workflow is gone. */
+  private async tellGranted(releaseId: string): Promise<boolean> {
+    const { state } = this;
+    try {
+      await getExternalWorkflowHandle(releaseId).signal(lockGrantedSignal, {
+        environment: state.environment,
+        leaseMs: state.settings.leaseMs,
+      });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async grantNext(): Promise<void> {
@@ -216,25 +215,18 @@ class EnvironmentLock {
         await this.supersede(next, state.newest.releaseId);
         continue;
       }
-      if (!(await this.grant(next, true))) continue;
+      await this.grant(next);
     }
   }
 
-  /** Makes `request` the holder; with `tell`, signals it (it is waiting). False when its workflow is gone. */
-  private async grant(request: EnvLockRequest, tell: boolean): Promise<boolean> {
+  /** Makes `request` the holder and tells it; a release that is gone is skipped. */
+  private async grant(request: EnvLockRequest): Promise<void> {
     const { state } = this;
     const now = workflowNow().getTime();
     state.holder = { ...request, grantedAt: now, leaseUntil: now + state.settings.leaseMs };
-    if (tell) {
-      try {
-        await getExternalWorkflowHandle(request.releaseId).signal(lockGrantedSignal, {
-          environment: state.environment,
-          leaseMs: state.settings.leaseMs,
-        });
-      } catch {
-        state.holder = undefined; // the release is gone; the next one goes
-        return false;
-      }
+    if (!(await this.tellGranted(request.releaseId))) {
+      state.holder = undefined; // the next one goes
+      return;
     }
     if (request.purpose === 'deploy') {
       const previous = state.newest ? withoutPrevious(state.newest) : undefined;
@@ -248,7 +240,6 @@ class EnvironmentLock {
       }
       this.sweeps.push(request);
     }
-    return true;
   }
 
   /**

@@ -53,10 +53,6 @@ export interface EnvLockRequest {
   releaseStartedAt: number;
   purpose: LockPurpose;
 }
-export type EnvLockAnswer =
-  | { outcome: 'granted'; leaseMs: number }
-  | { outcome: 'queued'; behind: string }
-  | { outcome: 'superseded'; by: string };
 export interface EnvLockHolder extends EnvLockRequest {
   grantedAt: number;
   leaseUntil: number;
@@ -90,11 +86,15 @@ export interface EnvLockState {
 export interface EnvLockResult {
   newest?: EnvLockState['newest'];
 }
-export const acquireEnvLockUpdate = defineUpdate<EnvLockAnswer, [EnvLockRequest]>('acquireEnvLock');
-/** A release starts (`waiting`) or stops waiting for approval of this environment; may answer "superseded". */
-export const envApprovalWaitUpdate = defineUpdate<{ supersededBy?: string }, [EnvLockRequest & { waiting: boolean }]>(
-  'envApprovalWait',
-);
+/**
+ * Asks for the lock. The answer comes back as signals to the release: `lockGranted`, `lockQueued` (behind whom)
+ * then `lockGranted`, or `supersede` (a newer release owns the environment; for a revert: reverting would undo it).
+ */
+export const acquireEnvLockSignal = defineSignal<[EnvLockRequest]>('acquireEnvLock');
+/** A release starts (`waiting`) or stops waiting for approval here; an older one is answered with `supersede`. */
+export const envApprovalWaitSignal = defineSignal<[EnvLockRequest & { waiting: boolean }]>('envApprovalWait');
+/** To a release: it waits for the lock of `environment` behind `behind`. */
+export const lockQueuedSignal = defineSignal<[{ environment: string; behind: string }]>('lockQueued');
 /** `handBack`: the releaser's bump is not (any more) in the environment: the release before it is the newest again. */
 export const releaseEnvLockSignal = defineSignal<[{ releaseId: string; handBack?: boolean }]>('releaseEnvLock');
 export const renewEnvLockSignal = defineSignal<[{ releaseId: string }]>('renewEnvLock');

@@ -9,9 +9,6 @@ import type { EnvLockRequest, LockPurpose } from './messages.js';
 
 type Acts = ReturnType<typeof releaseActivities>;
 
-/** A local activity answers within this, or says `pending` (well under the SDK's workflow-task heartbeat at 8 s). */
-const LOCAL_ANSWER_MS = 3_000;
-
 export type LockOutcome = { granted: true } | { granted: false; supersededBy: string };
 
 export class ReleaseLocks {
@@ -29,6 +26,9 @@ export class ReleaseLocks {
   private held?: { environment: string; leaseMs: number };
   private waitingFor?: string;
   private grant?: { environment: string; leaseMs: number };
+  private queuedBehind?: string;
+  /** The lock refused the request being waited for: a newer release owns the environment. */
+  private refusedBy?: string;
 
   constructor(
     private readonly plan: ReleasePlan,
@@ -44,11 +44,17 @@ export class ReleaseLocks {
       if (state.approvalPending) this.supersededBy = by;
       return;
     }
+    if (environment === this.waitingFor) this.refusedBy ??= by;
     // Only while still heading for that environment: never in the middle of changing it.
     if (environment === this.heading && !state.changing && this.held?.environment !== environment) {
       this.supersededBy ??= by;
       this.supersededIn ??= environment;
     }
+  }
+
+  /** `lockQueued` signal. */
+  onQueued(environment: string, behind: string): void {
+    if (this.perEnvironment && this.waitingFor === environment) this.queuedBehind = behind;
   }
 
   /** `lockGranted` signal. */
@@ -96,28 +102,29 @@ export class ReleaseLocks {
     if (this.supersededBy && purpose === 'deploy') return { granted: false, supersededBy: this.supersededBy };
     this.waitingFor = environment;
     this.grant = undefined;
-    const input = { service: this.plan.service, environment, request: this.request(purpose) };
-    let answer = await this.acts.acquireEnvironmentLock({ ...input, answerWithinMs: LOCAL_ANSWER_MS });
-    while (answer.outcome === 'pending') answer = await this.acts.acquireEnvironmentLockPatiently(input);
-    let outcome: LockOutcome;
-    if (answer.outcome === 'superseded') {
-      outcome = { granted: false, supersededBy: answer.by };
-    } else if (answer.outcome === 'granted') {
-      this.grant = { environment, leaseMs: answer.leaseMs };
-      outcome = { granted: true };
-    } else {
-      const done = onQueued(answer.behind);
-      // A deploy that queues may be superseded meanwhile; a revert is refused by the lock instead.
-      await condition(() => this.grant !== undefined || (purpose === 'deploy' && this.supersededBy !== undefined));
-      outcome = this.grant ? { granted: true } : { granted: false, supersededBy: this.supersededBy! };
-      done(outcome);
+    this.queuedBehind = undefined;
+    this.refusedBy = undefined;
+    await this.acts.requestEnvironmentLock({ service: this.plan.service, environment, request: this.request(purpose) });
+    // The answer is a signal: granted, refused, or queued (shown in the timeline) and then one of the two.
+    let done: ((outcome: LockOutcome) => void) | undefined;
+    let shown: string | undefined;
+    for (;;) {
+      await condition(() => this.grant !== undefined || this.refusedBy !== undefined || this.queuedBehind !== shown);
+      if (this.grant || this.refusedBy) break;
+      if (!done) done = onQueued(this.queuedBehind!);
+      shown = this.queuedBehind;
     }
+    const grant = this.grant as { environment: string; leaseMs: number } | undefined; // set by the signal
+    const outcome: LockOutcome = grant ? { granted: true } : { granted: false, supersededBy: this.refusedBy! };
+    done?.(outcome);
     this.waitingFor = undefined;
-    if (outcome.granted) {
-      this.held = this.grant;
-      this.keepLease(this.grant!.environment, this.grant!.leaseMs);
+    if (grant) {
+      this.held = grant;
+      this.keepLease(grant.environment, grant.leaseMs);
     }
     this.grant = undefined;
+    this.refusedBy = undefined;
+    this.queuedBehind = undefined;
     if (!outcome.granted && purpose === 'deploy') {
       this.supersededBy ??= outcome.supersededBy;
       this.supersededIn ??= environment;
@@ -160,14 +167,13 @@ export class ReleaseLocks {
       });
       return;
     }
-    const input = { service: plan.service, environment, request: this.request('deploy'), waiting };
-    let answer = await this.acts.reportEnvironmentApprovalWait({ ...input, answerWithinMs: LOCAL_ANSWER_MS });
-    // Stopping to wait needs no answer: the lock takes it in when it gets to it.
-    while (waiting && 'outcome' in answer) answer = await this.acts.reportEnvironmentApprovalWaitPatiently(input);
-    if (waiting && !('outcome' in answer) && answer.supersededBy) {
-      this.supersededBy ??= answer.supersededBy;
-      this.supersededIn ??= environment;
-    }
+    // An older release is answered with a `supersede` signal, which ends its approval wait.
+    await this.acts.reportEnvironmentApprovalWait({
+      service: plan.service,
+      environment,
+      request: this.request('deploy'),
+      waiting,
+    });
   }
 
   private async acquireServiceLock(environment: string): Promise<void> {

@@ -26,6 +26,7 @@ import { workflowNow } from './clock.js';
 import {
   approveUpdate,
   lockGrantedSignal,
+  lockQueuedSignal,
   pipelineSignal,
   rejectUpdate,
   statusQuery,
@@ -136,6 +137,7 @@ class ReleaseRun {
       });
     });
     setHandler(lockGrantedSignal, ({ environment, leaseMs }) => this.locks.onGranted(environment, leaseMs));
+    setHandler(lockQueuedSignal, ({ environment, behind }) => this.locks.onQueued(environment, behind));
     const decide = (decision: 'approved' | 'rejected') => (input: ApprovalDecisionInput) => {
       this.decision = { environment: input.environment, decision, by: input.approver, at: workflowNow().toISOString() };
       return this.decision;

@@ -4,14 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
-  acquireEnvLockUpdate,
+  acquireEnvLockSignal,
   envLockStateQuery,
   statusQuery,
   type EnvLockResult,
   type EnvLockState,
 } from '../../workflows/messages.js';
 import type { ReleasePlan } from '../../domain/types.js';
-import type { ReleaseResult } from '../../workflows/release.js';
 import { environmentLockId } from '../../domain/ids.js';
 import { transientError } from '../../activities/memory/faults.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
@@ -93,7 +92,7 @@ describe('environment lock', () => {
       await queuedBehind(b.handle, holder.releaseId);
       await a.handle.terminate('operator killed it mid-deploy');
       h.world.argocd.setProgressMs(30);
-      const result = (await b.handle.result()) as ReleaseResult;
+      const result = await b.handle.result();
       expect(result.status).toBe('succeeded');
       const queue = result.timeline.stages.find((s) => s.kind === 'queue')!;
       expect(queue.state).toBe('succeeded');
@@ -130,18 +129,21 @@ describe('environment lock', () => {
         } satisfies EnvLockState,
       ],
     });
-    const answer = await h.client.workflow.getHandle(lockId).executeUpdate(acquireEnvLockUpdate, {
-      args: [
-        { releaseId: stuck.releaseId, projectId: stuck.project.id, sha: c1!, releaseStartedAt: 0, purpose: 'deploy' },
-      ],
+    const lock = h.client.workflow.getHandle(lockId);
+    await lock.signal(acquireEnvLockSignal, {
+      releaseId: stuck.releaseId,
+      projectId: stuck.project.id,
+      sha: c1!,
+      releaseStartedAt: 0,
+      purpose: 'deploy',
     });
-    expect(answer).toEqual({ outcome: 'granted', leaseMs: 1_000 });
+    await waitFor(async () => (await lock.query(envLockStateQuery)).holder?.releaseId === stuck.releaseId);
 
     const next = stagingOnly(service, c2!);
     seedEnvironments(h.world, next);
     h.world.registry.publish(next.image);
     const b = await start(h, next);
-    const result = (await b.handle.result()) as ReleaseResult;
+    const result = await b.handle.result();
     expect(result.status).toBe('succeeded');
     expect(result.timeline.stages.find((x) => x.kind === 'queue')?.details.queuedBehind).toBe(stuck.releaseId);
     const state = await lockOf(service).query(envLockStateQuery);
@@ -171,7 +173,7 @@ describe('environment lock', () => {
       h.world.argocd.setProgressMs(30);
       // Liveness checks fail (each after its retries) and ancestry questions fail: the lock stays up, the
       // holder's lease runs out, and the queued release goes.
-      const result = (await b.handle.result()) as ReleaseResult;
+      const result = await b.handle.result();
       expect(result.status).toBe('succeeded');
       expect(outage.refused).toBeGreaterThan(0);
       expect(h.world.faults.count('gitlab.relateCommits')).toBeGreaterThan(0);
@@ -193,7 +195,7 @@ describe('environment lock', () => {
     const first = stagingOnly(service, c1!);
     seedEnvironments(h.world, first);
     h.world.registry.publish(first.image);
-    expect(((await (await start(h, first)).handle.result()) as ReleaseResult).status).toBe('succeeded');
+    expect((await (await start(h, first)).handle.result()).status).toBe('succeeded');
     const lock = lockOf(service);
     await waitFor(async () => (await lock.describe()).status.name === 'COMPLETED', 10_000);
     const ended = await lock.describe();
@@ -203,7 +205,7 @@ describe('environment lock', () => {
 
     const second = stagingOnly(service, c2!);
     h.world.registry.publish(second.image);
-    expect(((await (await start(h, second)).handle.result()) as ReleaseResult).status).toBe('succeeded');
+    expect((await (await start(h, second)).handle.result()).status).toBe('succeeded');
     await waitFor(async () => {
       const d = await lock.describe();
       return d.runId !== ended.runId && d.status.name === 'COMPLETED';
