@@ -105,6 +105,11 @@ class ReleaseRun {
     this.locks = new ReleaseLocks(plan, this.acts, this.startedAt, patched('environment-locks'));
   }
 
+  /** An operator's rollback to a chosen version: not ordered by commit, first come first served. */
+  private get operatorRollback(): boolean {
+    return workflowInfo().workflowType === 'rollbackWorkflow';
+  }
+
   private get supersededBy(): string | undefined {
     return this.locks.supersededBy;
   }
@@ -347,7 +352,9 @@ class ReleaseRun {
 
   /** Waits for the environment's lock; ends the release `superseded` when a newer one owns the environment. */
   private async acquireLock(environment: string): Promise<void> {
-    const outcome = await this.locks.acquire(environment, 'deploy', (behind) => this.queuedBehind(environment, behind));
+    const outcome = await this.locks.acquire(environment, this.operatorRollback ? 'rollback' : 'deploy', (behind) =>
+      this.queuedBehind(environment, behind),
+    );
     if (!outcome.granted) {
       if (!this.rec.timeline.stages.some((s) => s.kind === 'queue' && s.environment === environment)) {
         const stage = this.rec.begin('queue', environment);
@@ -461,7 +468,8 @@ class ReleaseRun {
       });
       if (perEnvironment) {
         // A newer release that deployed here since owns the environment: reverting would undo its deploy.
-        const lock = await this.locks.acquire(env.name, 'revert', (behind) => this.queuedBehind(env.name, behind));
+        const purpose = this.operatorRollback ? 'rollback' : 'revert';
+        const lock = await this.locks.acquire(env.name, purpose, (behind) => this.queuedBehind(env.name, behind));
         if (!lock.granted) {
           rec.end(stage, 'skipped', { supersededBy: lock.supersededBy });
           continue;

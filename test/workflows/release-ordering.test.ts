@@ -190,6 +190,40 @@ describe('release ordering: the newest commit wins', () => {
     expect(tagsNow(newer)).toEqual([c2, c2]);
   });
 
+  it("an operator's rollback to an older version is not ordered away; later old merges still are", async () => {
+    const service = `svc-${randomUUID().slice(0, 8)}`;
+    const [c1, c2, c3] = history(service, 3);
+    const released = autoPlan(service, c3!);
+    seedEnvironments(h.world, released, c2);
+    h.world.registry.publish(released.image);
+    expect((await outcome((await start(h, released)).handle)).status).toBe('succeeded');
+
+    const staging = released.environments[0]!;
+    const rollback: ReleasePlan = {
+      ...released,
+      releaseId: `rollback/${service}/staging/1`,
+      image: { ...released.image, tag: c2! },
+      environments: [staging],
+      mergeRequest: undefined,
+      pipeline: { ...released.pipeline, timeoutMs: 0 },
+    };
+    h.world.registry.publish(rollback.image);
+    const rolledBack = await h.client.workflow.execute('rollbackWorkflow', {
+      workflowId: rollback.releaseId,
+      taskQueue: h.taskQueue,
+      args: [rollback],
+    });
+    expect((rolledBack as ReleaseResult).status).toBe('succeeded');
+    expect(h.world.infra.imageAt(staging.target)!.tag).toBe(c2);
+
+    const late = autoPlan(service, c1!);
+    h.world.registry.publish(late.image);
+    const result = (await outcome((await start(h, late)).handle)) as ReleaseResult;
+    expect(result.status).toBe('superseded');
+    expect(result.timeline.error).toContain(released.releaseId);
+    expect(commitsBy(late)).toHaveLength(0);
+  });
+
   it('an older merge arriving while the newer waits for approval is superseded and never asks the approvers', async () => {
     const service = `svc-${randomUUID().slice(0, 8)}`;
     const [c1, c2] = history(service, 2);
