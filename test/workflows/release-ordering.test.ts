@@ -190,6 +190,35 @@ describe('release ordering: the newest commit wins', () => {
     expect(tagsNow(newer)).toEqual([c2, c2]);
   });
 
+  it('a failing older release never reverts an environment a newer one deployed since (rollback: all)', async () => {
+    const service = `svc-${randomUUID().slice(0, 8)}`;
+    const [c1, c2] = history(service, 2);
+    const older = { ...autoPlan(service, c1!), rollback: 'all' as const };
+    const newer = { ...autoPlan(service, c2!), rollback: 'all' as const };
+    seedEnvironments(h.world, older);
+    for (const p of [older, newer]) h.world.registry.publish(p.image);
+    h.world.argocd.degradeWhen(`${service}-production`, (image) => image.tag === c1);
+    h.world.argocd.setProgressMs(1_500);
+    try {
+      const a = await start(h, older);
+      await waitFor(async () => (await a.handle.query(statusQuery)).stage === 'deploy:production');
+      const b = await start(h, newer); // takes staging while the older one is still in production
+      const [ra, rb] = await Promise.all([outcome(a.handle), outcome(b.handle)]);
+      expect(ra.status).toBe('failed'); // the workflow fails; its timeline says how
+      expect((await a.handle.query(statusQuery)).status).toBe('rolled_back');
+      expect(rb.status).toBe('succeeded');
+      const stagingRevert = (await a.handle.query(statusQuery)).stages.find(
+        (s) => s.kind === 'rollback' && s.environment === 'staging',
+      );
+      expect(stagingRevert?.state).toBe('skipped');
+      expect(stagingRevert?.details.supersededBy).toBe(newer.releaseId);
+      expect(commitsBy(older).filter((c) => c.changeId.endsWith('/staging/rollback'))).toHaveLength(0);
+      expect(tagsNow(newer)).toEqual([c2, c2]);
+    } finally {
+      h.world.argocd.setProgressMs(30);
+    }
+  });
+
   it("an operator's rollback to an older version is not ordered away; later old merges still are", async () => {
     const service = `svc-${randomUUID().slice(0, 8)}`;
     const [c1, c2, c3] = history(service, 3);
