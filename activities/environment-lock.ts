@@ -40,7 +40,8 @@ function isClosed(err: unknown): boolean {
 }
 
 export function environmentLockActivities(deps: EnvLockActivityDeps) {
-  const settings: EnvLockSettings = { ...DEFAULT_LOCK_SETTINGS, ...deps.lockSettings };
+  const given = Object.entries(deps.lockSettings ?? {}).filter(([, v]) => v !== undefined);
+  const settings: EnvLockSettings = { ...DEFAULT_LOCK_SETTINGS, ...Object.fromEntries(given) };
 
   /**
    * Signals the lock, starting it when no run is open. The new run inherits from the lock's latest run, read

@@ -150,6 +150,13 @@ export const configSchema = z.strictObject({
       pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
       heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
       retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
+      lockLease: duration
+        .optional()
+        .describe('Environment lock lease; a holder that neither renews nor releases loses it; default 5m'),
+      lockLivenessCheck: duration
+        .optional()
+        .describe('How often a busy environment lock checks that its holder and queue still run; default 30s'),
+      lockIdle: duration.optional().describe('An idle environment lock ends after this; default 10m'),
     })
     .default({}),
   links: z

@@ -78,7 +78,20 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
   };
 
   return {
-    deps: { registry, gitlab, argocd, notifier, infra, temporal, taskQueue: config.temporal.taskQueue },
+    deps: {
+      registry,
+      gitlab,
+      argocd,
+      notifier,
+      infra,
+      temporal,
+      taskQueue: config.temporal.taskQueue,
+      lockSettings: {
+        leaseMs: config.timing.lockLease,
+        livenessCheckMs: config.timing.lockLivenessCheck,
+        idleMs: config.timing.lockIdle,
+      },
+    },
     simulated,
     world,
   };
