@@ -219,6 +219,23 @@ describe('release ordering: the newest commit wins', () => {
     }
   });
 
+  it('costs an uncontended release one lockGranted signal per environment and no timer firing', async () => {
+    const service = `svc-${randomUUID().slice(0, 8)}`;
+    const [c1] = history(service, 1);
+    const plan = autoPlan(service, c1!);
+    seedEnvironments(h.world, plan);
+    h.world.registry.publish(plan.image);
+    const { handle } = await start(h, plan);
+    expect((await outcome(handle)).status).toBe('succeeded');
+    const events = (await handle.fetchHistory()).events ?? [];
+    const signals = events.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? []);
+    expect(signals).toEqual(['lockGranted', 'lockGranted']);
+    expect(events.filter((e) => e.timerFiredEventAttributes)).toHaveLength(0);
+    // The lease-renewal timers were started and cancelled within tasks the release had anyway.
+    expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(2);
+    expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(2);
+  });
+
   it("an operator's rollback to an older version is not ordered away; later old merges still are", async () => {
     const service = `svc-${randomUUID().slice(0, 8)}`;
     const [c1, c2, c3] = history(service, 3);
