@@ -94,7 +94,7 @@ class EnvironmentLock {
         continue;
       }
       await this.checkHolderLease();
-      if (this.busy() && workflowNow().getTime() - this.lastLivenessCheck >= state.settings.livenessCheckMs) {
+      if (this.busy() && workflowNow().getTime() - this.lastLivenessCheck >= this.livenessInterval()) {
         await this.dropDeparted();
       }
       await this.grantNext();
@@ -113,11 +113,20 @@ class EnvironmentLock {
     return !!state.holder || state.queue.length > 0 || state.waitingForApproval.length > 0;
   }
 
+  /**
+   * Liveness matters most while someone holds or queues (a closed holder blocks the queue); releases only waiting
+   * for approval (for up to a day) block nobody, so they are checked ten times less often.
+   */
+  private livenessInterval(): number {
+    const { settings, holder, queue } = this.state;
+    return holder || queue.length > 0 ? settings.livenessCheckMs : settings.livenessCheckMs * 10;
+  }
+
   private nextWake(busy: boolean): number {
     const { settings, holder } = this.state;
     if (!busy) return settings.idleMs;
     const now = workflowNow().getTime();
-    const liveness = this.lastLivenessCheck + settings.livenessCheckMs - now;
+    const liveness = this.lastLivenessCheck + this.livenessInterval() - now;
     const lease = holder ? holder.leaseUntil - now : Infinity;
     return Math.max(Math.min(liveness, lease), 1);
   }

@@ -150,7 +150,8 @@ describe('environment lock', () => {
     expect(state.takeovers).toContainEqual(
       expect.objectContaining({ releaseId: stuck.releaseId, reason: 'its lease of 1000 ms expired' }),
     );
-    await s.handle.terminate('test done');
+    // The stuck (older) release may meanwhile have been superseded by the newer one's grant: it is still building.
+    await s.handle.terminate('test done').catch(() => undefined);
   });
 
   it('survives failing activities (Temporal frontend errors, GitLab errors) and carries on when they pass', async () => {
