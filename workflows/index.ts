@@ -2,3 +2,4 @@
 export { releaseWorkflow, rollbackWorkflow, type ReleaseResult } from './release.js';
 export { serviceLockWorkflow } from './service-lock.js';
 export { environmentLockWorkflow } from './environment-lock.js';
+export { freezeRegistryWorkflow } from './freezes.js';

@@ -11,6 +11,14 @@ type Acts = ReturnType<typeof releaseActivities>;
 
 export type LockOutcome = { granted: true } | { granted: false; supersededBy: string };
 
+/**
+ * A version an operator chose (a rollback, an on-demand deploy of any commit): not ordered by commit. It queues
+ * first come first served, never supersedes nor is superseded, and does not move the lock's newest release.
+ */
+export function isOperatorChoice(releaseId: string, workflowType: string): boolean {
+  return workflowType === 'rollbackWorkflow' || releaseId.startsWith('deploy/');
+}
+
 export class ReleaseLocks {
   /** Set when a newer release owns the environment this one heads for (or waits to approve). */
   supersededBy?: string;
@@ -36,7 +44,13 @@ export class ReleaseLocks {
     private readonly startedAt: number,
     /** patched('environment-locks'): false for releases that started on the per-service lock. */
     readonly perEnvironment: boolean,
+    private readonly options: { ordered: boolean } = { ordered: true },
   ) {}
+
+  /** Ordered by commit (a merge's release), not an operator's choice of version. */
+  get ordered(): boolean {
+    return this.options.ordered;
+  }
 
   /** `supersede` signal. `approvalPending`: waiting for a decision that has not come yet. */
   onSupersede(by: string, environment: string | undefined, state: { approvalPending: boolean; changing: boolean }) {
@@ -45,6 +59,7 @@ export class ReleaseLocks {
       return;
     }
     if (environment === this.waitingFor) this.refusedBy ??= by;
+    if (!this.ordered) return;
     // Only while still heading for that environment: never in the middle of changing it.
     if (environment === this.heading && !state.changing && this.held?.environment !== environment) {
       this.supersededBy ??= by;
@@ -167,6 +182,7 @@ export class ReleaseLocks {
       });
       return;
     }
+    if (!this.ordered) return; // an operator's choice is neither superseded nor supersedes
     // An older release is answered with a `supersede` signal, which ends its approval wait.
     await this.acts.reportEnvironmentApprovalWait({
       service: plan.service,

@@ -36,8 +36,13 @@ import {
   type PipelineEvent,
 } from './messages.js';
 import { TimelineRecorder } from './timeline.js';
-import { ReleaseLocks, type LockOutcome } from './release-locks.js';
+import { ReleaseLocks, isOperatorChoice, type LockOutcome } from './release-locks.js';
 import { mergeRequestComment } from '../domain/comment.js';
+import type { StageContext } from './stages/context.js';
+import { windowStage } from './stages/window.js';
+import { verifyStage } from './stages/verify.js';
+import { soakStage } from './stages/soak.js';
+import { releaseNotesStage } from './stages/release-notes.js';
 
 export interface ReleaseResult {
   status: ReleaseStatus;
@@ -102,12 +107,9 @@ class ReleaseRun {
     this.acts = releaseActivities(this.timing, { local: patched('local-activities') });
     this.rec = new TimelineRecorder(plan);
     // Releases started on the per-service lock keep it; new ones use ordered environment locks.
-    this.locks = new ReleaseLocks(plan, this.acts, this.startedAt, patched('environment-locks'));
-  }
-
-  /** An operator's rollback to a chosen version: not ordered by commit, first come first served. */
-  private get operatorRollback(): boolean {
-    return workflowInfo().workflowType === 'rollbackWorkflow';
+    this.locks = new ReleaseLocks(plan, this.acts, this.startedAt, patched('environment-locks'), {
+      ordered: !isOperatorChoice(plan.releaseId, workflowInfo().workflowType),
+    });
   }
 
   private get supersededBy(): string | undefined {
@@ -116,9 +118,11 @@ class ReleaseRun {
 
   async execute(): Promise<ReleaseResult> {
     this.registerHandlers();
+    for (const [name, url] of Object.entries(this.plan.links ?? {})) this.rec.link(name, url);
     if (this.plan.mergeRequest)
       upsertMemo({ mrTitle: this.plan.mergeRequest.title, mrUrl: this.plan.mergeRequest.url });
     try {
+      if (patched('release-notes')) await releaseNotesStage(this.stageContext());
       await this.notify('started');
       await this.imageStage();
       for (const environment of this.plan.environments) await this.deployEnvironment(environment);
@@ -240,6 +244,10 @@ class ReleaseRun {
     const { plan, acts, rec } = this;
     this.locks.heading = environment.name;
     if (environment.approval) await this.approvalGate(environment);
+    if (patched('deploy-window')) {
+      const { supersededBy } = await windowStage(this.stageContext(), environment);
+      if (supersededBy) throw new ReleaseEnded('superseded', `superseded by ${supersededBy}`);
+    }
     await this.acquireLock(environment.name);
     this.locks.heading = undefined;
     const stage = rec.begin('deploy', environment.name, { image: imageToString(plan.image) });
@@ -271,6 +279,7 @@ class ReleaseRun {
     }
 
     await this.syncAndWait(environment, bump.commitSha, stage);
+    if (environment.verify && patched('verify-stage')) await verifyStage(this.stageContext(), environment);
     // GitLab's deployment record is reporting, not a gate: failing to update it must not roll back a healthy deploy.
     await this.tryStep('GitLab deployment status', () =>
       acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: 'success' }),
@@ -279,6 +288,18 @@ class ReleaseRun {
     this.inFlight = undefined;
     await this.releaseLock();
     await this.notify('deployed', { environment: environment.name });
+    const next = this.plan.environments[this.plan.environments.indexOf(environment) + 1];
+    if (environment.soakMs && next && patched('soak-stage')) await soakStage(this.stageContext(), environment, next);
+  }
+
+  private stageContext(): StageContext {
+    return {
+      plan: this.plan,
+      rec: this.rec,
+      timing: this.timing,
+      startedAt: this.startedAt,
+      notify: (kind, options) => this.notify(kind, options),
+    };
   }
 
   private async syncAndWait(environment: EnvironmentPlan, revision: string, stage: StageRecord): Promise<void> {
@@ -352,7 +373,7 @@ class ReleaseRun {
 
   /** Waits for the environment's lock; ends the release `superseded` when a newer one owns the environment. */
   private async acquireLock(environment: string): Promise<void> {
-    const outcome = await this.locks.acquire(environment, this.operatorRollback ? 'rollback' : 'deploy', (behind) =>
+    const outcome = await this.locks.acquire(environment, this.locks.ordered ? 'deploy' : 'rollback', (behind) =>
       this.queuedBehind(environment, behind),
     );
     if (!outcome.granted) {
@@ -468,7 +489,7 @@ class ReleaseRun {
       });
       if (perEnvironment) {
         // A newer release that deployed here since owns the environment: reverting would undo its deploy.
-        const purpose = this.operatorRollback ? 'rollback' : 'revert';
+        const purpose = this.locks.ordered ? 'revert' : 'rollback';
         const lock = await this.locks.acquire(env.name, purpose, (behind) => this.queuedBehind(env.name, behind));
         if (!lock.granted) {
           rec.end(stage, 'skipped', { supersededBy: lock.supersededBy });

@@ -9,14 +9,7 @@ import { createRunwayWorker } from '../../worker/create-worker.js';
 import { releaseWorkflow } from '../../workflows/index.js';
 import { startRelease } from '../../api/releases.js';
 import type { ReleasePlan } from '../../domain/types.js';
-import type { EnvLockSettings } from '../../workflows/messages.js';
-
-export interface HarnessOptions {
-  /** Timings of the environment locks the worker's activities start. */
-  lockSettings?: Partial<EnvLockSettings>;
-  /** Lets a test put faults between the activities and Temporal (the client they use). */
-  activityClient?: (client: Client) => Client;
-}
+import type { ActivityDeps } from '../../activities/index.js';
 
 let runtimeInstalled = false;
 
@@ -33,10 +26,14 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function createHarness(
-  options: MemoryWorldOptions = {},
-  harnessOptions: HarnessOptions = {},
-): Promise<Harness> {
+export interface HarnessOptions extends MemoryWorldOptions {
+  /** Extra activity deps (Prometheus, an injected clock, lock timings, …) on top of the memory world's ports. */
+  deps?: Partial<ActivityDeps>;
+  /** Lets a test put faults between the activities and Temporal (the client they use). */
+  activityClient?: (client: Client) => Client;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
@@ -47,7 +44,8 @@ export async function createHarness(
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${randomUUID()}`;
-  const world = createMemoryWorld({ progressMs: 30, ...options });
+  const { deps: extraDeps, activityClient, ...worldOptions } = options;
+  const world = createMemoryWorld({ progressMs: 30, ...worldOptions });
   const workers: RunningWorker[] = [];
 
   const startWorker = async (): Promise<RunningWorker> => {
@@ -55,12 +53,7 @@ export async function createHarness(
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: {
-        ...world.ports,
-        temporal: harnessOptions.activityClient?.(client) ?? client,
-        taskQueue,
-        lockSettings: harnessOptions.lockSettings,
-      },
+      deps: { ...world.ports, ...extraDeps, temporal: activityClient?.(client) ?? client, taskQueue },
       workflowBundle: { code },
       overrides: { shutdownGraceTime: '1s', stickyQueueScheduleToStartTimeout: '1s' },
     });

@@ -44,10 +44,10 @@ function flakyDescribe(client: Client): Client {
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness(
-    {},
-    { lockSettings: { leaseMs: 1_500, livenessCheckMs: 300, idleMs: 800 }, activityClient: flakyDescribe },
-  );
+  h = await createHarness({
+    deps: { lockSettings: { leaseMs: 1_500, livenessCheckMs: 300, idleMs: 800 } },
+    activityClient: flakyDescribe,
+  });
   await h.startWorker();
 });
 afterAll(async () => h?.close());

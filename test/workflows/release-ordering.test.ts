@@ -11,7 +11,7 @@ import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness({}, { lockSettings: { idleMs: 500, livenessCheckMs: 300 } });
+  h = await createHarness({ deps: { lockSettings: { idleMs: 500, livenessCheckMs: 300 } } });
   await h.startWorker();
 });
 afterAll(async () => h?.close());

@@ -20,6 +20,7 @@ describe('replay of saved histories', () => {
     );
     expect([...types].sort()).toEqual([
       'environmentLockWorkflow',
+      'freezeRegistryWorkflow',
       'releaseWorkflow',
       'rollbackWorkflow',
       'serviceLockWorkflow',
