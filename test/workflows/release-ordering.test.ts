@@ -278,6 +278,19 @@ describe('release ordering: the newest commit wins', () => {
     expect(commitsBy(late)).toHaveLength(0);
   });
 
+  it("an on-demand deploy of an older commit (an operator's choice) is not superseded", async () => {
+    const service = `svc-${randomUUID().slice(0, 8)}`;
+    const [c1, c2] = history(service, 2);
+    const newer = autoPlan(service, c2!);
+    seedEnvironments(h.world, newer);
+    h.world.registry.publish(newer.image);
+    expect((await outcome((await start(h, newer)).handle)).status).toBe('succeeded');
+    const onDemand = { ...autoPlan(service, c1!), releaseId: `deploy/${service}/${c1}/req-1` };
+    h.world.registry.publish(onDemand.image);
+    expect((await outcome((await start(h, onDemand)).handle)).status).toBe('succeeded');
+    expect(tagsNow(onDemand)).toEqual([c1, c1]);
+  });
+
   it('an older merge arriving while the newer waits for approval is superseded and never asks the approvers', async () => {
     const service = `svc-${randomUUID().slice(0, 8)}`;
     const [c1, c2] = history(service, 2);
