@@ -481,9 +481,10 @@ class ReleaseRun {
         acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: cancelled ? 'canceled' : 'failed' }),
       );
     }
-    await this.releaseLockQuietly();
-    const status: ReleaseStatus = cancelled ? 'cancelled' : 'rollback_failed';
     const bumped = inFlight?.stage.details.infraCommit !== undefined;
+    // Not reverted: when it bumped, the environment now holds this rollback's image (no hand-back).
+    await this.releaseLockQuietly(!bumped);
+    const status: ReleaseStatus = cancelled ? 'cancelled' : 'rollback_failed';
     const where = inFlight
       ? `${inFlight.environment.name} ${bumped ? `now points at ${imageToString(plan.image)}` : 'was not changed'}`
       : 'nothing was changed';
