@@ -4,9 +4,21 @@ import { duration } from './duration.js';
 
 const nonEmpty = z.string().min(1);
 
+/**
+ * A person Runway acts for: a Slack user id (U… or W…), never a username or display name (those can be changed
+ * by anyone to look like an approver), or the name of an API token (`api.tokens[].name`).
+ */
+const identity = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'a Slack user id (U…) or an API token name, without @ or spaces');
+
 const approvalSchema = z.strictObject({
   channel: nonEmpty.describe('Slack channel that receives the Approve / Reject message'),
-  approvers: z.array(nonEmpty).min(1).describe('Slack user ids (U…) or usernames allowed to decide'),
+  approvers: z
+    .array(identity)
+    .min(1)
+    .describe('Slack user ids (U…, never usernames) or API token names allowed to decide'),
+
   timeout: duration.prefault('24h').describe('After this the release ends `expired`, with no change'),
 });
 
@@ -42,6 +54,11 @@ const environmentSchema = z.strictObject({
   healthTimeout: duration.prefault('10m'),
   degradedGrace: duration.prefault('60s').describe('How long Degraded is tolerated after a sync'),
   approval: approvalSchema.optional(),
+  deployers: z
+    .array(identity)
+    .min(1)
+    .optional()
+    .describe('Slack user ids or API token names who may roll back or deploy here by hand; default: the approvers'),
 });
 
 const serviceSchema = z
@@ -56,7 +73,9 @@ const serviceSchema = z
       tag: nonEmpty.default('{sha}').describe('Tag template: {sha}, {shortSha}, {branch}'),
     }),
     infra: z.strictObject({
-      driver: z.enum(['gitlab', 'git', 'memory']).default('gitlab'),
+      driver: z
+        .enum(['gitlab', 'git'], { error: 'must be gitlab or git (memory is a test stand-in, not a driver)' })
+        .default('gitlab'),
       repository: nonEmpty.describe('GitLab project of the infra repo (gitlab driver) or a git URL (git driver)'),
       branch: nonEmpty.default('main'),
     }),

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     config = sandboxConfig(sandbox.configOverlay);
   }
 
-  const { worker, client, simulated, sdkMetrics, close } = await bootWorker(config, log);
+  const { worker, client, sdkMetrics, close } = await bootWorker(config, log);
 
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://localhost:${config.server.port}`;
   const ctx: ApiContext = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
@@ -59,7 +59,6 @@ async function main(): Promise<void> {
       temporalUi: 'http://localhost:8233',
       slackPage: sandbox ? `${publicUrl}/sandbox/slack` : undefined,
       config: runtime.sandbox ? 'sandbox' : runtime.path,
-      simulated,
       services: Object.keys(config.services),
       metrics: `${publicUrl}/metrics`,
     },

@@ -4,9 +4,9 @@ import type { FailedJob, PipelineState, ReleaseTimeline } from '../domain/types.
 
 export interface ApprovalDecisionInput {
   environment: string;
-  /** Slack user id or username of the person deciding; checked against the environment's approvers. */
+  /** Slack user id or API token name of the person deciding; checked against the environment's approvers. */
   approver: string;
-  /** Other identities of the same person (e.g. the Slack username next to the user id). */
+  /** Ignored (older API versions sent usernames here; usernames do not identify people). */
   approverAliases?: string[];
   comment?: string;
 }

@@ -151,8 +151,9 @@ class ReleaseRun {
         `${this.plan.releaseId} is waiting for approval of ${wait.environment}, not ${input.environment}`,
       );
     }
-    const identities = [input.approver, ...(input.approverAliases ?? [])];
-    if (!identities.some((id) => wait.approvers.includes(id))) {
+    // Only ids identify people: aliases (usernames, display names) are ignored, as anyone can take one.
+    // A validator adds no commands, so this is replay-safe.
+    if (!wait.approvers.includes(input.approver)) {
       throw new Error(`${input.approver} is not allowed to approve ${this.plan.service} in ${input.environment}`);
     }
   }

@@ -50,7 +50,7 @@ function configFor(plan: ReleasePlan) {
       [plan.service]: {
         gitlab: { project: plan.project.id },
         image: { repository: plan.image.repository },
-        infra: { driver: 'memory', repository: plan.infra.repository },
+        infra: { driver: 'git', repository: plan.infra.repository },
         pipeline: { timeout: 5_000, pollInterval: 200 },
         environments: [
           {

@@ -8,7 +8,8 @@ import type { ApiContext } from '../../api/context.js';
 import { ReleaseService } from '../../api/release-service.js';
 import { listen, type RunningServer } from '../../api/server.js';
 import { createLogger } from '../../platform/logger.js';
-import { seedMemoryInfra } from '../../worker/deps.js';
+
+import { seedMemoryInfra } from '../../fakes/memory-world.js';
 import { createHarness, type Harness } from './harness.js';
 
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
@@ -30,7 +31,7 @@ services:
     gitlab: { project: acme/${service}, webUrl: 'https://gitlab.example.com/acme/${service}' }
     triggerBranches: [main]
     image: { repository: registry.example.com/acme/${service} }
-    infra: { driver: memory, repository: acme/infra }
+    infra: { driver: git, repository: acme/infra }
     pipeline: { timeout: 30s, pollInterval: 200ms }
     environments:
       - name: staging
