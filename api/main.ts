@@ -13,7 +13,8 @@ const log = createLogger('runway-api');
 
 async function main(): Promise<void> {
   const { config, path } = loadRuntimeConfig();
-  const connection = await Connection.connect(connectionOptions(config.temporal));
+  // Lazy: the API starts (and answers 503, /readyz red) while Temporal is down, and connects when it is back.
+  const connection = Connection.lazy(connectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://${config.server.host}:${config.server.port}`;
   const ctx = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };

@@ -209,3 +209,8 @@ export const configSchema = z.strictObject({
 export type RunwayConfig = z.output<typeof configSchema>;
 export type ServiceConfig = RunwayConfig['services'][string];
 export type EnvironmentConfig = ServiceConfig['environments'][number];
+
+/** The service named `name`, looked up as an own property: `__proto__`, `constructor` or `toString` are no service. */
+export function findService(config: RunwayConfig, name: string): ServiceConfig | undefined {
+  return Object.hasOwn(config.services, name) ? config.services[name] : undefined;
+}

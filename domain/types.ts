@@ -117,6 +117,16 @@ export interface ReleaseTimeline {
   warnings: string[];
   error?: string;
   links: Record<string, string>;
+  /** Who asked for what, in order: the deploy (or rollback) itself, decisions, cancellation. */
+  actions?: ReleaseAction[];
+}
+
+export interface ReleaseAction {
+  action: 'deploy' | 'rollback' | 'approve' | 'reject' | 'cancel';
+  /** Slack user id, API token name or GitLab username of who asked. */
+  by: string;
+  environment?: string;
+  at: string;
 }
 
 export interface FailedJob {

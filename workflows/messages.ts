@@ -28,6 +28,8 @@ export const approveUpdate = defineUpdate<ApprovalDecisionResult, [ApprovalDecis
 export const rejectUpdate = defineUpdate<ApprovalDecisionResult, [ApprovalDecisionInput]>('reject');
 export const statusQuery = defineQuery<ReleaseTimeline>('status');
 export const pipelineSignal = defineSignal<[PipelineEvent]>('pipeline');
+/** Sent just before a cancellation request, so the timeline says who cancelled. */
+export const cancelRequestedSignal = defineSignal<[{ by: string }]>('cancelRequested');
 export const supersedeSignal = defineSignal<[{ by: string }]>('supersede');
 export const lockGrantedSignal = defineSignal<[{ environment: string }]>('lockGranted');
 

@@ -30,6 +30,7 @@ import {
   rejectUpdate,
   statusQuery,
   supersedeSignal,
+  cancelRequestedSignal,
   type ApprovalDecisionInput,
   type ApprovalDecisionResult,
   type PipelineEvent,
@@ -124,6 +125,7 @@ class ReleaseRun {
     setHandler(pipelineSignal, (event) => {
       this.pipelineEvent = event;
     });
+    setHandler(cancelRequestedSignal, ({ by }) => this.rec.action({ action: 'cancel', by }));
     setHandler(supersedeSignal, ({ by }) => {
       if (this.approvalWait && !this.decision) this.supersededBy = by;
     });
@@ -132,6 +134,8 @@ class ReleaseRun {
     });
     const decide = (decision: 'approved' | 'rejected') => (input: ApprovalDecisionInput) => {
       this.decision = { environment: input.environment, decision, by: input.approver, at: workflowNow().toISOString() };
+      const action = decision === 'approved' ? 'approve' : 'reject';
+      this.rec.action({ action, by: input.approver, environment: input.environment });
       return this.decision;
     };
     // Validators are synchronous on purpose: a refused decision is never written to history.

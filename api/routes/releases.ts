@@ -3,13 +3,17 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RELEASE_STATUSES } from '../../domain/types.js';
 import { requireRole, type AuthVariables } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { findService } from '../../config/schema.js';
+import { changeRefusal, ForbiddenError } from '../permissions.js';
 import { statusUrl } from '../webhooks/gitlab.js';
 import {
+  CommitShaSchema,
   DecisionSchema,
   errors,
   json,
   jsonBody,
   ReleaseIdParam,
+  NameSchema,
   ReleaseSummarySchema,
   ServiceVersionsSchema,
   StartedSchema,
@@ -33,11 +37,15 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       middleware: [read] as const,
       request: {
         query: z.object({
-          service: z.string().optional(),
-          environment: z.string().optional(),
+          service: NameSchema.optional(),
+          environment: NameSchema.optional(),
           status: z.enum(RELEASE_STATUSES).optional(),
           pageSize: z.coerce.number().int().min(1).max(100).optional(),
-          pageToken: z.string().optional(),
+          pageToken: z
+            .string()
+            .max(4096)
+            .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a nextPageToken from a previous page')
+            .optional(),
         }),
       },
       responses: {
@@ -74,9 +82,14 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       request: {
         body: jsonBody(
           z.object({
-            service: z.string(),
-            sha: z.string().regex(/^[0-9a-f]{7,64}$/i),
-            ref: z.string().optional(),
+            service: NameSchema,
+            sha: CommitShaSchema,
+            ref: z
+              .string()
+              .min(1)
+              .max(255)
+              .regex(/^[^\x00-\x20\x7f~^:?*[\\]+$/, 'a branch name')
+              .optional(),
           }),
         ),
       },
@@ -84,7 +97,7 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const svc = ctx.config.services[body.service];
+      const svc = findService(ctx.config, body.service);
       const plan = ctx.releases.plan(body.service, {
         sha: body.sha,
         ref: body.ref ?? svc?.triggerBranches[0] ?? 'main',
@@ -108,7 +121,7 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
         middleware: [approve] as const,
         request: {
           params: ReleaseIdParam,
-          body: jsonBody(z.object({ environment: z.string(), comment: z.string().max(500).optional() })),
+          body: jsonBody(z.object({ environment: NameSchema, comment: z.string().max(500).optional() })),
         },
         responses: { 200: json(DecisionSchema, 'Recorded'), ...errors },
       }),
@@ -139,7 +152,7 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     }),
     async (c) => {
       const id = c.req.valid('param').id;
-      await ctx.releases.cancel(id);
+      await ctx.releases.cancel(id, c.get('caller').name);
       return c.json({ releaseId: id, cancelling: true as const }, 202);
     },
   );
@@ -151,7 +164,7 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       summary: 'Roll an environment back to the version before the current one, as a workflow',
       security,
       middleware: [deploy] as const,
-      request: { params: z.object({ service: z.string(), environment: z.string() }) },
+      request: { params: z.object({ service: NameSchema, environment: NameSchema }) },
       responses: {
         202: json(z.object({ rollbackId: z.string(), image: z.string(), statusUrl: z.string() }), 'Rollback started'),
         ...errors,
@@ -159,7 +172,10 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     }),
     async (c) => {
       const { service, environment } = c.req.valid('param');
-      const started = await ctx.releases.rollback(service, environment, c.get('caller').name);
+      const caller = c.get('caller').name;
+      const refusal = changeRefusal(ctx.config, service, environment, caller, 'rest');
+      if (refusal) throw new ForbiddenError(refusal);
+      const started = await ctx.releases.rollback(service, environment, caller);
       return c.json({ ...started, statusUrl: statusUrl(ctx, started.rollbackId) }, 202);
     },
   );
