@@ -7,6 +7,7 @@ import { connectionOptions } from '../worker/connection.js';
 import { createApp } from './app.js';
 import { ReleaseService } from './release-service.js';
 import { listen } from './server.js';
+import { startMergeReconciler } from './reconcile/start.js';
 import { createSlackRoutes } from './slack/routes.js';
 
 const log = createLogger('runway-api');
@@ -20,8 +21,12 @@ async function main(): Promise<void> {
   const ctx = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
   const app = createApp(ctx, { slack: await createSlackRoutes(ctx) });
   const server = await listen(app, config.server);
+  const reconciler = startMergeReconciler(ctx);
   log.info({ url: server.url, config: path }, 'runway api listening');
-  const stop = () => void server.close().finally(() => process.exit(0));
+  const stop = () => {
+    reconciler?.stop();
+    void server.close().finally(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

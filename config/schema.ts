@@ -122,6 +122,14 @@ export const configSchema = z.strictObject({
       url: z.url(),
       token: nonEmpty,
       webhookSecret: nonEmpty.optional(),
+      reconcile: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          interval: duration.prefault('3m').describe('How often merged MRs are listed to catch missed webhooks'),
+          lookback: duration.prefault('6h').describe('How far back the first listing after a start looks'),
+        })
+        .prefault({})
+        .describe('Catch-up for merges whose webhook never arrived (GitLab does not redeliver)'),
     })
     .optional(),
   argocd: z

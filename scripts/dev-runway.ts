@@ -7,6 +7,7 @@ import { createApp, type AppPlugins } from '../api/app.js';
 import type { ApiContext } from '../api/context.js';
 import { ReleaseService } from '../api/release-service.js';
 import { listen } from '../api/server.js';
+import { startMergeReconciler } from '../api/reconcile/start.js';
 import { createSlackRoutes } from '../api/slack/routes.js';
 import { createLogger } from '../platform/logger.js';
 import { joinExpositions, metricsRegistry } from '../platform/metrics.js';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     });
   }
   const server = await listen(createApp(ctx, plugins), config.server);
+  const reconciler = startMergeReconciler(ctx);
   // The worker's own metrics server only when asked for (RUNWAY_METRICS_PORT), on loopback.
   let metricsServer: MetricsServer | undefined;
   if (process.env.RUNWAY_METRICS_PORT) {
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await worker.run();
+  reconciler?.stop();
   await server.close();
   await metricsServer?.close();
   await sandbox?.close();
