@@ -23,7 +23,7 @@ const ALICE = { id: 'U_ALICE', username: 'alice' };
 const BOB = { id: 'U_BOB', username: 'bob' }; // approver by username only
 const MALLORY = { id: 'U_MALLORY', username: 'mallory' };
 const blockActions = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/slack-block-actions.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/slack-block-actions.json', import.meta.url), 'utf8'),
 );
 
 let h: Harness;

@@ -19,7 +19,7 @@ interface FixtureBuild extends FakeJobSeed {
   id: number;
 }
 const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/gitlab-pipeline.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/gitlab-pipeline.json', import.meta.url), 'utf8'),
 ) as { object_attributes: { sha: string; ref: string }; builds: FixtureBuild[] };
 
 let fake: FakeGitLab;

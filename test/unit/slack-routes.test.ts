@@ -23,9 +23,9 @@ const SECRET = 'routes-signing-secret';
 const TOKEN = 'xoxb-routes-token';
 const CHANNEL = 'C0APPROVALS';
 const RELEASE = 'release/payments/0123456789abcdef0123456789abcdef01234567';
-// Real Slack payloads, read from the shared fixtures rather than copied here.
+// Slack payloads in their documented shapes (test/fixtures/README.md says where each comes from).
 const fixtureText = (name: string) =>
-  readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 
 function configFor(apiUrl: string, slack: Record<string, unknown> = { signingSecret: SECRET }) {
   const env = (name: string, approval?: object) => ({
@@ -231,7 +231,7 @@ describe('approval buttons', () => {
       by: 'W111',
       at: '2026-01-02T03:04:05Z',
     });
-    const base = JSON.parse(fixtureText('slack-block-actions-message-container.json'));
+    const base = JSON.parse(fixtureText('slack-block-actions-ephemeral.json'));
     const value = JSON.stringify({ releaseId: RELEASE, environment: 'production' });
     const payload = {
       ...base,
