@@ -50,7 +50,11 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
   const limit = (maxSize: number) =>
     bodyLimit({
       maxSize,
-      onError: (c) => c.json(errorBody('payload_too_large', `request body over ${maxSize} bytes`), 413),
+      // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
+      onError: (c) => {
+        c.header('Connection', 'close');
+        return c.json(errorBody('payload_too_large', `request body over ${maxSize} bytes`), 413);
+      },
     });
   app.use('/api/*', limit(API_BODY_LIMIT));
   app.use('/slack/*', limit(SLACK_BODY_LIMIT));

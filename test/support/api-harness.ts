@@ -87,7 +87,7 @@ export async function createApiHarness(
   };
 }
 
-/** A Merge Request Hook body in GitLab's shape (see ../shared/fixtures/gitlab-merge-request-merged.json). */
+/** A Merge Request Hook body in GitLab's shape (see test/fixtures/gitlab-merge-request-merged.json). */
 export function mergeHook(
   service: string,
   sha: string,
