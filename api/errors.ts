@@ -36,6 +36,8 @@ export function errorBody(code: string, message: string): ApiErrorBody {
 function fromHonoException(err: HTTPException): HttpError {
   const status = err.status as ContentfulStatusCode;
   if (status === 413) return new HttpError(413, 'payload_too_large', 'request body too large');
+  if (status === 415)
+    return new HttpError(400, 'invalid_request', 'the body must be JSON (Content-Type: application/json)');
   if (status >= 500) return new HttpError(500, 'internal', 'internal error; see the server logs');
   // Hono's messages are generic and safe ("Malformed JSON in request body"); keep them.
   return new HttpError(status, 'invalid_request', err.message || 'invalid request');

@@ -59,11 +59,12 @@ export interface ApiHarness {
 
 export async function createApiHarness(
   plugins: (ctx: ApiContext) => Promise<AppPlugins> | AppPlugins = () => ({}),
+  options: { configYaml?: (service: string, taskQueue: string) => string } = {},
 ): Promise<ApiHarness> {
   const h = await createHarness();
   await h.startWorker();
   const service = `svc-${randomUUID().slice(0, 8)}`;
-  const config = parseConfig(e2eConfigYaml(service, h.taskQueue), {});
+  const config = parseConfig((options.configYaml ?? e2eConfigYaml)(service, h.taskQueue), {});
   seedMemoryInfra(h.world, config);
   const ctx: ApiContext = {
     config,
