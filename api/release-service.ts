@@ -173,7 +173,7 @@ export class ReleaseService {
   ): Promise<ApprovalDecisionResult> {
     const handle = this.client.workflow.getHandle(this.releaseWorkflowId(releaseId));
     try {
-      return await this.temporal.call(() =>
+      return await this.temporal.slowCall(() =>
         handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
           args: [{ environment: input.environment, approver: input.approver, comment: input.comment }],
         }),

@@ -2,11 +2,17 @@
 // longer than REQUEST_DEADLINE_MS; once a call found Temporal down, requests in the next second answer 503 at once
 // (no background timer: nothing to stop, nothing leaks). /readyz probes with GetSystemInfo.
 import { isGrpcServiceError, type Client, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 
 /** Longest a request waits on Temporal before answering 503. */
 export const REQUEST_DEADLINE_MS = 1_800;
+/**
+ * Updates (approve, reject) wait for the worker to run the handler, which can take longer than a read under load;
+ * they get this deadline, after a probe bounded like every request (see slowCall).
+ */
+export const UPDATE_DEADLINE_MS = 10_000;
+/** A success this recent makes the probe before a slow call unnecessary. */
+const RECENTLY_UP_MS = 2_000;
 /** How long a failure is believed without asking again. */
 const DOWN_MEMORY_MS = 1_000;
 const PROBE_DEADLINE_MS = 900;
@@ -31,6 +37,7 @@ export function isTemporalUnavailable(err: unknown): boolean {
 export class TemporalAvailability {
   private up: boolean | undefined;
   private downSince = 0;
+  private upAt = 0;
   private lastError = 'not probed yet';
   private probing?: Promise<boolean>;
 
@@ -50,17 +57,17 @@ export class TemporalAvailability {
 
   /** One probe; concurrent callers share it. */
   probe(): Promise<boolean> {
-    this.probing ??= this.client
-      .withDeadline(Date.now() + PROBE_DEADLINE_MS, () => this.client.workflowService.getSystemInfo({}))
+    this.probing ??= this.call(() => this.client.workflowService.getSystemInfo({}), PROBE_DEADLINE_MS, true)
       .then(
-        () => this.record(true),
-        (err: unknown) => this.record(false, err),
+        () => true,
+        () => false, // call() has recorded why
       )
       .finally(() => (this.probing = undefined));
     return this.probing;
   }
 
   private record(up: boolean, err?: unknown): boolean {
+    if (up) this.upAt = Date.now();
     if (!up) {
       this.lastError = err instanceof Error ? err.message.slice(0, 200) : String(err);
       this.downSince = Date.now();
@@ -73,31 +80,44 @@ export class TemporalAvailability {
     return up;
   }
 
+  /**
+   * For calls that may legitimately take longer than a request deadline (an update waiting for its handler):
+   * Temporal's reachability is checked first within the usual bound, so a dead server is still a quick 503.
+   */
+  async slowCall<T>(fn: () => Promise<T>, deadlineMs = UPDATE_DEADLINE_MS): Promise<T> {
+    if (Date.now() - this.upAt > RECENTLY_UP_MS && !(await this.probe())) {
+      throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
+    }
+    return this.call(fn, deadlineMs);
+  }
+
   /** Runs `fn` with a deadline; a Temporal that is down (known or found out now) becomes TemporalUnavailableError. */
-  async call<T>(fn: () => Promise<T>, deadlineMs = REQUEST_DEADLINE_MS): Promise<T> {
-    if (this.knownDown) throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
+  async call<T>(fn: () => Promise<T>, deadlineMs = REQUEST_DEADLINE_MS, probing = false): Promise<T> {
+    if (this.knownDown && !probing) throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
+    // The gRPC deadline alone is not a bound (the SDK's connection retries UNAVAILABLE with backoff while it
+    // reconnects), so the call is also aborted, and given up on, when the time is over.
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new TemporalUnavailableError(`no answer from Temporal within ${deadlineMs} ms`));
+      }, deadlineMs);
+    });
     try {
-      const result = await this.client.withDeadline(Date.now() + deadlineMs, fn);
+      const call = this.client.withAbortSignal(abort.signal, () =>
+        this.client.withDeadline(Date.now() + deadlineMs, fn),
+      );
+      call.catch(() => undefined); // settled by the race below; never an unhandled rejection
+      const result = await Promise.race([call, expired]);
       this.record(true);
       return result;
     } catch (err) {
       if (!isTemporalUnavailable(err)) throw err;
       this.record(false, err);
       throw new TemporalUnavailableError('Temporal did not answer in time; try again shortly');
+    } finally {
+      clearTimeout(timer);
     }
-  }
-
-  /** Hono middleware for routes that need Temporal: 503 at once while it is known to be down. */
-  guard(): MiddlewareHandler {
-    return async (c, next) => {
-      if (this.knownDown) {
-        c.header('Retry-After', '5');
-        return c.json(
-          { error: { code: 'temporal_unavailable', message: 'Temporal is unreachable; try again shortly' } },
-          503,
-        );
-      }
-      await next();
-    };
   }
 }
