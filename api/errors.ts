@@ -34,7 +34,7 @@ export function errorBody(code: string, message: string): ApiErrorBody {
 
 /** What Hono's own 4xx (a malformed JSON body, a body over the limit, …) mean to a client. */
 function fromHonoException(err: HTTPException): HttpError {
-  const status = err.status as ContentfulStatusCode;
+  const status = err.status;
   if (status === 413) return new HttpError(413, 'payload_too_large', 'request body too large');
   if (status === 415)
     return new HttpError(400, 'invalid_request', 'the body must be JSON (Content-Type: application/json)');

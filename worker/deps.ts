@@ -68,7 +68,15 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
       defaultChannel: config.slack!.defaultChannel,
     });
 
-  return { registry, gitlab, argocd, notifier, infra: standIns.infra ?? infraDrivers(config), temporal, taskQueue: config.temporal.taskQueue };
+  return {
+    registry,
+    gitlab,
+    argocd,
+    notifier,
+    infra: standIns.infra ?? infraDrivers(config),
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+  };
 }
 
 function infraDrivers(config: RunwayConfig): ActivityDeps['infra'] {

@@ -121,7 +121,7 @@ export class MergeReconciler {
     const since = (this.caughtUpTo.get(project) ?? passStart - this.settings.lookback + OVERLAP_MS) - OVERLAP_MS;
     let merged: MergedRequest[];
     try {
-      merged = (await this.gitlab.call('list merged merge requests', () =>
+      merged = await this.gitlab.call('list merged merge requests', () =>
         this.gitlab.api.MergeRequests.all({
           projectId: project,
           state: 'merged',
@@ -131,7 +131,7 @@ export class MergeReconciler {
           perPage: 100,
           maxPages: MAX_PAGES,
         }),
-      )) as unknown as MergedRequest[];
+      );
     } catch (err) {
       report.error = (err as Error).message;
       reconcileRuns().inc({ project, outcome: 'gitlab_error' });

@@ -62,7 +62,8 @@ export function registerMetricsRoutes(app: OpenAPIHono, ctx: ApiContext, options
     }),
     async (c) => {
       const { service, window = '30d' } = c.req.valid('query');
-      if (service && !findService(ctx.config, service)) throw new NotFoundError(`unknown service "${service.slice(0, 100)}"`);
+      if (service && !findService(ctx.config, service))
+        throw new NotFoundError(`unknown service "${service.slice(0, 100)}"`);
       const windowMs = parseDuration(window);
       if (windowMs <= 0 || windowMs > MAX_WINDOW_MS) throw new HttpError(400, 'invalid_request', 'window: 1h to 366d');
       const report = await dora.report(service, windowMs);

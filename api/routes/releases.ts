@@ -4,6 +4,7 @@ import { RELEASE_STATUSES } from '../../domain/types.js';
 import { requireRole, type AuthVariables } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { findService } from '../../config/schema.js';
+import { releaseIdService } from '../../domain/ids.js';
 import { changeRefusal, ForbiddenError } from '../permissions.js';
 import { statusUrl } from '../webhooks/gitlab.js';
 import {
@@ -88,7 +89,9 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
               .string()
               .min(1)
               .max(255)
-              .regex(/^[^\x00-\x20\x7f~^:?*[\\]+$/, 'a branch name')
+              // git check-ref-format: no space, control character (refused by the range below), ~ ^ : ? * [ or \
+              .regex(/^[!-~]+$/, 'a branch name')
+              .refine((ref) => !/[~^:?*[\\]|\.\.|@\{/.test(ref), 'a branch name')
               .optional(),
           }),
         ),
@@ -127,9 +130,19 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const result = await ctx.releases.decide(c.req.valid('param').id, decision, {
+        const id = c.req.valid('param').id;
+        const caller = c.get('caller').name;
+        // The same check as Slack's, from runway.yaml; the workflow checks the release's own list again.
+        const service = releaseIdService(id);
+        const gated = service
+          ? findService(ctx.config, service)?.environments.find((e) => e.name === body.environment)
+          : undefined;
+        if (gated?.approval && !gated.approval.approvers.includes(caller)) {
+          throw new ForbiddenError(`${caller} is not an approver of ${service} in ${body.environment}`);
+        }
+        const result = await ctx.releases.decide(id, decision, {
           environment: body.environment,
-          approver: c.get('caller').name,
+          approver: caller,
           comment: body.comment,
         });
         return c.json(result, 200);

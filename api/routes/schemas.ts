@@ -111,7 +111,10 @@ export const CommitShaSchema = z
   .regex(/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'a full commit sha: 40 hex digits (64 in SHA-256 repositories)');
 
 export const ReleaseIdParam = z.object({
-  id: z.string().max(300).openapi({ param: { name: 'id', in: 'path' }, example: 'release/payments/0123abcd…' }),
+  id: z
+    .string()
+    .max(300)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'release/payments/0123abcd…' }),
 });
 
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({

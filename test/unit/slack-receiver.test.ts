@@ -9,8 +9,7 @@ import { parseSlackBody } from '../../api/slack/parse-body.js';
 import { signatureProblem } from '../../api/slack/signature.js';
 
 // Slack payloads in their documented shapes (test/fixtures/README.md says where each comes from).
-const fixtureText = (name: string) =>
-  readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const fixtureText = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const vector = JSON.parse(fixtureText('slack-signature-vector.json')) as {
   signingSecret: string;
   body: string;
