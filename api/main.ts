@@ -1,12 +1,12 @@
 // The Runway API process: webhooks, Slack, REST. Workers run separately (worker/main.ts); `make dev`
 // runs both in one process (scripts/dev-runway.ts).
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
-import { connectionOptions } from '../worker/connection.js';
 import { createApp } from './app.js';
 import { ReleaseService } from './release-service.js';
 import { listen } from './server.js';
+import { apiConnection } from './temporal-connection.js';
 import { startMergeReconciler } from './reconcile/start.js';
 import { createSlackRoutes } from './slack/routes.js';
 
@@ -14,8 +14,7 @@ const log = createLogger('runway-api');
 
 async function main(): Promise<void> {
   const { config, path } = loadRuntimeConfig();
-  // Lazy: the API starts (and answers 503, /readyz red) while Temporal is down, and connects when it is back.
-  const connection = Connection.lazy(connectionOptions(config.temporal));
+  const connection = apiConnection(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://${config.server.host}:${config.server.port}`;
   const ctx = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };

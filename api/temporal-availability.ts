@@ -5,7 +5,7 @@ import { isGrpcServiceError, type Client, WorkflowUpdateRPCTimeoutOrCancelledErr
 import type { Logger } from 'pino';
 
 /** Longest a request waits on Temporal before answering 503. */
-export const REQUEST_DEADLINE_MS = 1_800;
+export const REQUEST_DEADLINE_MS = 1_500;
 /**
  * Updates (approve, reject) wait for the worker to run the handler, which can take longer than a read under load;
  * they get this deadline, after a probe bounded like every request (see slowCall).

@@ -6,6 +6,8 @@ import type { RunwayConfig } from '../config/schema.js';
 import { createApp, type AppPlugins } from '../api/app.js';
 import type { ApiContext } from '../api/context.js';
 import { ReleaseService } from '../api/release-service.js';
+import { apiConnection } from '../api/temporal-connection.js';
+import { Client } from '@temporalio/client';
 import { listen } from '../api/server.js';
 import { startMergeReconciler } from '../api/reconcile/start.js';
 import { createSlackRoutes } from '../api/slack/routes.js';
@@ -29,10 +31,18 @@ async function main(): Promise<void> {
     config = sandboxConfig(sandbox.configOverlay);
   }
 
-  const { worker, client, sdkMetrics, close } = await bootWorker(config, log);
+  const { worker, sdkMetrics, close } = await bootWorker(config, log);
 
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://localhost:${config.server.port}`;
-  const ctx: ApiContext = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
+  // The API's own connection (lazy, no SDK retries: every API call has a deadline); the worker keeps its own.
+  const apiClient = new Client({ connection: apiConnection(config.temporal), namespace: config.temporal.namespace });
+  const ctx: ApiContext = {
+    config,
+    client: apiClient,
+    releases: new ReleaseService(apiClient, config),
+    logger: log,
+    publicUrl,
+  };
   // Worker and API share this process and its metrics registry: the API's /metrics shows both, plus the SDK's.
   const plugins: AppPlugins = {
     slack: await createSlackRoutes(ctx),
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
   await server.close();
   await metricsServer?.close();
   await sandbox?.close();
+  await apiClient.connection.close();
   await close();
 }
 

@@ -3,7 +3,8 @@
 // disabled webhook is reported in the log, the metric and Slack, once per change. Real Temporal, the GitLab fake
 // driven by gitbeaker, the Slack fake.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { apiConnection } from '../../api/temporal-connection.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { connectGitLab } from '../../activities/integrations/gitlab-api.js';
@@ -59,7 +60,7 @@ beforeAll(async () => {
   const [host, port] = inject('temporalAddress').split(':') as [string, string];
   proxy = new SwitchableProxy({ host, port: Number(port) });
   await proxy.up();
-  const connection = Connection.lazy({ address: `127.0.0.1:${proxy.port}` });
+  const connection = apiConnection({ address: `127.0.0.1:${proxy.port}`, namespace: 'default', taskQueue: 'unused' });
   proxied = { connection, client: new Client({ connection }) };
 }, 60_000);
 afterAll(async () => {

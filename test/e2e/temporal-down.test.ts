@@ -3,7 +3,8 @@
 // proxy in front of the real dev server, switched off and on) the same API recovers without a restart.
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { apiConnection } from '../../api/temporal-connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
@@ -63,7 +64,7 @@ async function blackhole(): Promise<{ port: number; close: () => Promise<void> }
 
 async function apiOn(address: string): Promise<{ server: RunningServer; close: () => Promise<void> }> {
   const config = parseConfig(e2eConfigYaml(SERVICE, 'down-queue'), {});
-  const connection = Connection.lazy({ address });
+  const connection = apiConnection({ ...config.temporal, address });
   const client = new Client({ connection });
   const ctx: ApiContext = {
     config,
