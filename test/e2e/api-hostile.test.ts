@@ -114,6 +114,33 @@ describe('hostile and mistaken requests', () => {
   }, 120_000);
 });
 
+describe('bodies without Content-Length (chunked)', () => {
+  it('are cut off at the limit while read: 413, before the signature or token is looked at', async () => {
+    const chunked = (bytes: number) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const chunk = new Uint8Array(64 * 1024).fill(0x61);
+          for (let sent = 0; sent < bytes; sent += chunk.length) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+    for (const [route, headers, bytes] of [
+      ['/slack/interactions', { 'content-type': 'application/x-www-form-urlencoded' }, 3 * 1024 * 1024],
+      ['/webhooks/gitlab', { 'content-type': 'application/json', 'x-gitlab-token': WEBHOOK_SECRET }, 3 * 1024 * 1024],
+      ['/api/releases', { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.deployer}` }, 512 * 1024],
+    ] as const) {
+      const res = await fetch(`${a.server.url}${route}`, {
+        method: 'POST',
+        headers,
+        body: chunked(bytes),
+        duplex: 'half',
+        signal: AbortSignal.timeout(5_000),
+      } as RequestInit);
+      expect({ route, status: res.status }).toEqual({ route, status: 413 });
+    }
+  });
+});
+
 /** The lock workflow's Temporal status, or "none". */
 async function lockState(): Promise<string> {
   try {
