@@ -31,12 +31,16 @@ export function tokenMatches(presented: string | undefined, expected: string): b
   return timingSafeEqual(digest(presented ?? ''), digest(expected)) && presented !== undefined;
 }
 
-/** Services of a project, by path (every payload has one; 2017-era ones only that) or numeric id. */
+/**
+ * Services of a project, by path (every payload has one; 2017-era ones only that; GitLab paths are
+ * case-insensitive) or numeric id.
+ */
 function servicesFor(ctx: ApiContext, project: { id?: number; path_with_namespace: string }): string[] {
+  const path = project.path_with_namespace.toLowerCase();
   return Object.entries(ctx.config.services)
     .filter(
       ([, s]) =>
-        s.gitlab.project === project.path_with_namespace ||
+        s.gitlab.project.toLowerCase() === path ||
         (project.id !== undefined && s.gitlab.project === String(project.id)),
     )
     .map(([name]) => name);
