@@ -1,6 +1,7 @@
 // The Runway API process: webhooks, Slack, REST. Workers run separately (worker/main.ts); `make dev`
 // runs both in one process (scripts/dev-runway.ts).
 import { Client } from '@temporalio/client';
+import { apiStartupWarnings } from '../config/requirements.js';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
 import { createApp } from './app.js';
@@ -14,6 +15,7 @@ const log = createLogger('runway-api');
 
 async function main(): Promise<void> {
   const { config, path } = loadRuntimeConfig();
+  for (const warning of apiStartupWarnings(config)) log.warn(warning);
   const connection = apiConnection(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://${config.server.host}:${config.server.port}`;

@@ -39,3 +39,27 @@ export function missingIntegrations(config: RunwayConfig, provided: ProvidedInte
   }
   return problems;
 }
+
+/** What the API process can run without, but loses: one warning each at startup. */
+export function apiStartupWarnings(config: RunwayConfig): string[] {
+  const warnings: string[] = [];
+  if (Object.keys(config.services).length === 0) return warnings;
+  if (!config.gitlab) {
+    warnings.push('gitlab: not configured: webhooks are refused (401) and no merge catch-up runs');
+  } else {
+    if (!config.gitlab.webhookSecret) {
+      warnings.push(
+        'gitlab.webhookSecret: not set: every webhook is refused (401); only the merge catch-up starts releases',
+      );
+    }
+    if (!config.gitlab.reconcile.enabled) {
+      warnings.push('gitlab.reconcile.enabled: false: a merge whose webhook is lost is never released');
+    }
+  }
+  const gated = Object.values(config.services).some((s) => s.environments.some((e) => e.approval));
+  if (gated && !config.slack?.signingSecret) {
+    warnings.push('slack.signingSecret: not set: approval buttons and /runway are off (approve over REST)');
+  }
+  if (config.api.tokens.length === 0) warnings.push('api.tokens: none: the REST API refuses every call (401)');
+  return warnings;
+}

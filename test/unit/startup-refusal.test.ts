@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../config/load.js';
-import { missingIntegrations } from '../../config/requirements.js';
+import { apiStartupWarnings, missingIntegrations } from '../../config/requirements.js';
 import { createMemoryWorld } from '../../fakes/memory-world.js';
 import { assertIntegrations, buildDeps } from '../../worker/deps.js';
 
@@ -66,6 +66,22 @@ describe('startup refusal', () => {
     // With a real config, the real clients: nothing of the memory world.
     const real = buildDeps(parseConfig(complete, {}), temporal);
     expect(real.argocd).not.toBe(world.ports.argocd);
+  });
+
+  it('the API warns about what it will not do', () => {
+    expect(apiStartupWarnings(parseConfig(service(), {}))).toEqual([
+      'gitlab: not configured: webhooks are refused (401) and no merge catch-up runs',
+      'api.tokens: none: the REST API refuses every call (401)',
+    ]);
+    const gated = parseConfig(
+      complete +
+        "\n        approval: { channel: '#prod', approvers: [U1] }\napi: { tokens: [{ name: ci, token: x, roles: [read] }] }",
+      {},
+    );
+    expect(apiStartupWarnings(gated)).toEqual([
+      'gitlab.webhookSecret: not set: every webhook is refused (401); only the merge catch-up starts releases',
+      'slack.signingSecret: not set: approval buttons and /runway are off (approve over REST)',
+    ]);
   });
 
   it('memory is not a driver a real config can name', () => {
