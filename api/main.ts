@@ -7,6 +7,7 @@ import { createLogger } from '../platform/logger.js';
 import { createApp } from './app.js';
 import { ReleaseService } from './release-service.js';
 import { listen } from './server.js';
+import { TemporalAvailability } from './temporal-availability.js';
 import { apiConnection } from './temporal-connection.js';
 import { startMergeReconciler } from './reconcile/start.js';
 import { createSlackRoutes } from './slack/routes.js';
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const connection = apiConnection(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://${config.server.host}:${config.server.port}`;
-  const ctx = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
+  const releases = new ReleaseService(client, config, new TemporalAvailability(client, log));
+  const ctx = { config, client, releases, logger: log, publicUrl };
   const app = createApp(ctx, { slack: await createSlackRoutes(ctx) });
   const server = await listen(app, config.server);
   const reconciler = startMergeReconciler(ctx);

@@ -6,6 +6,7 @@ import type { RunwayConfig } from '../config/schema.js';
 import { createApp, type AppPlugins } from '../api/app.js';
 import type { ApiContext } from '../api/context.js';
 import { ReleaseService } from '../api/release-service.js';
+import { TemporalAvailability } from '../api/temporal-availability.js';
 import { apiConnection } from '../api/temporal-connection.js';
 import { Client } from '@temporalio/client';
 import { listen } from '../api/server.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const ctx: ApiContext = {
     config,
     client: apiClient,
-    releases: new ReleaseService(apiClient, config),
+    releases: new ReleaseService(apiClient, config, new TemporalAvailability(apiClient, log)),
     logger: log,
     publicUrl,
   };
