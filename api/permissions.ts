@@ -46,3 +46,46 @@ export function decisionRefusal(
 export class ForbiddenError extends Error {
   override name = 'ForbiddenError';
 }
+
+/**
+ * Undefined when `who` may deploy `service` by hand to `environments` (all of them when none is named); otherwise
+ * why not. Every target naming `deployers` must include `who`. In Slack, where no target names deployers, `who` must
+ * approve every gated target, and a deploy touching only unlisted, ungated environments is refused (Slack users have
+ * no roles). Over REST the `deploy` role covers targets without `deployers`; approval gates still ask.
+ */
+export function deployRefusal(
+  config: RunwayConfig,
+  service: string,
+  environments: string[] | undefined,
+  who: string,
+  door: Door,
+): string | undefined {
+  const svc = findService(config, service);
+  if (!svc) return undefined; // the caller's 404
+  const targets = environments?.length
+    ? svc.environments.filter((e) => environments.includes(e.name))
+    : svc.environments;
+  const listed = targets.filter((e) => e.deployers);
+  const notListed = listed.filter((e) => !e.deployers!.includes(who));
+  if (notListed.length) return `${who} is not a deployer of ${service} in ${notListed.map((e) => e.name).join(', ')}`;
+  if (door === 'rest' || listed.length) return undefined;
+  const gated = targets.filter((e) => e.approval);
+  if (gated.length === 0) {
+    return `nobody may deploy ${service} to ${targets.map((e) => e.name).join(', ')} from Slack: set deployers in runway.yaml`;
+  }
+  const notApprover = gated.filter((e) => !e.approval!.approvers.includes(who));
+  return notApprover.length
+    ? `${who} is not an approver of ${service} in ${notApprover.map((e) => e.name).join(', ')}`
+    : undefined;
+}
+
+/** Undefined when `who` approves every gated environment named `environment` (any service); else why not. */
+export function environmentApproverRefusal(config: RunwayConfig, environment: string, who: string): string | undefined {
+  const gates = Object.values(config.services)
+    .flatMap((s) => s.environments)
+    .filter((e) => e.name === environment && e.approval);
+  if (gates.length === 0) return undefined;
+  return gates.every((e) => e.approval!.approvers.includes(who))
+    ? undefined
+    : `only approvers of ${environment} can do this`;
+}

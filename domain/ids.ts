@@ -32,12 +32,14 @@ export function isCommitSha(value: unknown): value is string {
 }
 
 /**
- * The service a Runway release or rollback workflow id names, or null when the id is none of Runway's
+ * The service a Runway release, deploy or rollback workflow id names, or null when the id is none of Runway's
  * (e.g. `service-lock/<service>`): the API must never read, decide or cancel other workflows.
  */
 export function releaseIdService(id: string): string | null {
   const release = /^release\/([a-z0-9][a-z0-9-]{0,62})\/(?:[0-9a-f]{40}|[0-9a-f]{64})$/.exec(id);
   if (release) return release[1]!;
+  const deploy = /^deploy\/([a-z0-9][a-z0-9-]{0,62})\/(?:[0-9a-f]{40}|[0-9a-f]{64})\/[\w.-]{1,64}$/.exec(id);
+  if (deploy) return deploy[1]!;
   const rollback = /^rollback\/([a-z0-9][a-z0-9-]{0,62})\/[a-z0-9][a-z0-9-]{0,62}\/[\x21-\x7e]{1,200}$/.exec(id);
   return rollback ? rollback[1]! : null;
 }

@@ -11,6 +11,8 @@ import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
+import { createPrometheusClient } from '../activities/integrations/prometheus.js';
+import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
 import type { RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { missingIntegrations } from '../config/requirements.js';
@@ -22,6 +24,8 @@ export interface StandIns {
   argocd?: ArgoCdPort;
   notifier?: NotifierPort;
   infra?: ActivityDeps['infra'];
+  prometheus?: ActivityDeps['prometheus'];
+  releaseNotes?: ActivityDeps['releaseNotes'];
 }
 
 /** Throws a ConfigError listing every integration the config's services need but neither configure nor get. */
@@ -76,6 +80,18 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
     infra: standIns.infra ?? infraDrivers(config),
     temporal,
     taskQueue: config.temporal.taskQueue,
+    prometheus:
+      standIns.prometheus ??
+      (config.prometheus
+        ? createPrometheusClient({
+            url: config.prometheus.url,
+            token: config.prometheus.token,
+            headers: config.prometheus.headers,
+          })
+        : undefined),
+    releaseNotes:
+      standIns.releaseNotes ??
+      (config.gitlab ? createGitLabReleaseNotes({ url: config.gitlab.url, token: config.gitlab.token }) : undefined),
   };
 }
 

@@ -16,6 +16,19 @@ import {
 import { TemporalUnavailableError } from '../temporal-availability.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
+import {
+  DEPLOY_HELP,
+  deployCommand,
+  freezeCommand,
+  freezesCommand,
+  historyCommand,
+  overviewCommand,
+  rollbackToCommand,
+  unfreezeCommand,
+  type DeployCommandDeps,
+  words,
+} from './deploy-commands.js';
+import { HttpError } from '../errors.js';
 
 /** The Slack user running the command. Only `id` is checked against runway.yaml; `name` is for display. */
 export interface Invoker {
@@ -25,10 +38,11 @@ export interface Invoker {
 
 export const HELP = [
   '*Runway* — `/runway <command>`',
-  '• `status <service>`: what each environment runs, and releases in flight',
+  '• `status <service>`: what each environment runs, and releases in flight; `status` alone: every release in flight',
   '• `history <service>`: the last 10 releases',
   '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
-  '• `rollback <service> <environment>`: go back to the version before the current one',
+  '• `rollback <service> <environment> [to <version>]`: go back to the version before the current one (or to a given sha/tag)',
+  DEPLOY_HELP,
   '• `help`: this message',
 ].join('\n');
 
@@ -115,6 +129,7 @@ async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise
   // The environment's deployers (else its approvers), by user id: the same rule as the REST route.
   const refusal = changeRefusal(deps.config, service!, env!, user.id, 'slack');
   if (refusal) return `Not allowed: ${escapeMrkdwn(refusal)}.`;
+  if (args[2] === 'to' && args[3]) return rollbackToCommand(deps, args, user);
   const { rollbackId, image } = await deps.releases.rollback(service!, env!, user.id);
   return `↩️ Rolling back ${code(service!)} in ${code(env!)} to ${code(image)} (${code(rollbackId)}).`;
 }
@@ -122,24 +137,40 @@ async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise
 /** Runs one `/runway` command; errors the user can act on become the reply, anything else is thrown. */
 export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker): Promise<string> {
   const [name = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
+  const quoted = words(text).slice(1);
   try {
     switch (name.toLowerCase()) {
       case 'help':
         return HELP;
       case 'status':
-        return await status(deps, args[0]);
+        return args[0] ? await status(deps, args[0]) : await overviewCommand(deps);
       case 'history':
+        // The deploy bot's history also names the merge request and the approvers.
+        if ((deps as DeployCommandDeps).deploys && args[0] && findService(deps.config, args[0])) {
+          return await historyCommand(deps, args[0]);
+        }
         return await history(deps, args[0]);
       case 'approve':
       case 'reject':
         return await decide(deps, name.toLowerCase() as 'approve' | 'reject', args, user);
       case 'rollback':
         return await rollback(deps, args, user);
+      case 'deploy':
+        return await deployCommand(deps, quoted, user);
+      case 'freeze':
+        return await freezeCommand(deps, quoted, user);
+      case 'unfreeze':
+        return await unfreezeCommand(deps, quoted, user);
+      case 'freezes':
+        return await freezesCommand(deps);
       default:
         return `Unknown command ${code(name)}.\n${HELP}`;
     }
   } catch (err) {
     if (err instanceof UsageError) return err.message;
+    if (err instanceof HttpError && err.status === 503) return `:warning: ${escapeMrkdwn(err.message)}`;
+    if (err instanceof HttpError && err.status < 500) return escapeMrkdwn(err.message);
+    if (err instanceof HttpError) return `:warning: ${escapeMrkdwn(err.message)}`;
     if (
       err instanceof NotFoundError ||
       err instanceof ConflictError ||
