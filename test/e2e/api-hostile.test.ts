@@ -135,7 +135,7 @@ describe('bodies without Content-Length (chunked)', () => {
         body: chunked(bytes),
         duplex: 'half',
         signal: AbortSignal.timeout(5_000),
-      } as RequestInit);
+      });
       expect({ route, status: res.status }).toEqual({ route, status: 413 });
     }
   });
