@@ -265,7 +265,8 @@ describe('slack: /runway', () => {
     expect(status).toContain(`• *production*: \`${image}\` since <!date^`);
     expect(status).toContain(`• *staging*: \`${image}\` since`);
     const history = await runway(s, `history ${service}`, MALLORY);
-    expect(history).toMatch(new RegExp(`• \`${s.plan.commit.sha.slice(0, 8)}\` release: succeeded`));
+    // The history line names the merge request when the release has one.
+    expect(history).toMatch(new RegExp(`• \`${s.plan.commit.sha.slice(0, 8)}\` release( — .*)?: succeeded`));
     expect(await runway(s, 'status no-such-service', MALLORY)).toMatch(/^Unknown service `no-such-service`/);
     expect(await runway(s, `approve ${service} production`, ALICE)).toBe(
       `No release of \`${service}\` is waiting for approval in \`production\`.`,
