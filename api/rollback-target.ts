@@ -1,9 +1,12 @@
 // Which earlier version a manual rollback goes to: the version before the current one (default), the version a
 // given release deployed to that environment, or any image tag of the service. Pure, so it is unit-tested.
 
-/** A request the caller can fix (bad tag, unknown release): 400. */
-export class InvalidRequestError extends Error {
-  override name = 'InvalidRequestError';
+/** How the caller's service reports the two ways a target can be refused. */
+export interface RollbackRefusals {
+  /** Nothing to go back to, or the target is what already runs (409). */
+  conflict: (message: string) => Error;
+  /** A target the caller can fix: bad tag, unknown release, both given (400). */
+  invalid: (message: string) => Error;
 }
 
 export interface RollbackTarget {
@@ -43,29 +46,29 @@ export function splitImage(image: string): [string, string] {
 }
 
 /**
- * `history` is this environment's successful deploys, newest first. Throws InvalidRequestError for a target
- * that cannot be (bad tag, release that never deployed here) and `conflict(message)` when there is nothing to
- * go back to or the target is what already runs.
+ * `history` is this environment's successful deploys, newest first. Throws `invalid(message)` for a target that
+ * cannot be (bad tag, release that never deployed here) and `conflict(message)` when there is nothing to go back
+ * to or the target is what already runs.
  */
 export function chooseRollbackVersion(
   history: readonly DeployRecord[],
   repository: string,
   target: RollbackTarget,
-  conflict: (message: string) => Error,
+  { conflict, invalid }: RollbackRefusals,
 ): ChosenVersion {
   if (target.tag !== undefined && target.releaseId !== undefined) {
-    throw new InvalidRequestError('give either a tag or a releaseId, not both');
+    throw invalid('give either a tag or a releaseId, not both');
   }
   const current = history[0]?.image;
   let chosen: ChosenVersion;
   if (target.tag !== undefined) {
-    if (!TAG.test(target.tag)) throw new InvalidRequestError(`"${target.tag}" is not a valid image tag`);
+    if (!TAG.test(target.tag)) throw invalid(`"${target.tag}" is not a valid image tag`);
     const known = history.find((d) => splitImage(d.image)[1] === target.tag);
     chosen = { repository, tag: target.tag, commit: known?.commit, current };
   } else if (target.releaseId !== undefined) {
     const deploy = history.find((d) => d.releaseId === target.releaseId);
     if (!deploy) {
-      throw new InvalidRequestError(`${target.releaseId} has no successful deploy in this environment's history`);
+      throw invalid(`${target.releaseId} has no successful deploy in this environment's history`);
     }
     const [repo, tag] = splitImage(deploy.image);
     chosen = { repository: repo, tag, commit: deploy.commit, current };

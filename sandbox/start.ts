@@ -119,6 +119,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       files: { 'README.md': '# hello\n\nThe sandbox service Runway releases.\n' },
     });
     project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
+    // The webhook a real project would have, so Runway's merge catch-up finds it healthy.
+    gitlabFake.addProjectHook(SANDBOX_PROJECT, { url: 'http://localhost:8080/webhooks/gitlab', pipelineEvents: true });
     await gitlabFake.listen(wanted.gitlab);
     stops.push(() => gitlabFake.close());
 

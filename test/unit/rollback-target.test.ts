@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRollbackVersion, InvalidRequestError, type DeployRecord } from '../../api/rollback-target.js';
+import { chooseRollbackVersion, type DeployRecord } from '../../api/rollback-target.js';
 import { rollbackId } from '../../domain/ids.js';
 
 const REPO = 'registry.example.com/acme/pay';
@@ -22,11 +22,15 @@ const history: DeployRecord[] = [
   },
   { environment: 'production', image: `${REPO}:v1`, releaseId: 'release/pay/c1', commit: 'c1', at: '1' },
 ];
-const conflict = (m: string) => Object.assign(new Error(m), { name: 'ConflictError' });
+class Invalid extends Error {}
+const refusals = {
+  conflict: (m: string) => Object.assign(new Error(m), { name: 'ConflictError' }),
+  invalid: (m: string) => new Invalid(m),
+};
 
 describe('chooseRollbackVersion', () => {
   it('defaults to the version before the current one, with its commit', () => {
-    expect(chooseRollbackVersion(history, REPO, {}, conflict)).toMatchObject({
+    expect(chooseRollbackVersion(history, REPO, {}, refusals)).toMatchObject({
       tag: 'v2',
       commit: 'c2',
       current: `${REPO}:v3`,
@@ -34,26 +38,26 @@ describe('chooseRollbackVersion', () => {
   });
 
   it('goes to the version a given release deployed, however far back', () => {
-    expect(chooseRollbackVersion(history, REPO, { releaseId: 'release/pay/c1' }, conflict)).toMatchObject({
+    expect(chooseRollbackVersion(history, REPO, { releaseId: 'release/pay/c1' }, refusals)).toMatchObject({
       tag: 'v1',
       commit: 'c1',
     });
   });
 
   it('goes to any tag, with the commit when the history knows it', () => {
-    expect(chooseRollbackVersion(history, REPO, { tag: 'v1' }, conflict)).toMatchObject({
+    expect(chooseRollbackVersion(history, REPO, { tag: 'v1' }, refusals)).toMatchObject({
       repository: REPO,
       tag: 'v1',
       commit: 'c1',
     });
-    expect(chooseRollbackVersion(history, REPO, { tag: 'v0.9' }, conflict)).toMatchObject({
+    expect(chooseRollbackVersion(history, REPO, { tag: 'v0.9' }, refusals)).toMatchObject({
       tag: 'v0.9',
       commit: undefined,
     });
   });
 
   it('refuses what already runs (conflict), bad tags, unknown releases and both at once (invalid)', () => {
-    expect(() => chooseRollbackVersion(history, REPO, { tag: 'v3' }, conflict)).toThrow(/already what runs/);
+    expect(() => chooseRollbackVersion(history, REPO, { tag: 'v3' }, refusals)).toThrow(/already what runs/);
     for (const target of [
       { tag: '../etc' },
       { tag: 'a b' },
@@ -61,9 +65,9 @@ describe('chooseRollbackVersion', () => {
       { releaseId: 'release/pay/nope' },
       { tag: 'v1', releaseId: 'release/pay/c1' },
     ]) {
-      expect(() => chooseRollbackVersion(history, REPO, target, conflict)).toThrow(InvalidRequestError);
+      expect(() => chooseRollbackVersion(history, REPO, target, refusals)).toThrow(Invalid);
     }
-    expect(() => chooseRollbackVersion([history[2]!], REPO, {}, conflict)).toThrow(/no earlier/);
+    expect(() => chooseRollbackVersion([history[2]!], REPO, {}, refusals)).toThrow(/no earlier/);
   });
 
   it('gives one id per (service, environment, target)', () => {
