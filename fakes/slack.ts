@@ -20,6 +20,17 @@ export interface FakeSlackOptions {
   bot?: { userId: string; botId: string; appId: string };
   /** Seconds part of the first ts. Default 1700000000. */
   startSeconds?: number;
+  /** When set, message timestamps follow this clock (epoch ms), as Slack's do, still strictly increasing. */
+  clock?: () => number;
+}
+
+/** Everything a reader sees, as plain JSON: what snapshot() returns and restore() takes back. */
+export interface FakeSlackState {
+  topLevel: [string, FakeSlackMessage[]][];
+  replies: [string, FakeSlackMessage[]][];
+  ephemerals: FakeSlackEphemeral[];
+  /** The newest ts handed out, in microseconds, so restored messages keep their order. */
+  lastMicros: number;
 }
 
 export interface FakeSlackMessage {
@@ -132,13 +143,16 @@ export class SlackFake {
   private readonly ephemeralLog: FakeSlackEphemeral[] = [];
   private readonly listeners = new Set<(event: FakeSlackEvent) => void>();
   private readonly startSeconds: number;
+  private readonly clock?: () => number;
   private seq = 0;
+  private lastMicros = 0;
 
   constructor(options: FakeSlackOptions = {}) {
     this.tokens = new Set(options.tokens ?? [DEFAULT_FAKE_SLACK_TOKEN]);
     this.team = options.team ?? { id: 'T0FAKE', name: 'Fake Workspace' };
     this.bot = options.bot ?? { userId: 'U0RUNWAY', botId: 'B0RUNWAY', appId: 'A0RUNWAY' };
     this.startSeconds = options.startSeconds ?? 1_700_000_000;
+    this.clock = options.clock;
     for (const c of options.channels ?? []) this.addChannel(c);
     this.http
       .route('POST', '/api/auth.test', (req) => this.handle(req, () => this.authTest()))
@@ -248,9 +262,30 @@ export class SlackFake {
     for (const listener of this.listeners) listener(event);
   }
 
+  /** The channels' messages, threads and ephemerals, to save and restore() later (the sandbox keeps them on disk). */
+  snapshot(): FakeSlackState {
+    return structuredClone({
+      topLevel: [...this.topLevel],
+      replies: [...this.replies],
+      ephemerals: this.ephemeralLog,
+      lastMicros: this.lastMicros,
+    });
+  }
+
+  /** Puts back what snapshot() saw, for the channels this fake knows (others are dropped). */
+  restore(state: FakeSlackState): void {
+    const known = (key: string) => this.channels.has(key.split('/')[0] ?? '');
+    for (const [id, list] of state.topLevel) if (known(id)) this.topLevel.set(id, structuredClone(list));
+    for (const [key, list] of state.replies) if (known(key)) this.replies.set(key, structuredClone(list));
+    this.ephemeralLog.push(...structuredClone(state.ephemerals.filter((e) => known(e.channel))));
+    this.lastMicros = Math.max(this.lastMicros, state.lastMicros);
+  }
+
   private nextTs(): string {
     this.seq += 1;
-    const micros = this.startSeconds * 1_000_000 + this.seq * 100;
+    const base = this.clock ? this.clock() * 1_000 : this.startSeconds * 1_000_000 + this.seq * 100;
+    const micros = Math.max(Math.floor(base), this.lastMicros + 1);
+    this.lastMicros = micros;
     return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
   }
 

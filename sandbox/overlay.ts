@@ -6,7 +6,30 @@ import { INFRA_BRANCH } from './infra-repo.js';
 
 /** Fixed by default so the curl commands in the docs work; every one can be overridden (0 = any free port). */
 export const DEFAULT_SANDBOX_PORTS = { gitlab: 8081, argocd: 8082, slack: 8083, registry: 8084 } as const;
-export type SandboxPorts = { [K in keyof typeof DEFAULT_SANDBOX_PORTS]: number };
+export type SandboxPorts = { -readonly [K in keyof typeof DEFAULT_SANDBOX_PORTS]: number };
+
+/** The environment variables that move each fake (0 = any free port). */
+export const SANDBOX_PORT_ENV: { [K in keyof SandboxPorts]: string } = {
+  gitlab: 'RUNWAY_SANDBOX_GITLAB_PORT',
+  argocd: 'RUNWAY_SANDBOX_ARGOCD_PORT',
+  slack: 'RUNWAY_SANDBOX_SLACK_PORT',
+  registry: 'RUNWAY_SANDBOX_REGISTRY_PORT',
+};
+
+/** The ports the environment asks for; throws a plain sentence for a value that is not a port. */
+export function sandboxPortsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<SandboxPorts> {
+  const ports: Partial<SandboxPorts> = {};
+  for (const [what, variable] of Object.entries(SANDBOX_PORT_ENV) as [keyof SandboxPorts, string][]) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new Error(`${variable}=${value} is not a port number (0-65535; 0 picks any free port)`);
+    }
+    ports[what] = port;
+  }
+  return ports;
+}
 
 export const SANDBOX_SECRETS = {
   gitlabToken: 'glpat-sandbox-token',
