@@ -159,6 +159,9 @@ export class FakeArgoCd {
     this.http
       .route('GET', '/api/v1/applications/:name', (req, p) => this.restGet(req, p.name!))
       .route('POST', '/api/v1/applications/:name/sync', (req, p) => this.restSync(req, p.name!))
+      .route('GET', '/api/v1/account/can-i/:resource/:action/:subresource*', (req, p) =>
+        this.canI(req, p.resource!, p.action!, p.subresource!),
+      )
       .route('GET', KUBE_PATH, (req, p) => this.kubeGet(req, p.ns!, p.name!))
       .route('PATCH', KUBE_PATH, (req, p) => this.kubePatch(req, p.ns!, p.name!));
   }
@@ -254,6 +257,17 @@ export class FakeArgoCd {
   }
 
   // ---- REST API ----
+
+  /** RBAC decisions that say no, as `resource/action/object` (e.g. `applications/sync/default/hello-production`). */
+  readonly denied = new Set<string>();
+
+  /** server/account/account.go CanI: `{value: "yes"|"no"}` for the caller's RBAC on `<project>/<app>`. */
+  private canI(req: FakeRequest, resource: string, action: string, subresource: string): FakeResponse {
+    const denied = this.restAuth(req);
+    if (denied) return denied;
+    const allowed = !this.denied.has(`${resource}/${action}/${decodeURIComponent(subresource)}`);
+    return { status: 200, body: { value: allowed ? 'yes' : 'no' } };
+  }
 
   private restAuth(req: FakeRequest): FakeResponse | undefined {
     const header = req.headers.authorization;

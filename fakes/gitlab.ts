@@ -89,6 +89,17 @@ export interface FakeProject {
   mergeRequests: Map<number, FakeNote[]>;
 }
 
+/** A project webhook as lib/api/entities/project_hook.rb shows it (the secret token is never shown). */
+export interface FakeProjectHook {
+  id: number;
+  url: string;
+  push_events: boolean;
+  merge_requests_events: boolean;
+  pipeline_events: boolean;
+  enable_ssl_verification: boolean;
+  created_at: string;
+}
+
 type Params = Record<string, unknown>;
 interface Ctx {
   req: FakeRequest;
@@ -133,6 +144,8 @@ export class FakeGitLab {
   private readonly projects: FakeProject[] = [];
   private readonly tokens = new Map<string, TokenRole>();
   private readonly hooks: { method?: string; path: RegExp; run: () => void | Promise<void> }[] = [];
+  /** Project webhooks (GET /projects/:id/hooks), by project id. */
+  private readonly projectHooks = new Map<number, FakeProjectHook[]>();
   private ids = { project: 0, commit: 0, deployment: 0, environment: 0, pipeline: 0, job: 1000, note: 0 };
   private lastTime = 0;
 
@@ -242,6 +255,23 @@ export class FakeGitLab {
     return pipeline;
   }
 
+  /** Adds a project webhook, as a maintainer would in Settings → Webhooks. */
+  addHook(projectRef: string | number, input: Partial<FakeProjectHook> & { url: string }): FakeProjectHook {
+    const project = this.project(projectRef);
+    const list = this.projectHooks.get(project.id) ?? [];
+    const hook: FakeProjectHook = {
+      id: list.length + 1,
+      push_events: false,
+      merge_requests_events: false,
+      pipeline_events: false,
+      enable_ssl_verification: true,
+      created_at: this.now(),
+      ...input,
+    };
+    this.projectHooks.set(project.id, [...list, hook]);
+    return hook;
+  }
+
   addMergeRequest(projectRef: string | number, iid: number): void {
     this.project(projectRef).mergeRequests.set(iid, []);
   }
@@ -336,6 +366,9 @@ export class FakeGitLab {
 
   private routes(): void {
     const p = '/projects/:id';
+    this.http.route('GET', '/api/v4/personal_access_tokens/self', (req) => this.tokenSelf(req));
+    this.api('GET', p, (c) => this.getProject(c));
+    this.api('GET', `${p}/hooks`, (c) => this.listHooks(c));
     this.api('GET', `${p}/repository/files/:file_path`, (c) => this.getFile(c, false));
     this.api('GET', `${p}/repository/files/:file_path/raw`, (c) => this.getFile(c, true));
     this.api('POST', `${p}/repository/commits`, (c) => this.createCommit(c));
@@ -373,6 +406,55 @@ export class FakeGitLab {
       const params: Params = { ...Object.fromEntries(req.query), ...parseBody(req) };
       return handler({ req, path: pathParams, project, params });
     });
+  }
+
+  // ---- tokens, projects and hooks (what `runway check` reads) ------------------------------------------------
+
+  /** lib/api/personal_access_tokens/self_information.rb: the token's own record; 401 for an unknown token. */
+  private tokenSelf(req: FakeRequest): FakeResponse {
+    const role = this.authenticate(req);
+    if (!role) return message(401, '401 Unauthorized');
+    return json(200, {
+      id: 1,
+      name: 'runway',
+      revoked: false,
+      created_at: '2026-01-01T00:00:00.000Z',
+      description: null,
+      scopes: role === 'write' ? ['api'] : ['read_api'],
+      user_id: USER.id,
+      last_used_at: this.now(),
+      active: true,
+      expires_at: null,
+    });
+  }
+
+  /** A write token acts as a Maintainer (40), a read token as a Reporter (20). */
+  private accessLevel(req: FakeRequest): number {
+    return this.authenticate(req) === 'write' ? 40 : 20;
+  }
+
+  /** GET /projects/:id (lib/api/entities/project.rb), with the caller's `permissions`. */
+  private getProject(c: Ctx): FakeResponse {
+    return json(200, {
+      id: c.project.id,
+      name: c.project.path.split('/').pop(),
+      path: c.project.path.split('/').pop(),
+      path_with_namespace: c.project.path,
+      default_branch: c.project.defaultBranch,
+      visibility: 'private',
+      web_url: this.webUrl(c.project),
+      archived: false,
+      permissions: {
+        project_access: { access_level: this.accessLevel(c.req), notification_level: 3 },
+        group_access: null,
+      },
+    });
+  }
+
+  /** GET /projects/:id/hooks needs Maintainer (authorize! :admin_project): 403 below that. */
+  private listHooks(c: Ctx): FakeResponse {
+    if (this.accessLevel(c.req) < 40) return message(403, '403 Forbidden');
+    return this.paginate(c.req, this.projectHooks.get(c.project.id) ?? []);
   }
 
   private authenticate(req: FakeRequest): TokenRole | undefined {

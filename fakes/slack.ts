@@ -20,8 +20,17 @@ export interface FakeSlackOptions {
   bot?: { userId: string; botId: string; appId: string };
   /** Seconds part of the first ts. Default 1700000000. */
   startSeconds?: number;
+  /** Workspace members users.info knows (the bot user is always known). */
+  users?: FakeSlackUser[];
   /** When set, message timestamps follow this clock (epoch ms), as Slack's do, still strictly increasing. */
   clock?: () => number;
+}
+
+export interface FakeSlackUser {
+  id: string;
+  name: string;
+  deleted?: boolean;
+  is_bot?: boolean;
 }
 
 /** Everything a reader sees, as plain JSON: what snapshot() returns and restore() takes back. */
@@ -138,6 +147,7 @@ export class SlackFake {
   readonly team: { id: string; name: string };
   readonly bot: { userId: string; botId: string; appId: string };
   private readonly channels = new Map<string, FakeSlackChannel>();
+  private readonly users = new Map<string, FakeSlackUser>();
   private readonly topLevel = new Map<string, FakeSlackMessage[]>();
   private readonly replies = new Map<string, FakeSlackMessage[]>();
   private readonly ephemeralLog: FakeSlackEphemeral[] = [];
@@ -154,11 +164,15 @@ export class SlackFake {
     this.startSeconds = options.startSeconds ?? 1_700_000_000;
     this.clock = options.clock;
     for (const c of options.channels ?? []) this.addChannel(c);
+    for (const u of options.users ?? []) this.users.set(u.id, u);
     this.http
       .route('POST', '/api/auth.test', (req) => this.handle(req, () => this.authTest()))
       .route('POST', '/api/chat.postMessage', (req) => this.handle(req, (a) => this.postMessage(a)))
       .route('POST', '/api/chat.update', (req) => this.handle(req, (a) => this.update(a)))
       .route('POST', '/api/chat.postEphemeral', (req) => this.handle(req, (a) => this.postEphemeral(a)))
+      .route('POST', '/api/conversations.info', (req) => this.handle(req, (a) => this.conversationInfo(a)))
+      .route('POST', '/api/conversations.list', (req) => this.handle(req, () => this.conversationList()))
+      .route('POST', '/api/users.info', (req) => this.handle(req, (a) => this.userInfo(a)))
       .route('POST', '/api/:method', (req) => this.handle(req, () => fail('unknown_method')));
   }
 
@@ -413,6 +427,42 @@ export class SlackFake {
     this.emit({ type: 'updated', message });
     const { channel: _c, ts: _t, ...shown } = message;
     return ok({ channel: channel.id, ts: message.ts, text: message.text, message: shown });
+  }
+
+  /** The channel object of conversations.info / conversations.list (is_member: whether the bot is in it). */
+  private channelJson(c: FakeSlackChannel): Record<string, unknown> {
+    return {
+      id: c.id,
+      name: c.name ?? c.id.toLowerCase(),
+      is_channel: true,
+      is_private: false,
+      is_archived: false,
+      is_member: c.botIsMember !== false,
+    };
+  }
+
+  /** conversations.info takes a channel id only: a name (`#releases`) is channel_not_found, as on Slack. */
+  private conversationInfo(args: Args): FakeResponse {
+    const channel = typeof args.channel === 'string' ? this.channels.get(args.channel) : undefined;
+    return channel ? ok({ channel: this.channelJson(channel) }) : fail('channel_not_found');
+  }
+
+  /** conversations.list, one page (the fake holds few channels): public channels with the bot's membership. */
+  private conversationList(): FakeResponse {
+    return ok({
+      channels: [...this.channels.values()].map((c) => this.channelJson(c)),
+      response_metadata: { next_cursor: '' },
+    });
+  }
+
+  /** users.info: the user object, or user_not_found. */
+  private userInfo(args: Args): FakeResponse {
+    const id = str(args.user);
+    if (id === this.bot.userId)
+      return ok({ user: { id, name: 'runway', deleted: false, is_bot: true, team_id: this.team.id } });
+    const user = this.users.get(id);
+    if (!user) return fail('user_not_found');
+    return ok({ user: { deleted: false, is_bot: false, team_id: this.team.id, ...user } });
   }
 
   private postEphemeral(args: Args): FakeResponse {
