@@ -7,6 +7,7 @@ import { gitlabWebhookRoutes } from './webhooks/gitlab.js';
 import { registerReleaseRoutes } from './routes/releases.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import { observeRequests, requestReleaseFields } from '../platform/http-observability.js';
 import { errorFields } from '../platform/scrub.js';
 
@@ -53,5 +54,6 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  registerDocsRoutes(app, ctx, { sandbox: !!plugins.sandbox });
   return app;
 }
