@@ -35,7 +35,7 @@ export function appWithoutTemporal(yaml = MINIMAL_CONFIG, plugins: AppPlugins = 
     config,
     client: unreachable,
     releases: new ReleaseService(unreachable, config),
-    logger: createLogger('test', 'silent', quiet as never),
+    logger: createLogger('test', 'silent', quiet),
     publicUrl: 'http://localhost:8080',
   };
   return createApp(ctx, plugins);
