@@ -51,6 +51,16 @@ export function createActivities(deps: ActivityDeps) {
     workflowId: serviceLockId(service),
     taskQueue: deps.taskQueue,
     args: [{ service, queue: [], waitingForApproval: [], livenessCheckMs: 60_000 }],
+    // What this workflow is, for whoever finds it in the Temporal UI next to the releases.
+    staticSummary: `Runway lock for ${service}: lets one release at a time change its environments`,
+    staticDetails: [
+      `One long-lived **service lock** per service (\`${serviceLockId(service)}\`). It is not a release.`,
+      '',
+      'Releases of this service ask it for the lock before they bump, sync or roll back an environment, and',
+      'hand it back after. Its current details show who holds the lock and who waits.',
+      '',
+      'To list only releases: `WorkflowType = "releaseWorkflow"`.',
+    ].join('\n'),
   });
 
   const metrics = deps.metrics ?? releaseMetrics();
