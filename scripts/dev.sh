@@ -2,6 +2,9 @@
 # `make dev`: a Temporal dev server that keeps its data in .data/ (releases survive a restart), then
 # the Runway worker + API in the foreground, which prints a banner once it answers. Ctrl-C stops both.
 #
+# On a fresh clone, `npm ci` runs while the Temporal CLI is found (or built, once per machine) and its dev
+# server starts: the two slowest steps of a first start overlap.
+#
 # The sandbox (no runway.yaml, no RUNWAY_CONFIG) keeps everything under .data/sandbox/ (Temporal's database
 # included), a real config under .data/local/: switching between them never mixes their releases.
 set -euo pipefail
@@ -24,6 +27,28 @@ trap cleanup EXIT INT TERM
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Dependencies: install when node_modules is missing or older than the lockfile.
+npm_pid=""
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "runway: installing npm dependencies (npm ci)..."
+  npm ci --prefer-offline --no-audit --no-fund --loglevel=error &
+  npm_pid=$!
+fi
+
+# Runway's search attributes, read from their one definition (domain/search-attributes.ts) without Node, so
+# the server can start before npm ci is done. test/unit/dev-script.test.ts keeps this in step.
+search_attribute_flags() {
+  grep -oE "defineSearchAttributeKey\('[A-Za-z]+', SearchAttributeType\.[A-Z]+\)" domain/search-attributes.ts |
+    sed -E "s/.*'([A-Za-z]+)', SearchAttributeType\.([A-Z]+)\)/\1 \2/" |
+    while read -r name type; do
+      case "$type" in
+        INT) kind=Int ;; KEYWORD) kind=Keyword ;; BOOL) kind=Bool ;; DOUBLE) kind=Double ;;
+        DATETIME) kind=Datetime ;; TEXT) kind=Text ;; KEYWORD_LIST) kind=KeywordList ;; *) continue ;;
+      esac
+      printf -- '--search-attribute\n%s=%s\n' "$name" "$kind"
+    done
+}
+
 if listening "$port"; then
   echo "runway: using the Temporal server already listening on $address"
 else
@@ -32,20 +57,25 @@ else
     exit 1
   fi
   cli="$(bash scripts/ensure-temporal.sh)"
-  mapfile -t sa_flags < <(npx --no-install tsx -e "import('./domain/search-attributes.ts').then(m => console.log(m.devServerSearchAttributeFlags().join('\n')))")
   if [[ "$cli" == "sdk-download" ]]; then
+    [[ -n "$npm_pid" ]] && { wait "$npm_pid"; npm_pid=""; }
     npx --no-install tsx scripts/dev-temporal.ts "$port" "$ui_port" "$data_dir/temporal.db" &
   else
+    mapfile -t sa_flags < <(search_attribute_flags)
     "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
       --db-filename "$data_dir/temporal.db" --log-level warn "${sa_flags[@]}" \
       --dynamic-config-value system.enableActivityEagerExecution=true &
   fi
   pids+=($!)
-  for _ in $(seq 1 150); do listening "$port" && break; sleep 0.2; done
-  listening "$port" || { echo "runway: the Temporal dev server did not start on $address (see above)" >&2; exit 1; }
 fi
 
-export TEMPORAL_ADDRESS="$address" TEMPORAL_UI_PORT="$ui_port" RUNWAY_DEV_START_MS="$start_ms"
+if [[ -n "$npm_pid" ]]; then
+  wait "$npm_pid" || { echo "runway: npm ci failed (see above)" >&2; exit 1; }
+fi
+for _ in $(seq 1 150); do listening "$port" && break; sleep 0.2; done
+listening "$port" || { echo "runway: the Temporal dev server did not start on $address (see above)" >&2; exit 1; }
+
+export TEMPORAL_ADDRESS="$address" TEMPORAL_UI_PORT="$ui_port" RUNWAY_DEV_START_MS="${RUNWAY_DEV_START_MS:-$start_ms}"
 export RUNWAY_SANDBOX_DIR="${RUNWAY_SANDBOX_DIR:-.data/sandbox}"
 npx --no-install tsx scripts/dev-runway.ts &
 pids+=($!)
