@@ -59,7 +59,7 @@ else
   cli="$(bash scripts/ensure-temporal.sh)"
   if [[ "$cli" == "sdk-download" ]]; then
     [[ -n "$npm_pid" ]] && { wait "$npm_pid"; npm_pid=""; }
-    npx --no-install tsx scripts/dev-temporal.ts "$port" "$ui_port" "$data_dir/temporal.db" &
+    node_modules/.bin/tsx scripts/dev-temporal.ts "$port" "$ui_port" "$data_dir/temporal.db" &
   else
     mapfile -t sa_flags < <(search_attribute_flags)
     "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
@@ -77,6 +77,6 @@ listening "$port" || { echo "runway: the Temporal dev server did not start on $a
 
 export TEMPORAL_ADDRESS="$address" TEMPORAL_UI_PORT="$ui_port" RUNWAY_DEV_START_MS="${RUNWAY_DEV_START_MS:-$start_ms}"
 export RUNWAY_SANDBOX_DIR="${RUNWAY_SANDBOX_DIR:-.data/sandbox}"
-npx --no-install tsx scripts/dev-runway.ts &
+node_modules/.bin/tsx scripts/dev-runway.ts &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -15,7 +15,8 @@ echo "cloned:              $(elapsed)"
 cd "$clone"
 make dev >"$log" 2>&1 &
 dev=$!
-trap 'kill -INT $dev 2>/dev/null; sleep 3; pkill -P $dev 2>/dev/null || true' EXIT
+# dev.sh (make's child) stops the Temporal server and Runway on TERM.
+trap 'pkill -TERM -P $dev 2>/dev/null || true; sleep 3; kill $dev 2>/dev/null || true' EXIT
 
 installed=""
 for _ in $(seq 1 1200); do
