@@ -549,7 +549,9 @@ describe('Dockerfile', () => {
 
   it('copies every directory the entry points load, and .dockerignore keeps them in the context', () => {
     const needed = new Set(
-      [...runtimeFiles(['api/main.ts', 'worker/main.ts', 'cli/check.ts'])].map((f) => f.split('/')[0]!).concat(['package.json']),
+      [...runtimeFiles(['api/main.ts', 'worker/main.ts', 'cli/check.ts'])]
+        .map((f) => f.split('/')[0]!)
+        .concat(['package.json']),
     );
     const inImage = contextPathsIn(finalStage);
     expect(
