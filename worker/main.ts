@@ -1,4 +1,5 @@
 // The Runway worker process: load config, connect to Temporal, register search attributes, run.
+import { ConfigError } from '../config/load.js';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
 import { metricsRegistry, joinExpositions } from '../platform/metrics.js';
@@ -34,6 +35,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A config problem is for a person: every problem as plain lines on stderr, not one JSON string.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`\nrunway cannot start: ${err.message}\n\n`);
+    process.exit(1);
+  }
   log.error(
     { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
     'worker failed to start',
