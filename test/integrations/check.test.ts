@@ -13,6 +13,8 @@ import { FakeGitLab } from '../../fakes/gitlab.js';
 import type { HttpFake } from '../../fakes/http-fake.js';
 import { SlackFake } from '../../fakes/slack.js';
 import { failed, formatText, runChecks, type CheckResult } from '../../platform/check/index.js';
+import { checkRegistries } from '../../platform/check/registry.js';
+import { startDockerRegistry } from '../support/docker-registry.js';
 import { createRegistryFake } from '../../sandbox/registry.js';
 
 const GITLAB_TOKEN = 'glpat-check-token';
@@ -223,4 +225,27 @@ describe('npm run check', () => {
     expect(broken.stderr).toContain('has 5 problems:');
     expect(broken.stderr).toContain('services.x.gitlab.projct: unknown key; did you mean "project"?');
   }, 60_000);
+});
+
+describe('runway check: a real registry', () => {
+  const registryConfig = (host: string, password: string): RunwayConfig =>
+    parseConfig(
+      `registries: [{ host: '${host}', username: ci, password: '${password}', insecure: true }]\nservices: {}\n`,
+      {},
+    );
+
+  for (const kind of ['htpasswd', 'token'] as const) {
+    it(`accepts the right credentials and fails on wrong ones (${kind} auth)`, async () => {
+      const real = await startDockerRegistry({ kind, username: 'ci', password: 'right-password' });
+      try {
+        const ok = await checkRegistries(registryConfig(real.host, 'right-password'));
+        expect(ok).toEqual([{ area: 'registry', check: `${real.host} accepts the credentials`, status: 'ok' }]);
+        const wrong = await checkRegistries(registryConfig(real.host, 'wrong-password'));
+        expect(wrong[0]).toMatchObject({ status: 'fail', fix: expect.stringContaining('registries[].username') });
+        expect(JSON.stringify(wrong)).not.toContain('wrong-password');
+      } finally {
+        await real.stop();
+      }
+    }, 300_000);
+  }
 });
