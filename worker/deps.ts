@@ -11,6 +11,8 @@ import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
+import { createPrometheusClient } from '../activities/integrations/prometheus.js';
+import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
 import type { RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 
@@ -78,7 +80,25 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
   };
 
   return {
-    deps: { registry, gitlab, argocd, notifier, infra, temporal, taskQueue: config.temporal.taskQueue },
+    deps: {
+      registry,
+      gitlab,
+      argocd,
+      notifier,
+      infra,
+      temporal,
+      taskQueue: config.temporal.taskQueue,
+      prometheus: config.prometheus
+        ? createPrometheusClient({
+            url: config.prometheus.url,
+            token: config.prometheus.token,
+            headers: config.prometheus.headers,
+          })
+        : undefined,
+      releaseNotes: config.gitlab
+        ? createGitLabReleaseNotes({ url: config.gitlab.url, token: config.gitlab.token })
+        : undefined,
+    },
     simulated,
     world,
   };

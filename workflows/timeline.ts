@@ -77,7 +77,9 @@ export class TimelineRecorder {
         t.stages
           .map((s) => {
             const where = s.environment ? ` · ${s.environment}` : '';
-            return `- ${STATE_MARK[s.state]} ${s.kind}${where}: ${s.state}`;
+            // Window, verify and soak stages carry a one-line summary ("queued: …; opens at …").
+            const note = s.details.summary && s.state === 'running' ? ` — ${String(s.details.summary)}` : '';
+            return `- ${STATE_MARK[s.state]} ${s.kind}${where}: ${s.state}${note}`;
           })
           .join('\n'),
       );

@@ -145,6 +145,9 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       await faults.check('infra.afterCommit'); // lets tests lose the reply after the commit landed
       return { changed: true, previous: current, commitSha: sha };
     },
+    async currentImage({ target }) {
+      return manifest.get(targetKey(target)) ?? null;
+    },
   };
 
   // ---- argo cd: a tiny controller simulated on read

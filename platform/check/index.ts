@@ -14,6 +14,7 @@ export { failed, formatJson, formatText, type CheckResult, type CheckStatus } fr
 export interface CheckOptions {
   /** Where GitLab should send webhooks (RUNWAY_PUBLIC_URL); the webhook check compares URLs when given. */
   publicUrl?: string;
+  /** Used when runway.yaml has no prometheus section (RUNWAY_PROMETHEUS_URL). */
   prometheusUrl?: string;
   /** Skip Temporal (tests of the other checks). */
   skipTemporal?: boolean;
@@ -35,6 +36,6 @@ export async function runChecks(config: RunwayConfig, options: CheckOptions = {}
     ...(await guard('argocd', () => checkArgoCd(config, options))),
     ...(await guard('slack', () => checkSlack(config))),
     ...(await guard('registry', () => checkRegistries(config, options))),
-    ...(await guard('prometheus', () => checkPrometheus(options.prometheusUrl, options))),
+    ...(await guard('prometheus', () => checkPrometheus(config, { url: options.prometheusUrl, fetch: options.fetch }))),
   ];
 }

@@ -13,8 +13,10 @@ import { FakeGitLab } from '../../fakes/gitlab.js';
 import type { HttpFake } from '../../fakes/http-fake.js';
 import { SlackFake } from '../../fakes/slack.js';
 import { failed, formatText, runChecks, type CheckResult } from '../../platform/check/index.js';
+import { checkPrometheus } from '../../platform/check/prometheus.js';
 import { checkRegistries } from '../../platform/check/registry.js';
 import { startDockerRegistry } from '../support/docker-registry.js';
+import { startPrometheus } from '../support/prometheus.js';
 import { createRegistryFake } from '../../sandbox/registry.js';
 
 const GITLAB_TOKEN = 'glpat-check-token';
@@ -248,4 +250,21 @@ describe('runway check: a real registry', () => {
       }
     }, 300_000);
   }
+});
+
+describe('runway check: Prometheus', () => {
+  it('passes a real Prometheus and fails an address nothing listens on', async () => {
+    const prometheus = await startPrometheus();
+    try {
+      const withUrl = (url: string) => parseConfig(`prometheus: { url: '${url}' }\nservices: {}\n`, {});
+      expect(await checkPrometheus(withUrl(prometheus.url))).toEqual([
+        { area: 'prometheus', check: `reachable at ${prometheus.url}`, status: 'ok' },
+      ]);
+      const down = await checkPrometheus(withUrl('http://127.0.0.1:1'));
+      expect(down[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('did not answer') });
+      expect(await checkPrometheus(parseConfig('services: {}\n', {}))).toMatchObject([{ status: 'skip' }]);
+    } finally {
+      await prometheus.stop();
+    }
+  }, 300_000);
 });
