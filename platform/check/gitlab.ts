@@ -119,7 +119,7 @@ export async function checkGitLab(
         check: `service ${name}: webhook`,
         status: 'fail',
         detail: `no webhook to ${hookUrl ?? '…/webhooks/gitlab'}${list.length ? ` (found ${list.map((h) => String(h.url)).join(', ')})` : ''}`,
-        fix: `Settings → Webhooks: URL ${hookUrl ?? 'https://<runway>/webhooks/gitlab'}, secret token = gitlab.webhookSecret, Merge request events + Pipeline events`,
+        fix: `Settings → Webhooks: URL ${hookUrl ?? 'https://<runway>/webhooks/gitlab'}, secret token = gitlab.webhookSecret, Merge request events + Pipeline events (a group webhook works too, but this check sees project webhooks only)`,
       });
     } else {
       const missing = [
