@@ -163,6 +163,7 @@ export class FakeArgoCd {
         this.canI(req, p.resource!, p.action!, p.subresource!),
       )
       .route('GET', KUBE_PATH, (req, p) => this.kubeGet(req, p.ns!, p.name!))
+      .route('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', (req) => this.kubeAccessReview(req))
       .route('PATCH', KUBE_PATH, (req, p) => this.kubePatch(req, p.ns!, p.name!));
   }
 
@@ -326,6 +327,28 @@ export class FakeArgoCd {
     }
     if (header !== `Bearer ${this.token}`) return kubeStatus(401, 'Unauthorized', 'Unauthorized');
     return undefined;
+  }
+
+  /**
+   * SelfSubjectAccessReview (k8s.io/api/authorization/v1): the spec echoed back with `status.allowed`. Denied are
+   * the `denied` entries written `kubernetes/<verb>/<namespace>/<resource>` (e.g. `kubernetes/patch/argocd/applications`).
+   */
+  private kubeAccessReview(req: FakeRequest): FakeResponse {
+    const header = req.headers.authorization;
+    if (header !== `Bearer ${this.token}`) return kubeStatus(401, 'Unauthorized', 'Unauthorized');
+    const body = req.json<{ spec?: { resourceAttributes?: Record<string, string> } } | null>();
+    const attrs = body?.spec?.resourceAttributes ?? {};
+    const allowed = !this.denied.has(`kubernetes/${attrs.verb}/${attrs.namespace}/${attrs.resource}`);
+    return {
+      status: 201,
+      body: {
+        kind: 'SelfSubjectAccessReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        metadata: { creationTimestamp: null },
+        spec: body?.spec ?? {},
+        status: allowed ? { allowed: true, reason: 'RBAC: allowed' } : { allowed: false },
+      },
+    };
   }
 
   private kubeFind(ns: string, name: string): FakeApplication | FakeResponse {

@@ -1,10 +1,15 @@
 // Argo CD (REST driver): every application exists, its sync policy, and whether the account may sync it
 // (GET /api/v1/applications/:name, GET /api/v1/account/can-i/applications/<action>/<project>/<app>).
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunwayConfig } from '../../config/schema.js';
+import { checkArgoCdKubernetes } from './argocd-kubernetes.js';
 import { getJson, record, said, type Fetch } from './http.js';
 import type { CheckResult } from './report.js';
 
-export async function checkArgoCd(config: RunwayConfig, options: { fetch?: Fetch } = {}): Promise<CheckResult[]> {
+export async function checkArgoCd(
+  config: RunwayConfig,
+  options: { fetch?: Fetch; kubeConfig?: KubeConfig } = {},
+): Promise<CheckResult[]> {
   const area = 'argocd';
   const argocd = config.argocd;
   const apps = Object.entries(config.services).flatMap(([service, s]) =>
@@ -17,17 +22,7 @@ export async function checkArgoCd(config: RunwayConfig, options: { fetch?: Fetch
   );
   if (!argocd)
     return [{ area, check: 'configured', status: 'skip', detail: 'no argocd section: deploys are simulated' }];
-  if (argocd.driver === 'kubernetes') {
-    return [
-      {
-        area,
-        check: 'kubernetes driver',
-        status: 'skip',
-        detail: 'not checked from here',
-        fix: `kubectl auth can-i patch applications.argoproj.io -n ${argocd.namespace} --as=system:serviceaccount:<ns>:<runway>`,
-      },
-    ];
-  }
+  if (argocd.driver === 'kubernetes') return checkArgoCdKubernetes(config, { kubeConfig: options.kubeConfig });
   const base = `${argocd.url!.replace(/\/+$/, '')}/api/v1`;
   const headers = { Authorization: `Bearer ${argocd.token!}` };
   const out: CheckResult[] = [];

@@ -1,4 +1,5 @@
 // `runway check`: every credential and target runway.yaml names, checked from where Runway will run.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunwayConfig } from '../../config/schema.js';
 import { checkArgoCd } from './argocd.js';
 import { checkGitLab } from './gitlab.js';
@@ -19,6 +20,8 @@ export interface CheckOptions {
   /** Skip Temporal (tests of the other checks). */
   skipTemporal?: boolean;
   fetch?: Fetch;
+  /** For the kubernetes Argo CD driver; default: KUBECONFIG or ~/.kube/config, as the worker loads it. */
+  kubeConfig?: KubeConfig;
 }
 
 /** Runs the areas one after another (a few dozen calls), each turning its own errors into results. */

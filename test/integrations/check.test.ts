@@ -268,3 +268,43 @@ describe('runway check: Prometheus', () => {
     }
   }, 300_000);
 });
+
+describe('runway check: the kubernetes Argo CD driver', () => {
+  it('finds each Application resource and asks Kubernetes whether Runway may get and patch them', async () => {
+    const k8s = await import('@kubernetes/client-node');
+    const kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'fake', server: argocd.url, skipTLSVerify: true }],
+      users: [{ name: 'runway', token: ARGO_TOKEN }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'runway', namespace: 'argocd' }],
+      currentContext: 'fake',
+    });
+    const kube = (edit: (y: string) => string = (y) => y) =>
+      config((y) => edit(y.replace(/argocd: \{ driver: api[^}]*\}/, 'argocd: { driver: kubernetes }')));
+
+    const good = await runChecks(kube(), { skipTemporal: true, publicUrl: PUBLIC_URL, kubeConfig });
+    const argo = good.filter((r) => r.area === 'argocd');
+    expect(argo.map((r) => [r.check, r.status])).toEqual([
+      ['may get applications.argoproj.io in argocd', 'ok'],
+      ['may patch applications.argoproj.io in argocd', 'ok'],
+      ['payments/staging: application argocd/payments-staging', 'ok'],
+      ['payments/production: application argocd/payments-production', 'ok'],
+    ]);
+
+    argocd.denied.add('kubernetes/patch/argocd/applications');
+    try {
+      const bad = await runChecks(
+        kube((y) => y.replace('application: payments-production', 'application: payments-prod')),
+        { skipTemporal: true, kubeConfig },
+      );
+      expect(find(bad, 'may patch')).toMatchObject({
+        status: 'fail',
+        fix: expect.stringContaining('argocd-rbac.yaml'),
+      });
+      const missing = find(bad, 'application argocd/payments-prod');
+      expect(missing).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^HTTP 404/) });
+    } finally {
+      argocd.denied.clear();
+    }
+  });
+});
