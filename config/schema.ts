@@ -230,6 +230,13 @@ export const configSchema = z
         windowRecheck: duration
           .optional()
           .describe('How often a release queued behind a closed window or freeze looks again; default 5m'),
+        lockLease: duration
+          .optional()
+          .describe('Environment lock lease; a holder that neither renews nor releases loses it; default 5m'),
+        lockLivenessCheck: duration
+          .optional()
+          .describe('How often a busy environment lock checks that its holder and queue still run; default 30s'),
+        lockIdle: duration.optional().describe('An idle environment lock ends after this; default 10m'),
       })
       .default({}),
     prometheus: z

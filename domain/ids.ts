@@ -23,3 +23,8 @@ export function shortSha(sha: string): string {
 export function imageToString(image: { repository: string; tag: string; digest?: string }): string {
   return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
 }
+
+/** The lock of one environment of a service (`environmentLockWorkflow`). */
+export function environmentLockId(service: string, environment: string): string {
+  return `service-lock/${service}/${environment}`;
+}

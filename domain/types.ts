@@ -155,8 +155,8 @@ export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 export type StageState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export interface StageRecord {
-  /** `image`, `approval`, `deploy`, `rollback`, `finish` */
-  kind: 'image' | 'approval' | 'window' | 'deploy' | 'verify' | 'soak' | 'rollback' | 'finish';
+  /** `image`, `approval`, `window`, `queue` (waiting for the environment's lock), `deploy`, `verify`, `soak`, `rollback`, `finish` */
+  kind: 'image' | 'approval' | 'window' | 'queue' | 'deploy' | 'verify' | 'soak' | 'rollback' | 'finish';
   environment?: string;
   state: StageState;
   startedAt?: string;

@@ -88,6 +88,11 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
       infra,
       temporal,
       taskQueue: config.temporal.taskQueue,
+      lockSettings: {
+        leaseMs: config.timing.lockLease,
+        livenessCheckMs: config.timing.lockLivenessCheck,
+        idleMs: config.timing.lockIdle,
+      },
       prometheus: config.prometheus
         ? createPrometheusClient({
             url: config.prometheus.url,

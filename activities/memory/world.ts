@@ -65,6 +65,22 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
     history: DeploymentStatus[];
   }[] = [];
   const notes: { id: number; projectId: string; mrIid: number; body: string; edits: number }[] = [];
+  // Each project's commit graph (sha → parent shas and date), for ancestry questions.
+  const graph = new Map<string, Map<string, { parents: string[]; committedAt: string }>>();
+  const heads = new Map<string, string>();
+  const relateCalls: { projectId: string; a: string; b: string }[] = [];
+  const ancestors = (projectId: string, sha: string): Set<string> => {
+    const commits = graph.get(projectId)!;
+    const seen = new Set<string>();
+    const todo = [sha];
+    while (todo.length) {
+      const next = todo.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      todo.push(...(commits.get(next)?.parents ?? []));
+    }
+    return seen;
+  };
   const gitlab: GitLabPort = {
     async latestPipeline(_projectId, sha) {
       await faults.check('gitlab.latestPipeline');
@@ -95,6 +111,21 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       if (!d) throw permanentError('PermanentGitLabError', `deployment ${deploymentId}: 404 Not Found`);
       if (d.status !== status) d.history.push(status);
       d.status = status;
+    },
+    async relateCommits(projectId, a, b) {
+      await faults.check('gitlab.relateCommits');
+      relateCalls.push({ projectId, a, b });
+      if (a === b) return { relation: 'same' };
+      const commits = graph.get(projectId);
+      const missing = [a, b].filter((sha) => !commits?.has(sha));
+      if (missing.length) return { relation: 'unknown', missing };
+      if (ancestors(projectId, b).has(a)) return { relation: 'ancestor' };
+      if (ancestors(projectId, a).has(b)) return { relation: 'descendant' };
+      return {
+        relation: 'diverged',
+        aCommittedAt: commits!.get(a)!.committedAt,
+        bCommittedAt: commits!.get(b)!.committedAt,
+      };
     },
     async upsertMergeRequestNote(input) {
       await faults.check('gitlab.upsertMergeRequestNote');
@@ -220,6 +251,21 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       setPipeline: (sha: string, info: PipelineInfo) => pipelines.set(sha, info),
       deployments,
       notes,
+      /**
+       * Adds a commit to a project's history, on top of `parent` (default: the last commit added), so
+       * ancestry questions get answers; commits never added are unknown to this GitLab.
+       */
+      commit: (projectId: string, sha: string, options: { parent?: string | null; committedAt?: string } = {}) => {
+        const commits = graph.get(projectId) ?? new Map<string, { parents: string[]; committedAt: string }>();
+        graph.set(projectId, commits);
+        const parent = options.parent === undefined ? heads.get(projectId) : (options.parent ?? undefined);
+        commits.set(sha, {
+          parents: parent ? [parent] : [],
+          committedAt: options.committedAt ?? new Date().toISOString(),
+        });
+        heads.set(projectId, sha);
+      },
+      relateCalls,
     },
     infra: {
       /** Declares that the manifest holds `image` at `target` (what a real file would). */
