@@ -2,6 +2,7 @@
 // one run-on line), and the service lock saying what it is and who holds it.
 import { describe, expect, it } from 'vitest';
 import { TimelineRecorder } from '../../workflows/timeline.js';
+import { envLockDetails } from '../../workflows/lock-details.js';
 import { lockDetails } from '../../workflows/service-lock.js';
 import { testPlan } from '../support/plans.js';
 
@@ -43,5 +44,30 @@ describe('Temporal UI details', () => {
     expect(text).toContain('Waiting for the lock:\n- `release/payments/bbb` (staging)');
     expect(text).toContain('Waiting for approval:\n- `release/payments/ccc`');
     expect(lockDetails({ service: 'x', queue: [], waitingForApproval: [], livenessCheckMs: 1 })).toMatch(/Free\.$/);
+  });
+
+  it('explains an environment lock and lists holder, waiters and the newest release', () => {
+    const request = (id: string) => ({
+      releaseId: `release/payments/${id}`,
+      projectId: 'acme/payments',
+      sha: id.padEnd(40, '0'),
+      releaseStartedAt: 1,
+      purpose: 'deploy' as const,
+    });
+    const text = envLockDetails({
+      service: 'payments',
+      environment: 'production',
+      settings: { leaseMs: 1, livenessCheckMs: 1, idleMs: 1 },
+      holder: { ...request('aaa'), grantedAt: 1, leaseUntil: 2 },
+      queue: [request('bbb')],
+      waitingForApproval: [request('ccc')],
+      newest: request('aaa'),
+      takeovers: [],
+    });
+    expect(text).toContain('**Lock of payments in production** — not a release');
+    expect(text).toContain('Held by `release/payments/aaa` (deploy).');
+    expect(text).toContain('Waiting for the lock:\n- `release/payments/bbb` (deploy)');
+    expect(text).toContain('Waiting for approval:\n- `release/payments/ccc`');
+    expect(text).toContain('Newest here: `release/payments/aaa`.');
   });
 });
