@@ -207,6 +207,16 @@ export interface ReleaseTimeline {
   links: Record<string, string>;
   /** Per environment: what this release brings there (computed before the first message). */
   notes?: ReleaseNotes[];
+  /** Who asked for what, in order: the deploy (or rollback) itself, decisions, cancellation. */
+  actions?: ReleaseAction[];
+}
+
+export interface ReleaseAction {
+  action: 'deploy' | 'rollback' | 'approve' | 'reject' | 'cancel';
+  /** Slack user id, API token name or GitLab username of who asked. */
+  by: string;
+  environment?: string;
+  at: string;
 }
 
 export interface FailedJob {

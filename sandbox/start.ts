@@ -133,6 +133,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
     addFailedPipeline(gitlabFake, project, FAILING_BUILD_SHA);
     addGitLabWebPages(gitlabFake, SANDBOX_PROJECT);
+    // The webhook a real project would have, so Runway's merge catch-up finds it healthy.
+    gitlabFake.addProjectHook(SANDBOX_PROJECT, { url: 'http://localhost:8080/webhooks/gitlab', pipelineEvents: true });
     await gitlabFake.listen(wanted.gitlab);
     stops.push(() => gitlabFake.close());
 

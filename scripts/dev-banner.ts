@@ -7,8 +7,6 @@ export interface BannerInput {
   sandbox: boolean;
   configPath: string;
   services: string[];
-  /** Integrations running as in-memory stand-ins (a real config that leaves them out). */
-  simulated: string[];
   /** Since `make dev` started, when known. */
   readyAfterMs?: number;
   webhookSecret?: string;
@@ -42,7 +40,6 @@ export function banner(input: BannerInput): string {
     `runway is up${took}, running ${mode} (services: ${input.services.join(', ') || 'none'})`,
     ...rows.map(([k, v]) => `  ${k.padEnd(12)} ${v}`),
   ];
-  if (input.simulated.length) lines.push(`  simulated    ${input.simulated.join(', ')} (not in the config)`);
   if (input.sandbox && input.webhookSecret) {
     lines.push(
       '',

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createMemoryWorld } from '../activities/memory/world.js';
+import { createMemoryWorld } from '../fakes/memory-world.js';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { environmentLockId } from '../domain/ids.js';
 import { startRelease } from '../api/releases.js';

@@ -11,7 +11,12 @@ const log = createLogger('runway-worker');
 
 async function main(): Promise<void> {
   const { config, path, sandbox } = loadRuntimeConfig();
-  const { worker, simulated, sdkMetrics, close } = await bootWorker(config, log);
+  if (sandbox) {
+    throw new ConfigError(
+      'no runway.yaml and RUNWAY_CONFIG is unset: the sandbox runs with `make dev`; a worker needs a real config',
+    );
+  }
+  const { worker, sdkMetrics, close } = await bootWorker(config, log);
   // One scrape target: Runway's metrics plus the SDK's (its exporter listens on loopback only).
   const metricsServer = await startMetricsServer({
     ...metricsServerAddress(),
@@ -21,8 +26,6 @@ async function main(): Promise<void> {
   log.info(
     {
       config: path,
-      sandbox,
-      simulated,
       taskQueue: config.temporal.taskQueue,
       services: Object.keys(config.services),
       metrics: `${metricsServer.url}/metrics`,

@@ -4,9 +4,9 @@ import type { FailedJob, PipelineState, ReleaseTimeline } from '../domain/types.
 
 export interface ApprovalDecisionInput {
   environment: string;
-  /** Slack user id or username of the person deciding; checked against the environment's approvers. */
+  /** Slack user id or API token name of the person deciding; checked against the environment's approvers. */
   approver: string;
-  /** Other identities of the same person (e.g. the Slack username next to the user id). */
+  /** Ignored (older API versions sent usernames here; usernames do not identify people). */
   approverAliases?: string[];
   comment?: string;
 }
@@ -28,6 +28,8 @@ export const approveUpdate = defineUpdate<ApprovalDecisionResult, [ApprovalDecis
 export const rejectUpdate = defineUpdate<ApprovalDecisionResult, [ApprovalDecisionInput]>('reject');
 export const statusQuery = defineQuery<ReleaseTimeline>('status');
 export const pipelineSignal = defineSignal<[PipelineEvent]>('pipeline');
+/** Sent just before a cancellation request, so the timeline says who cancelled. */
+export const cancelRequestedSignal = defineSignal<[{ by: string }]>('cancelRequested');
 /**
  * A newer release owns `environment` now. Without `environment` (sent by the old per-service lock) it ends a
  * release waiting for approval; with it, a release still heading for that environment (building, waiting for

@@ -31,6 +31,7 @@ import {
   rejectUpdate,
   statusQuery,
   supersedeSignal,
+  cancelRequestedSignal,
   type ApprovalDecisionInput,
   type ApprovalDecisionResult,
   type PipelineEvent,
@@ -139,6 +140,7 @@ class ReleaseRun {
     setHandler(pipelineSignal, (event) => {
       this.pipelineEvent = event;
     });
+    setHandler(cancelRequestedSignal, ({ by }) => this.rec.action({ action: 'cancel', by }));
     setHandler(supersedeSignal, ({ by, environment }) => {
       this.locks.onSupersede(by, environment, {
         approvalPending: !!this.approvalWait && !this.decision,
@@ -149,6 +151,8 @@ class ReleaseRun {
     setHandler(lockQueuedSignal, ({ environment, behind }) => this.locks.onQueued(environment, behind));
     const decide = (decision: 'approved' | 'rejected') => (input: ApprovalDecisionInput) => {
       this.decision = { environment: input.environment, decision, by: input.approver, at: workflowNow().toISOString() };
+      const action = decision === 'approved' ? 'approve' : 'reject';
+      this.rec.action({ action, by: input.approver, environment: input.environment });
       return this.decision;
     };
     // Validators are synchronous on purpose: a refused decision is never written to history.
@@ -168,8 +172,9 @@ class ReleaseRun {
         `${this.plan.releaseId} is waiting for approval of ${wait.environment}, not ${input.environment}`,
       );
     }
-    const identities = [input.approver, ...(input.approverAliases ?? [])];
-    if (!identities.some((id) => wait.approvers.includes(id))) {
+    // Only ids identify people: aliases (usernames, display names) are ignored, as anyone can take one.
+    // A validator adds no commands, so this is replay-safe.
+    if (!wait.approvers.includes(input.approver)) {
       throw new Error(`${input.approver} is not allowed to approve ${this.plan.service} in ${input.environment}`);
     }
   }

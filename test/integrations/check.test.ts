@@ -34,10 +34,10 @@ beforeAll(async () => {
   gitlab = new FakeGitLab({ tokens: { [GITLAB_TOKEN]: 'write', [READ_TOKEN]: 'read' } });
   gitlab.addProject({ path: 'acme/payments' });
   gitlab.addProject({ path: 'acme/infra' });
-  gitlab.addHook('acme/payments', {
+  gitlab.addProjectHook('acme/payments', {
     url: `${PUBLIC_URL}/webhooks/gitlab`,
-    merge_requests_events: true,
-    pipeline_events: true,
+    mergeRequestsEvents: true,
+    pipelineEvents: true,
   });
   await gitlab.listen();
   argocd = new FakeArgoCd({ token: ARGO_TOKEN });
@@ -172,7 +172,7 @@ describe('runway check', () => {
 
   it('fails on a wrong Slack token and a webhook without pipeline events', async () => {
     gitlab.addProject({ path: 'acme/cart' });
-    gitlab.addHook('acme/cart', { url: `${PUBLIC_URL}/webhooks/gitlab`, merge_requests_events: true });
+    gitlab.addProjectHook('acme/cart', { url: `${PUBLIC_URL}/webhooks/gitlab`, mergeRequestsEvents: true });
     const results = await check(
       config((y) =>
         y

@@ -13,7 +13,7 @@ services:
   hello:
     gitlab: { project: acme/hello }
     image: { repository: registry.example.com/acme/hello }
-    infra: { driver: memory, repository: acme/infra }
+    infra: { driver: gitlab, repository: acme/infra }
     environments:
       - name: staging
         manifest: { file: staging.yaml, kustomize: { image: hello } }

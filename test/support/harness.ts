@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createMemoryWorld, type MemoryWorld, type MemoryWorldOptions } from '../../activities/memory/world.js';
+import { createMemoryWorld, type MemoryWorld, type MemoryWorldOptions } from '../../fakes/memory-world.js';
 import { createRunwayWorker } from '../../worker/create-worker.js';
 import { releaseWorkflow } from '../../workflows/index.js';
 import { startRelease } from '../../api/releases.js';

@@ -85,7 +85,6 @@ describe('the start banner', () => {
       sandbox: true,
       configPath: 'config/sandbox.yaml',
       services: ['hello'],
-      simulated: [],
       readyAfterMs: 4_321,
       webhookSecret: 'sandbox-secret',
       gitlabUrl: 'http://127.0.0.1:8081',
@@ -116,10 +115,8 @@ describe('the start banner', () => {
       sandbox: false,
       configPath: 'runway.yaml',
       services: ['payments'],
-      simulated: ['slack'],
     });
     expect(text).toContain('running runway.yaml');
-    expect(text).toContain('simulated    slack (not in the config)');
     expect(text).toContain('npm run check');
     expect(text).not.toContain('Slack page');
   });

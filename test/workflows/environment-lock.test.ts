@@ -12,7 +12,7 @@ import {
 } from '../../workflows/messages.js';
 import type { ReleasePlan } from '../../domain/types.js';
 import { environmentLockId } from '../../domain/ids.js';
-import { transientError } from '../../activities/memory/faults.js';
+import { transientError } from '../../fakes/memory-faults.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
 
 /** While `frontendDown` is set, the activities' describe() of a release fails as an unavailable frontend would. */

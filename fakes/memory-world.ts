@@ -1,8 +1,9 @@
-// In-memory stand-ins for the registry, GitLab, the infra repo, Argo CD and Slack. Used by the
-// workflow tests (activities faked at the worker, through the real activity code) and by `make dev`
-// when no integration is configured. Each records what it was asked, and can be scripted to fail.
-import type { ImageRef, ManifestTarget } from '../../domain/types.js';
-import { imageToString } from '../../domain/ids.js';
+// In-memory stand-ins for the registry, GitLab, the infra repo, Argo CD and Slack. Used only by the
+// workflow tests (activities faked at the worker, through the real activity code), the bench and the
+// history recorder, which hand them in explicitly. Each records what it was asked, and can be scripted to fail.
+import type { ImageRef, ManifestTarget } from '../domain/types.js';
+import { imageToString } from '../domain/ids.js';
+import type { RunwayConfig } from '../config/schema.js';
 import type {
   AppStatus,
   ArgoCdPort,
@@ -14,8 +15,8 @@ import type {
   RegistryPort,
   ReleaseNotification,
   SetImageRequest,
-} from '../ports.js';
-import { FaultScript, permanentError } from './faults.js';
+} from '../activities/ports.js';
+import { FaultScript, permanentError } from './memory-faults.js';
 
 export interface InfraCommit {
   sha: string;
@@ -304,4 +305,28 @@ function hex(seed: string, length: number): string {
     out += h.toString(16).padStart(8, '0');
   }
   return out.slice(0, length);
+}
+
+/**
+ * Gives every environment of `config` a current image in the memory world's infra repo, as a real manifest
+ * would have. Only for processes that hand the memory world in as their stand-in (tests, bench).
+ */
+export function seedMemoryInfra(world: MemoryWorld, config: RunwayConfig): void {
+  for (const service of Object.values(config.services)) {
+    for (const env of service.environments) {
+      const { file, kustomize, helm, container } = env.manifest;
+      const target = kustomize
+        ? { kind: 'kustomize' as const, file, name: kustomize.image }
+        : helm
+          ? { kind: 'helm' as const, file, tagPath: helm.tagPath, repositoryPath: helm.repositoryPath }
+          : {
+              kind: 'container' as const,
+              file,
+              container: container!.name,
+              workloadKind: container!.kind,
+              workloadName: container!.workload,
+            };
+      world.infra.seed(target, { repository: service.image.repository, tag: 'v0.1.0' });
+    }
+  }
 }
