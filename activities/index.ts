@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { ImageRef, InfraRepoLocation } from '../domain/types.js';
 import { serviceLockId } from '../domain/ids.js';
 import { withFailureMapping } from './failures.js';
-import { waitForHealth, type HealthWaitInput } from './health-wait.js';
+import { waitForHealth, type HealthWaitInput, type HealthWaitResult } from './health-wait.js';
+import { startDeploy, type SyncApplicationInput, type SyncApplicationResult } from './argocd-sync.js';
+import { PermanentError } from '../domain/errors.js';
 import { withActivityLogging } from '../platform/activity-logging.js';
 import { releaseMetrics, type ReleaseMetrics } from '../platform/release-metrics.js';
 import { errorFields } from '../platform/scrub.js';
@@ -28,7 +30,10 @@ export interface ActivityDeps {
   gitlab: GitLabPort;
   /** The infra repo driver for a location (`gitlab`, `git` or `memory`). */
   infra: (location: InfraRepoLocation) => InfraRepoPort;
+  /** The default Argo CD instance. */
   argocd: ArgoCdPort;
+  /** Further named Argo CD instances (e.g. one per cluster); environments name theirs. */
+  argocdInstances?: Record<string, ArgoCdPort>;
   notifier: NotifierPort;
   /** Used only to signal the per-service lock workflow. */
   temporal: Client;
@@ -54,6 +59,12 @@ export function createActivities(deps: ActivityDeps) {
   });
 
   const metrics = deps.metrics ?? releaseMetrics();
+  const argocdFor = (instance: string | undefined): ArgoCdPort => {
+    if (!instance || instance === 'default') return deps.argocd;
+    const port = deps.argocdInstances?.[instance];
+    if (!port) throw new PermanentError(`no Argo CD instance "${instance}" is configured`);
+    return port;
+  };
   const activities = withFailureMapping(
     {
       async checkImage(image: ImageRef): Promise<{ exists: boolean; digest?: string }> {
@@ -77,13 +88,13 @@ export function createActivities(deps: ActivityDeps) {
         return deps.infra(request.location).setImage(request);
       },
 
-      async syncApplication(input: { application: string; revision: string }): Promise<{ appUrl: string }> {
-        await deps.argocd.sync(input.application, input.revision);
-        return { appUrl: deps.argocd.appUrl(input.application) };
+      async syncApplication(input: SyncApplicationInput): Promise<SyncApplicationResult> {
+        return startDeploy(argocdFor(input.app?.instance), input);
       },
 
-      async waitForHealth(input: HealthWaitInput): Promise<{ status: string }> {
-        return waitForHealth(deps.argocd, input);
+      async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
+        const infra = input.infra ? deps.infra(input.infra) : undefined;
+        return waitForHealth(argocdFor(input.app?.instance), input, infra);
       },
 
       async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {

@@ -11,7 +11,7 @@ import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
-import type { RunwayConfig } from '../config/schema.js';
+import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 
 export interface BuiltDeps {
@@ -43,11 +43,15 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
     ? createGitLabClient({ url: config.gitlab.url, token: config.gitlab.token })
     : (simulated.push('gitlab'), world.ports.gitlab);
 
-  const argocd = config.argocd
-    ? config.argocd.driver === 'api'
-      ? createArgoCdApiClient({ url: config.argocd.url!, token: config.argocd.token!, uiUrl: config.argocd.uiUrl })
-      : createArgoCdKubernetesClient({ namespace: config.argocd.namespace, uiUrl: config.argocd.uiUrl })
-    : (simulated.push('argocd'), world.ports.argocd);
+  const argocdInstances = Object.fromEntries(
+    Object.entries(argocdInstancesOf(config)).map(([name, a]) => [
+      name,
+      (a.driver ?? 'api') === 'api'
+        ? createArgoCdApiClient({ url: a.url!, token: a.token!, uiUrl: a.uiUrl })
+        : createArgoCdKubernetesClient({ namespace: a.namespace ?? 'argocd', uiUrl: a.uiUrl }),
+    ]),
+  );
+  const argocd = argocdInstances.default ?? (simulated.push('argocd'), world.ports.argocd);
 
   const notifier = config.slack
     ? createSlackNotifier({
@@ -78,7 +82,7 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
   };
 
   return {
-    deps: { registry, gitlab, argocd, notifier, infra, temporal, taskQueue: config.temporal.taskQueue },
+    deps: { registry, gitlab, argocd, argocdInstances, notifier, infra, temporal, taskQueue: config.temporal.taskQueue },
     simulated,
     world,
   };

@@ -64,7 +64,37 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
         }
       });
     },
+
+    async isAncestor(location, ancestor, descendant) {
+      assertSha(ancestor);
+      assertSha(descendant);
+      const dir = path.resolve(options.cacheDir, cacheName(location.repository));
+      const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
+      const ask = () => git(['merge-base', '--is-ancestor', ancestor, descendant]);
+      // Shares the working copy's lock: a fetch here must not race a bump's reset.
+      return withLock(dir, async () => {
+        await validateBranch(git, location.branch, dir);
+        await ensureRepo(git, dir);
+        let answer = await ask();
+        // 0: ancestor, 1: not; anything else (128): a commit this copy has not fetched yet.
+        if (answer.code > 1) {
+          const ref = `refs/remotes/origin/${location.branch}`;
+          await check(
+            git,
+            ['fetch', '--quiet', '--no-tags', '--end-of-options', location.repository, `+refs/heads/${location.branch}:${ref}`],
+            'fetch',
+          );
+          answer = await ask();
+        }
+        return answer.code === 0;
+      });
+    },
   };
+}
+
+/** Ancestry is asked about commit ids only: never let a revision become a git option or a ref expression. */
+function assertSha(value: string): void {
+  if (!/^[0-9a-f]{7,64}$/i.test(value)) throw new PermanentInfraError(`not a commit id: "${value.slice(0, 80)}"`);
 }
 
 type Git = (args: string[]) => Promise<GitResult>;
