@@ -89,6 +89,8 @@ export async function waitForHealth(
   const contains = async (candidate: string | undefined): Promise<boolean | undefined> => {
     if (!candidate) return undefined;
     if (candidate === input.revision) return true;
+    // A branch name in a requested operation is not an answer yet: its resolved commit will be.
+    if (!/^[0-9a-f]{40}$/i.test(candidate)) return undefined;
     const known = progress.ancestry[candidate];
     if (known !== undefined) return known;
     if (!infra || !input.infra) return false;
@@ -112,7 +114,8 @@ export async function waitForHealth(
     }
     if (status) {
       const now = Date.now();
-      const answers = (r: string | undefined) => (r ? (r === input.revision ? true : progress.ancestry[r]) : undefined);
+      const answers = (r: string | undefined) =>
+        r ? (r === input.revision ? true : progress.ancestry[r]) : undefined;
       const ours = answers(status.syncRevision) === true && answers(status.operationRevision) === true;
       progress.degradedSince = status.health === 'Degraded' && ours ? (progress.degradedSince ?? now) : undefined;
       progress.missingSince = status.health === 'Missing' && ours ? (progress.missingSince ?? now) : undefined;
