@@ -19,7 +19,7 @@ import { createRegistryClient } from '../../activities/integrations/registry.js'
 import { createSlackNotifier } from '../../activities/integrations/slack.js';
 import { formatImageRef, readImage } from '../../domain/manifest/index.js';
 import type { ManifestTarget, ReleasePlan } from '../../domain/types.js';
-import { FakeArgoCd } from '../../fakes/argocd.js';
+import { FakeArgoCd, type FakeArgoCdOptions, type FakeAppInit } from '../../fakes/argocd.js';
 import { FAKE_GITLAB_TOKEN, FakeGitLab } from '../../fakes/gitlab.js';
 import { DEFAULT_FAKE_SLACK_TOKEN, SlackFake } from '../../fakes/slack.js';
 import { startDockerRegistry, type DockerRegistry } from './docker-registry.js';
@@ -53,6 +53,10 @@ export interface IntegrationWorldOptions {
   autoSync?: boolean | string[];
   /** The fake controller's own refresh interval (0: only on request). */
   argocdPollMs?: number;
+  /** Per application: how the fake creates it (namespace, extra sources, project, …). */
+  appOptions?: Record<string, Partial<FakeAppInit>>;
+  /** Namespaces besides Argo CD's own that Applications may live in. */
+  argocdAppNamespaces?: string[];
 }
 
 /** The infra repository's GitLab project (infraDriver: gitlab). */
@@ -103,6 +107,10 @@ export interface IntegrationWorld {
   service(name: string): WorldService;
   gitlab: FakeGitLab;
   argocd: FakeArgoCd;
+  /** How a fake Argo CD follows this world's infra repo: for a second instance (another cluster). */
+  argocdFollower: Pick<FakeArgoCdOptions, 'repoURL' | 'resolveImage' | 'resolveRevision' | 'isBadImage'>;
+  /** The commit every app was last synced to at the start. */
+  initialRevision: string;
   slack: SlackFake;
   registry: DockerRegistry;
   infra: InfraRepo;
@@ -232,10 +240,8 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
         return undefined;
       }
     };
-    const argocd = new FakeArgoCd({
-      ...options.argocdTiming,
+    const argocdFollower: IntegrationWorld['argocdFollower'] = {
       repoURL: viaGitLab ? `${gitlab.url}/${INFRA_PROJECT}.git` : infra.url,
-      pollMs: options.argocdPollMs ?? 0,
       isBadImage: (image) => tagOf(image).includes(badMarker),
       resolveRevision,
       resolveImage: async (revision, app) => {
@@ -243,29 +249,27 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
         if (!found) return undefined;
         return formatImageRef(readImage(await readFile(revision, found.target.file), found.target, found.repository));
       },
+    };
+    const argocd = new FakeArgoCd({
+      ...options.argocdTiming,
+      ...argocdFollower,
+      pollMs: options.argocdPollMs ?? 0,
+      appNamespaces: options.argocdAppNamespaces,
     });
     await argocd.listen();
     cleanups.push(() => argocd.close());
     const automated = (name: string) =>
       options.autoSync === true || (Array.isArray(options.autoSync) && options.autoSync.includes(name));
+    // The GitLab project has its own commit ids: there every app starts on its head.
+    const initialRevision = viaGitLab ? gitlab.project(INFRA_PROJECT).branches.get('main')! : infra.seedCommit;
     for (const s of services) {
       for (const env of s.environments) {
         argocd.addApp(env.application, {
-          revision: infra.seedCommit,
+          revision: initialRevision,
           image: `${s.imageRepository}:${previousTag}`,
           automated: automated(env.application),
+          ...options.appOptions?.[env.application],
         });
-      }
-    }
-    if (viaGitLab) {
-      // The GitLab project has its own commit ids: start every app on its head.
-      const head = gitlab.project(INFRA_PROJECT).branches.get('main')!;
-      for (const s of services) {
-        for (const env of s.environments) {
-          const app = argocd.app(env.application);
-          app.status.sync.revision = head;
-          app.status.operationState!.syncResult!.revision = head;
-        }
       }
     }
 
@@ -330,6 +334,8 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
       service,
       gitlab,
       argocd,
+      argocdFollower,
+      initialRevision,
       slack,
       registry,
       infra,
