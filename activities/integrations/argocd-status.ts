@@ -127,12 +127,12 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
     operationPhase: oneOf(PHASES, state.phase),
     operationRevision: revisionAt(obj(state.syncResult), index, multi) ?? revisionAt(operationSync, index, multi),
     operationMessage: str(state.message),
-    operationAutomated: state.phase ? obj(obj(state.operation).initiatedBy).automated === true : undefined,
+    operationAutomated: obj(obj(state.operation).initiatedBy).automated === true || undefined,
     operationFinishedAt: str(state.finishedAt),
-    automated: isAutomated(app),
+    automated: isAutomated(app) || undefined,
     targetRevision: str(source.targetRevision),
     sourceIndex: multi ? index : undefined,
-    sourceCount: count,
+    sourceCount: multi ? count : undefined,
   };
 
   // A requested operation the controller has not picked up yet sits next to the previous, finished
@@ -145,7 +145,7 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
     result.operationPhase = 'Running';
     result.operationRevision = revisionAt(obj(operation.sync), index, multi);
     result.operationMessage = 'operation requested, waiting for the application controller';
-    result.operationAutomated = obj(operation.initiatedBy).automated === true;
+    result.operationAutomated = obj(operation.initiatedBy).automated === true || undefined;
     result.operationFinishedAt = undefined;
   }
 
