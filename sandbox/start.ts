@@ -38,6 +38,7 @@ import {
   DEFAULT_SANDBOX_PORTS,
   SANDBOX_CHANNEL,
   SANDBOX_PROJECT,
+  SANDBOX_SECOND_PROJECT,
   SANDBOX_SECRETS,
   sandboxConfigOverlay,
   type SandboxConfigOverlay,
@@ -119,6 +120,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       files: { 'README.md': '# hello\n\nThe sandbox service Runway releases.\n' },
     });
     project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
+    const second = gitlabFake.addProject({ path: SANDBOX_SECOND_PROJECT, defaultBranch: 'main' });
+    second.mergeRequests = new AnyMergeRequest(second.mergeRequests);
     await gitlabFake.listen(wanted.gitlab);
     stops.push(() => gitlabFake.close());
 
