@@ -114,8 +114,7 @@ export async function waitForHealth(
     }
     if (status) {
       const now = Date.now();
-      const answers = (r: string | undefined) =>
-        r ? (r === input.revision ? true : progress.ancestry[r]) : undefined;
+      const answers = (r: string | undefined) => (r ? (r === input.revision ? true : progress.ancestry[r]) : undefined);
       const ours = answers(status.syncRevision) === true && answers(status.operationRevision) === true;
       progress.degradedSince = status.health === 'Degraded' && ours ? (progress.degradedSince ?? now) : undefined;
       progress.missingSince = status.health === 'Missing' && ours ? (progress.missingSince ?? now) : undefined;
@@ -150,7 +149,9 @@ export async function waitForHealth(
         const sinceStart = now - progress.startedAt;
         const sinceSync = progress.lastSyncAt ? now - progress.lastSyncAt : Infinity;
         // Auto-sync: the controller's own sync is the normal path; ours (without a revision) is the fallback.
-        const due = status.automated ? sinceStart >= autoSyncTimeoutMs && sinceSync >= autoSyncTimeoutMs : sinceSync >= resyncGapMs;
+        const due = status.automated
+          ? sinceStart >= autoSyncTimeoutMs && sinceSync >= autoSyncTimeoutMs
+          : sinceSync >= resyncGapMs;
         if (due) {
           const outcome = await argocd.sync(ref, syncRevisionFor(status, input.revision, input.infra?.branch));
           progress.lastSyncAt = Date.now();

@@ -133,7 +133,11 @@ const argocdSchema = z
     const topLevel = a.driver !== undefined || a.url !== undefined || a.token !== undefined;
     if (topLevel || !a.instances) checkConnection(a, ctx);
     if (topLevel && a.instances?.default) {
-      ctx.addIssue({ code: 'custom', path: ['instances', 'default'], message: 'the top-level connection is already "default"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instances', 'default'],
+        message: 'the top-level connection is already "default"',
+      });
     }
     if (a.default && !a.instances?.[a.default]) {
       ctx.addIssue({ code: 'custom', path: ['default'], message: `no instance "${a.default}" under instances` });
@@ -159,104 +163,108 @@ const temporalSchema = z
   })
   .default({ address: 'localhost:7233', namespace: 'default', taskQueue: 'runway' });
 
-export const configSchema = z.strictObject({
-  temporal: temporalSchema,
-  gitlab: z
-    .strictObject({
-      url: z.url(),
-      token: nonEmpty,
-      webhookSecret: nonEmpty.optional(),
-    })
-    .optional(),
-  argocd: argocdSchema.optional(),
-  slack: z
-    .strictObject({
-      botToken: nonEmpty,
-      signingSecret: nonEmpty.optional(),
-      apiUrl: z.url().optional(),
-      defaultChannel: nonEmpty.optional(),
-    })
-    .optional(),
-  registries: z
-    .array(
-      z.strictObject({
-        host: nonEmpty,
-        username: nonEmpty.optional(),
-        password: nonEmpty.optional(),
-        token: nonEmpty.optional(),
-        insecure: z.boolean().default(false),
-      }),
-    )
-    .default([]),
-  git: z
-    .strictObject({
-      cacheDir: nonEmpty.default('.data/git-cache'),
-      authorName: nonEmpty.default('Runway'),
-      authorEmail: nonEmpty.default('runway@localhost'),
-    })
-    .default({ cacheDir: '.data/git-cache', authorName: 'Runway', authorEmail: 'runway@localhost' }),
-  timing: z
-    .strictObject({
-      pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
-      heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
-      retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
-    })
-    .default({}),
-  links: z
-    .strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') })
-    .default({}),
-  api: z
-    .strictObject({
-      tokens: z
-        .array(
-          z
-            .strictObject({
-              name: nonEmpty.describe('Who this token is; used as the approver identity for API approvals'),
-              token: nonEmpty.optional().describe('The token itself, from an environment variable'),
-              sha256: z
-                .string()
-                .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
-                .optional()
-                .describe('Or only its SHA-256, so the config never holds the token'),
-              roles: z.array(z.enum(['read', 'deploy', 'approve'])).min(1),
-            })
-            .superRefine((t, ctx) => {
-              if (!t.token === !t.sha256)
-                ctx.addIssue({ code: 'custom', message: 'set exactly one of token or sha256' });
-            }),
-        )
-        .default([]),
-    })
-    .default({ tokens: [] }),
-  server: z
-    .strictObject({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
-    .default({ host: '127.0.0.1', port: 8080 }),
-  services: z.record(
-    z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
-    serviceSchema,
-  ),
-}).superRefine((config, ctx) => {
-  if (!config.argocd) return;
-  const known = argocdInstances(config);
-  for (const [service, svc] of Object.entries(config.services)) {
-    svc.environments.forEach((env, i) => {
-      const name = env.argocd.instance ?? 'default';
-      if (known[name]) return;
-      ctx.addIssue({
-        code: 'custom',
-        path: ['services', service, 'environments', i, 'argocd', 'instance'],
-        message: env.argocd.instance
-          ? `no Argo CD instance "${name}" (configured: ${Object.keys(known).join(', ')})`
-          : 'no default Argo CD instance: name one here or set argocd.default',
+export const configSchema = z
+  .strictObject({
+    temporal: temporalSchema,
+    gitlab: z
+      .strictObject({
+        url: z.url(),
+        token: nonEmpty,
+        webhookSecret: nonEmpty.optional(),
+      })
+      .optional(),
+    argocd: argocdSchema.optional(),
+    slack: z
+      .strictObject({
+        botToken: nonEmpty,
+        signingSecret: nonEmpty.optional(),
+        apiUrl: z.url().optional(),
+        defaultChannel: nonEmpty.optional(),
+      })
+      .optional(),
+    registries: z
+      .array(
+        z.strictObject({
+          host: nonEmpty,
+          username: nonEmpty.optional(),
+          password: nonEmpty.optional(),
+          token: nonEmpty.optional(),
+          insecure: z.boolean().default(false),
+        }),
+      )
+      .default([]),
+    git: z
+      .strictObject({
+        cacheDir: nonEmpty.default('.data/git-cache'),
+        authorName: nonEmpty.default('Runway'),
+        authorEmail: nonEmpty.default('runway@localhost'),
+      })
+      .default({ cacheDir: '.data/git-cache', authorName: 'Runway', authorEmail: 'runway@localhost' }),
+    timing: z
+      .strictObject({
+        pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
+        heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
+        retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
+      })
+      .default({}),
+    links: z
+      .strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') })
+      .default({}),
+    api: z
+      .strictObject({
+        tokens: z
+          .array(
+            z
+              .strictObject({
+                name: nonEmpty.describe('Who this token is; used as the approver identity for API approvals'),
+                token: nonEmpty.optional().describe('The token itself, from an environment variable'),
+                sha256: z
+                  .string()
+                  .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
+                  .optional()
+                  .describe('Or only its SHA-256, so the config never holds the token'),
+                roles: z.array(z.enum(['read', 'deploy', 'approve'])).min(1),
+              })
+              .superRefine((t, ctx) => {
+                if (!t.token === !t.sha256)
+                  ctx.addIssue({ code: 'custom', message: 'set exactly one of token or sha256' });
+              }),
+          )
+          .default([]),
+      })
+      .default({ tokens: [] }),
+    server: z
+      .strictObject({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .default({ host: '127.0.0.1', port: 8080 }),
+    services: z.record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+      serviceSchema,
+    ),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.argocd) return;
+    const known = argocdInstances(config);
+    for (const [service, svc] of Object.entries(config.services)) {
+      svc.environments.forEach((env, i) => {
+        const name = env.argocd.instance ?? 'default';
+        if (known[name]) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', service, 'environments', i, 'argocd', 'instance'],
+          message: env.argocd.instance
+            ? `no Argo CD instance "${name}" (configured: ${Object.keys(known).join(', ')})`
+            : 'no default Argo CD instance: name one here or set argocd.default',
+        });
       });
-    });
-  }
-});
+    }
+  });
 
 export type RunwayConfig = z.output<typeof configSchema>;
 
 /** Every configured Argo CD by name; `default` is the one environments use when they name none. */
-export function argocdInstances(config: { argocd?: z.output<typeof argocdSchema> }): Record<string, ArgoCdInstanceConfig> {
+export function argocdInstances(config: {
+  argocd?: z.output<typeof argocdSchema>;
+}): Record<string, ArgoCdInstanceConfig> {
   const a = config.argocd;
   if (!a) return {};
   const out: Record<string, ArgoCdInstanceConfig> = { ...a.instances };

@@ -6,9 +6,7 @@
 import type { AppStatus } from '../activities/ports.js';
 
 export type HealthVerdict =
-  | { state: 'healthy' }
-  | { state: 'waiting'; reason: string }
-  | { state: 'failed'; reason: string };
+  { state: 'healthy' } | { state: 'waiting'; reason: string } | { state: 'failed'; reason: string };
 
 /** What `Suspended` (e.g. a paused Argo Rollouts canary) counts as. */
 export type SuspendedOutcome = 'wait' | 'healthy' | 'fail';

@@ -427,7 +427,7 @@ export class FakeArgoCd {
         application: name,
         namespace: key.split('/')[0]!,
         via: 'rest',
-        body: body as Json,
+        body: body,
         outcome: response.status,
       });
       return response;

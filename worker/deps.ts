@@ -82,7 +82,16 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
   };
 
   return {
-    deps: { registry, gitlab, argocd, argocdInstances, notifier, infra, temporal, taskQueue: config.temporal.taskQueue },
+    deps: {
+      registry,
+      gitlab,
+      argocd,
+      argocdInstances,
+      notifier,
+      infra,
+      temporal,
+      taskQueue: config.temporal.taskQueue,
+    },
     simulated,
     world,
   };

@@ -115,7 +115,10 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
   const sync = obj(status.sync);
   const health = obj(status.health);
   const state = obj(status.operationState);
-  const { index, count, source } = decidingSource(app, { ...ref, name: ref.name || str(obj(root.metadata).name) || '?' });
+  const { index, count, source } = decidingSource(app, {
+    ...ref,
+    name: ref.name || str(obj(root.metadata).name) || '?',
+  });
   const multi = count > 1;
   const operationSync = obj(obj(state.operation).sync);
 

@@ -38,7 +38,9 @@ export function activeUntil(window: SyncWindowSpec, now: Date): Date | undefined
   if (!duration || !window.schedule) return undefined;
   try {
     // Like SyncWindow.active: the next start after now-duration is before now.
-    const start = expression(window, new Date(now.getTime() - duration)).next().toDate();
+    const start = expression(window, new Date(now.getTime() - duration))
+      .next()
+      .toDate();
     if (start.getTime() >= now.getTime()) return undefined;
     // Overlapping activations extend it (e.g. every minute for two minutes): follow them, bounded.
     let end = start.getTime() + duration;
@@ -99,7 +101,10 @@ export function syncAllowedAt(windows: SyncWindowSpec[], now: Date, manual: bool
 
 /** Shell-style `*` / `?` glob, as Argo CD matches window applications, namespaces and clusters. */
 export function globMatch(pattern: string, value: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`).test(value);
 }
 

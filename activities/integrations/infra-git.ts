@@ -81,7 +81,14 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
           const ref = `refs/remotes/origin/${location.branch}`;
           await check(
             git,
-            ['fetch', '--quiet', '--no-tags', '--end-of-options', location.repository, `+refs/heads/${location.branch}:${ref}`],
+            [
+              'fetch',
+              '--quiet',
+              '--no-tags',
+              '--end-of-options',
+              location.repository,
+              `+refs/heads/${location.branch}:${ref}`,
+            ],
             'fetch',
           );
           answer = await ask();

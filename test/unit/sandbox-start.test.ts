@@ -45,7 +45,8 @@ async function argoRest(pathname: string, init: RequestInit = {}): Promise<FakeA
 async function syncAndSettle(application: string, revision: string): Promise<FakeApplication> {
   const before = await argoRest(`/api/v1/applications/${application}`);
   if (before.spec.syncPolicy?.automated) await argoRest(`/api/v1/applications/${application}?refresh=normal`);
-  else await argoRest(`/api/v1/applications/${application}/sync`, { method: 'POST', body: JSON.stringify({ revision }) });
+  else
+    await argoRest(`/api/v1/applications/${application}/sync`, { method: 'POST', body: JSON.stringify({ revision }) });
   const deadline = Date.now() + 10_000;
   for (;;) {
     const app = await argoRest(`/api/v1/applications/${application}`);
