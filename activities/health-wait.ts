@@ -85,93 +85,104 @@ export async function waitForHealth(
   // Never sync again faster than the controller can show the previous request.
   const resyncGapMs = Math.max(input.pollIntervalMs * 4, 1_000);
   let refresh: 'normal' | undefined = 'normal';
+  // A slow call (a blocking refresh, a git fetch for ancestry) must not look like a lost worker.
+  const beatEvery = Math.max(Math.floor((ctx.info.heartbeatTimeoutMs ?? 30_000) / 3), 50);
+  const beat = setInterval(() => ctx.heartbeat(progress), beatEvery);
+  try {
+    return await watch();
+  } finally {
+    clearInterval(beat);
+  }
 
-  const contains = async (candidate: string | undefined): Promise<boolean | undefined> => {
-    if (!candidate) return undefined;
-    if (candidate === input.revision) return true;
-    // A branch name in a requested operation is not an answer yet: its resolved commit will be.
-    if (!/^[0-9a-f]{40}$/i.test(candidate)) return undefined;
-    const known = progress.ancestry[candidate];
-    if (known !== undefined) return known;
-    if (!infra || !input.infra) return false;
-    const answer = await infra.isAncestor(input.infra, input.revision, candidate);
-    const keys = Object.keys(progress.ancestry);
-    if (keys.length >= ANCESTRY_CACHE) delete progress.ancestry[keys[0]!];
-    progress.ancestry[candidate] = answer;
-    return answer;
-  };
+  async function watch(): Promise<HealthWaitResult> {
+    const contains = async (candidate: string | undefined): Promise<boolean | undefined> => {
+      if (!candidate) return undefined;
+      if (candidate === input.revision) return true;
+      // A branch name in a requested operation is not an answer yet: its resolved commit will be.
+      if (!/^[0-9a-f]{40}$/i.test(candidate)) return undefined;
+      const known = progress.ancestry[candidate];
+      if (known !== undefined) return known;
+      if (!infra || !input.infra) return false;
+      const answer = await infra.isAncestor(input.infra, input.revision, candidate);
+      const keys = Object.keys(progress.ancestry);
+      if (keys.length >= ANCESTRY_CACHE) delete progress.ancestry[keys[0]!];
+      progress.ancestry[candidate] = answer;
+      return answer;
+    };
 
-  for (;;) {
-    let status: AppStatus | undefined;
-    try {
-      status = await argocd.getStatus(ref, refresh ? { refresh } : undefined);
-      refresh = undefined;
-      for (const r of revisionsToCheck(status)) await contains(r);
-    } catch (err) {
-      if (err instanceof Error && isPermanentErrorName(err.name)) throw err;
-      status = undefined;
-      progress.last = `status read failed: ${(err as Error).message}`;
-    }
-    if (status) {
-      const now = Date.now();
-      const answers = (r: string | undefined) => (r ? (r === input.revision ? true : progress.ancestry[r]) : undefined);
-      const ours = answers(status.syncRevision) === true && answers(status.operationRevision) === true;
-      progress.degradedSince = status.health === 'Degraded' && ours ? (progress.degradedSince ?? now) : undefined;
-      progress.missingSince = status.health === 'Missing' && ours ? (progress.missingSince ?? now) : undefined;
-      const verdict = evaluateHealth(status, {
-        revision: input.revision,
-        contains: answers,
-        degradedForMs: progress.degradedSince ? now - progress.degradedSince : 0,
-        missingForMs: progress.missingSince ? now - progress.missingSince : 0,
-        degradedGraceMs: input.degradedGraceMs,
-        suspended: input.suspended,
-        missing: input.missing,
-      });
-      progress.last = describeStatus(status);
-      if (verdict.state === 'healthy') return { status: progress.last };
-      if (verdict.state === 'failed') {
+    for (;;) {
+      let status: AppStatus | undefined;
+      try {
+        status = await argocd.getStatus(ref, refresh ? { refresh } : undefined);
+        refresh = undefined;
+        for (const r of revisionsToCheck(status)) await contains(r);
+      } catch (err) {
+        if (err instanceof Error && isPermanentErrorName(err.name)) throw err;
+        status = undefined;
+        progress.last = `status read failed: ${(err as Error).message}`;
+      }
+      if (status) {
+        const now = Date.now();
+        const answers = (r: string | undefined) =>
+          r ? (r === input.revision ? true : progress.ancestry[r]) : undefined;
+        const ours = answers(status.syncRevision) === true && answers(status.operationRevision) === true;
+        progress.degradedSince = status.health === 'Degraded' && ours ? (progress.degradedSince ?? now) : undefined;
+        progress.missingSince = status.health === 'Missing' && ours ? (progress.missingSince ?? now) : undefined;
+        const verdict = evaluateHealth(status, {
+          revision: input.revision,
+          contains: answers,
+          degradedForMs: progress.degradedSince ? now - progress.degradedSince : 0,
+          missingForMs: progress.missingSince ? now - progress.missingSince : 0,
+          degradedGraceMs: input.degradedGraceMs,
+          suspended: input.suspended,
+          missing: input.missing,
+        });
+        progress.last = describeStatus(status);
+        if (verdict.state === 'healthy') return { status: progress.last };
+        if (verdict.state === 'failed') {
+          throw ApplicationFailure.create({
+            type: 'HealthCheckFailed',
+            nonRetryable: true,
+            message: `${input.application}: ${verdict.reason}`,
+            details: [progress.last],
+          });
+        }
+
+        // The Kubernetes route has no window check of its own: the controller keeps the operation Running
+        // with "Sync operation blocked by sync window" (SyncAppState).
+        if (operationInFlight(status) && SYNC_WINDOW_BLOCKED.test(status.operationMessage ?? '')) {
+          if (!input.blockAnnounced) {
+            const until = await argocd.syncWindowEnd?.(ref).catch(() => undefined);
+            return { status: progress.last, blocked: { message: status.operationMessage!, until } };
+          }
+        } else if (!operationInFlight(status) && needsSync(status, answers)) {
+          const sinceStart = now - progress.startedAt;
+          const sinceSync = progress.lastSyncAt ? now - progress.lastSyncAt : Infinity;
+          // Auto-sync: the controller's own sync is the normal path; ours (without a revision) is the fallback.
+          const due = status.automated
+            ? sinceStart >= autoSyncTimeoutMs && sinceSync >= autoSyncTimeoutMs
+            : sinceSync >= resyncGapMs;
+          if (due) {
+            const outcome = await argocd.sync(ref, syncRevisionFor(status, input.revision, input.infra?.branch));
+            progress.lastSyncAt = Date.now();
+            progress.syncs += 1;
+            if (outcome.state === 'blocked' && !input.blockAnnounced) {
+              return { status: progress.last, blocked: { message: outcome.message, until: outcome.until } };
+            }
+            if (status.automated) refresh = 'normal';
+          }
+        }
+      }
+      ctx.heartbeat(progress);
+      if (Date.now() >= progress.deadline) {
         throw ApplicationFailure.create({
-          type: 'HealthCheckFailed',
+          type: 'HealthTimeout',
           nonRetryable: true,
-          message: `${input.application}: ${verdict.reason}`,
-          details: [progress.last],
+          message: `${input.application} not healthy at a revision containing ${input.revision.slice(0, 12)} within ${input.timeoutMs} ms; last seen: ${progress.last ?? 'nothing'}`,
         });
       }
-
-      // The Kubernetes route has no window check of its own: the controller keeps the operation Running
-      // with "Sync operation blocked by sync window" (SyncAppState).
-      if (operationInFlight(status) && SYNC_WINDOW_BLOCKED.test(status.operationMessage ?? '')) {
-        if (!input.blockAnnounced) {
-          const until = await argocd.syncWindowEnd?.(ref).catch(() => undefined);
-          return { status: progress.last, blocked: { message: status.operationMessage!, until } };
-        }
-      } else if (!operationInFlight(status) && needsSync(status, answers)) {
-        const sinceStart = now - progress.startedAt;
-        const sinceSync = progress.lastSyncAt ? now - progress.lastSyncAt : Infinity;
-        // Auto-sync: the controller's own sync is the normal path; ours (without a revision) is the fallback.
-        const due = status.automated
-          ? sinceStart >= autoSyncTimeoutMs && sinceSync >= autoSyncTimeoutMs
-          : sinceSync >= resyncGapMs;
-        if (due) {
-          const outcome = await argocd.sync(ref, syncRevisionFor(status, input.revision, input.infra?.branch));
-          progress.lastSyncAt = Date.now();
-          progress.syncs += 1;
-          if (outcome.state === 'blocked' && !input.blockAnnounced) {
-            return { status: progress.last, blocked: { message: outcome.message, until: outcome.until } };
-          }
-          if (status.automated) refresh = 'normal';
-        }
-      }
+      await ctx.sleep(Math.min(input.pollIntervalMs, Math.max(progress.deadline - Date.now(), 1)));
     }
-    ctx.heartbeat(progress);
-    if (Date.now() >= progress.deadline) {
-      throw ApplicationFailure.create({
-        type: 'HealthTimeout',
-        nonRetryable: true,
-        message: `${input.application} not healthy at a revision containing ${input.revision.slice(0, 12)} within ${input.timeoutMs} ms; last seen: ${progress.last ?? 'nothing'}`,
-      });
-    }
-    await ctx.sleep(Math.min(input.pollIntervalMs, Math.max(progress.deadline - Date.now(), 1)));
   }
 }
 

@@ -68,13 +68,17 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
     async isAncestor(location, ancestor, descendant) {
       assertSha(ancestor);
       assertSha(descendant);
-      const dir = path.resolve(options.cacheDir, cacheName(location.repository));
+      // A bare copy of its own: the question must not wait behind bumps holding the working copy's lock.
+      const dir = path.resolve(options.cacheDir, `${cacheName(location.repository)}.ancestry`);
       const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
       const ask = () => git(['merge-base', '--is-ancestor', ancestor, descendant]);
-      // Shares the working copy's lock: a fetch here must not race a bump's reset.
       return withLock(dir, async () => {
         await validateBranch(git, location.branch, dir);
-        await ensureRepo(git, dir);
+        if ((await git(['rev-parse', '--is-bare-repository'])).stdout.trim() !== 'true') {
+          await rm(dir, { recursive: true, force: true });
+          await mkdir(dir, { recursive: true });
+          await check(git, ['init', '--quiet', '--bare'], 'init');
+        }
         let answer = await ask();
         // 0: ancestor, 1: not; anything else (128): a commit this copy has not fetched yet.
         if (answer.code > 1) {

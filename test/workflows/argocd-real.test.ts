@@ -100,7 +100,7 @@ describe.each([
       services,
       infraDriver: driver,
       autoSync: auto,
-      argocdPollMs: 200,
+      argocdPollMs: 1_000,
       argocdTiming: { pickupMs: 5, operationMs: 40, healthyAfterMs: 60 },
     });
     worker = await startWorker(world.deps);
@@ -141,7 +141,7 @@ describe.each([
     }
     // The controller synced the auto-sync apps itself.
     expect(world.argocd.operationsStarted.filter((o) => auto.includes(o.application) && o.automated)).not.toEqual([]);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('one infra branch, git driver: reverts and auto-sync', () => {
@@ -217,153 +217,161 @@ describe('one infra branch, git driver: reverts and auto-sync', () => {
   }, 90_000);
 });
 
-describe('sync windows, instances, namespaces, multi-source (REST driver)', () => {
-  const [windowed, twoClusters, namespaced, multi, multiAuto] = names('where', 5);
-  let world: IntegrationWorld;
-  let production: FakeArgoCd;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
-  const chart = { repoURL: 'https://charts.example.com', chart: 'web', targetRevision: '1.4.2' };
+describe.each([{ argocdDriver: 'api' as const }, { argocdDriver: 'kubernetes' as const }])(
+  'sync windows, instances, namespaces, multi-source ($argocdDriver driver)',
+  ({ argocdDriver }) => {
+    const [windowed, twoClusters, namespaced, multi, multiAuto] = names('where', 5);
+    let world: IntegrationWorld;
+    let production: FakeArgoCd;
+    let worker: Awaited<ReturnType<typeof startWorker>>;
+    const chart = { repoURL: 'https://charts.example.com', chart: 'web', targetRevision: '1.4.2' };
 
-  beforeAll(async () => {
-    world = await createIntegrationWorld({
-      services: [windowed!, twoClusters!, namespaced!, multi!, multiAuto!],
-      argocdTiming: { pickupMs: 5, operationMs: 30, healthyAfterMs: 40 },
-      argocdAppNamespaces: ['team-a'],
-      appOptions: {
-        [`${namespaced}-staging`]: { namespace: 'team-a' },
-        [`${multi}-staging`]: { extraSources: [chart] },
-        [`${multiAuto}-staging`]: { extraSources: [chart], automated: true },
-        [`${windowed}-staging`]: { project: 'frozen' },
-      },
+    beforeAll(async () => {
+      world = await createIntegrationWorld({
+        argocdDriver,
+        services: [windowed!, twoClusters!, namespaced!, multi!, multiAuto!],
+        argocdTiming: { pickupMs: 5, operationMs: 30, healthyAfterMs: 40 },
+        argocdAppNamespaces: ['team-a'],
+        appOptions: {
+          [`${namespaced}-staging`]: { namespace: 'team-a' },
+          [`${multi}-staging`]: { extraSources: [chart] },
+          [`${multiAuto}-staging`]: { extraSources: [chart], automated: true },
+          [`${windowed}-staging`]: { project: 'frozen' },
+        },
+      });
+      // A second Argo CD (the production cluster's), following the same infra repository.
+      production = new FakeArgoCd({
+        ...world.argocdFollower,
+        token: 'prod-token',
+        pickupMs: 5,
+        operationMs: 30,
+        healthyAfterMs: 40,
+      });
+      await production.listen();
+      const svc = world.service(twoClusters!);
+      production.addApp(`${twoClusters}-production`, {
+        revision: world.initialRevision,
+        image: `${svc.imageRepository}:${world.previousTag}`,
+      });
+      const prodPort = createArgoCdApiClient({
+        url: production.url,
+        token: 'prod-token',
+        uiUrl: 'https://argocd-prod.example.com',
+      });
+      worker = await startWorker((client, taskQueue) => ({
+        ...world.deps(client, taskQueue),
+        argocdInstances: { production: prodPort },
+      }));
+    }, 60_000);
+    afterAll(async () => {
+      await worker?.stop();
+      await production?.close();
+      await world?.close();
     });
-    // A second Argo CD (the production cluster's), following the same infra repository.
-    production = new FakeArgoCd({
-      ...world.argocdFollower,
-      token: 'prod-token',
-      pickupMs: 5,
-      operationMs: 30,
-      healthyAfterMs: 40,
-    });
-    await production.listen();
-    const svc = world.service(twoClusters!);
-    production.addApp(`${twoClusters}-production`, {
-      revision: world.initialRevision,
-      image: `${svc.imageRepository}:${world.previousTag}`,
-    });
-    const prodPort = createArgoCdApiClient({
-      url: production.url,
-      token: 'prod-token',
-      uiUrl: 'https://argocd-prod.example.com',
-    });
-    worker = await startWorker((client, taskQueue) => ({
-      ...world.deps(client, taskQueue),
-      argocdInstances: { production: prodPort },
-    }));
-  }, 60_000);
-  afterAll(async () => {
-    await worker?.stop();
-    await production?.close();
-    await world?.close();
-  });
 
-  it('a sync window blocks the deploy, the release says until when, and deploys once it opens', async () => {
-    const plan = stagingOnly(world.plan(windowed!));
-    await world.pushImage(windowed!, plan.image.tag);
-    // A deny window that started this minute and ends 3 s from now (cron has minute resolution).
-    const now = new Date();
-    const endsAt = new Date(now.getTime() + 3_000);
-    const seconds = Math.ceil(
-      (endsAt.getTime() -
-        Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes())) /
-        1000,
-    );
-    world.argocd.setSyncWindows('frozen', [
-      {
-        kind: 'deny',
-        schedule: `${now.getUTCMinutes()} ${now.getUTCHours()} * * *`,
-        duration: `${seconds}s`,
-        applications: ['*-staging'],
-      },
-    ]);
-    const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
-    const result = await handle.result();
-    expect(result.status).toBe('succeeded');
-    const warning = result.timeline.warnings.find((w) => w.includes('blocked by sync window'));
-    expect(warning).toMatch(/staging: blocked by sync window until \d{4}-\d\d-\d\dT/);
-    const deploy = result.timeline.stages.find((s) => s.kind === 'deploy');
-    expect(Date.parse(String(deploy?.details.blockedBySyncWindow))).toBeGreaterThan(now.getTime());
-    // The refused sync was the 403 upstream answers; the sync that deployed came after the window closed.
-    const syncs = world.argocd.syncRequests.filter((r) => r.application === `${windowed}-staging`);
-    expect(syncs[0]!.outcome).toBe(403);
-    expect(syncs.at(-1)!.outcome).toBe(200);
-    const started = world.argocd.app(`${windowed}-staging`).status.operationState!.startedAt;
-    expect(Date.parse(started)).toBeGreaterThanOrEqual(Math.floor(endsAt.getTime() / 1000) * 1000 - 1000);
-    // Slack heard about it in the release's thread.
-    const texts = world.slack
-      .messages(RELEASES_CHANNEL.id)
-      .flatMap((m) => [m, ...world.slack.thread(RELEASES_CHANNEL.id, m.ts)])
-      .map((m) => JSON.stringify(m));
-    expect(texts.some((t) => t.includes('blocked by sync window until'))).toBe(true);
-  }, 60_000);
+    it('a sync window blocks the deploy, the release says until when, and deploys once it opens', async () => {
+      const plan = stagingOnly(world.plan(windowed!));
+      await world.pushImage(windowed!, plan.image.tag);
+      // A deny window that started this minute and ends 3 s from now (cron has minute resolution).
+      const now = new Date();
+      const endsAt = new Date(now.getTime() + 3_000);
+      const seconds = Math.ceil(
+        (endsAt.getTime() -
+          Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes())) /
+          1000,
+      );
+      world.argocd.setSyncWindows('frozen', [
+        {
+          kind: 'deny',
+          schedule: `${now.getUTCMinutes()} ${now.getUTCHours()} * * *`,
+          duration: `${seconds}s`,
+          applications: ['*-staging'],
+        },
+      ]);
+      const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
+      const result = await handle.result();
+      expect(result.status).toBe('succeeded');
+      const warning = result.timeline.warnings.find((w) => w.includes('blocked by sync window'));
+      expect(warning).toMatch(/staging: blocked by sync window until \d{4}-\d\d-\d\dT/);
+      const deploy = result.timeline.stages.find((s) => s.kind === 'deploy');
+      expect(Date.parse(String(deploy?.details.blockedBySyncWindow))).toBeGreaterThan(now.getTime());
+      // REST: the refused sync was the 403 upstream answers, then a sync after the window closed. Kubernetes:
+      // the patched operation was held Running by the controller until the window closed.
+      const syncs = world.argocd.syncRequests.filter((r) => r.application === `${windowed}-staging`);
+      if (argocdDriver === 'api') expect(syncs[0]!.outcome).toBe(403);
+      expect(syncs.at(-1)!.outcome).toBe(200);
+      const deployedAt = world.argocd.app(`${windowed}-staging`).status.history.at(-1)!.deployedAt as string;
+      expect(Date.parse(deployedAt)).toBeGreaterThanOrEqual(Math.floor(endsAt.getTime() / 1000) * 1000 - 1000);
+      // Slack heard about it in the release's thread.
+      const texts = world.slack
+        .messages(RELEASES_CHANNEL.id)
+        .flatMap((m) => [m, ...world.slack.thread(RELEASES_CHANNEL.id, m.ts)])
+        .map((m) => JSON.stringify(m));
+      expect(texts.some((t) => t.includes('blocked by sync window until'))).toBe(true);
+    }, 60_000);
 
-  it('deploys production through a second Argo CD instance', async () => {
-    const base = world.plan(twoClusters!);
-    const plan: ReleasePlan = {
-      ...base,
-      environments: base.environments.map((e) =>
-        e.name === 'production' ? { ...e, approval: undefined, argocd: { ...e.argocd, instance: 'production' } } : e,
-      ),
-    };
-    await world.pushImage(twoClusters!, plan.image.tag);
-    const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
-    const result = await handle.result();
-    expect(result.status).toBe('succeeded');
-    expect(production.syncRequests.map((r) => r.application)).toEqual([`${twoClusters}-production`]);
-    expect(production.app(`${twoClusters}-production`).status.summary.images).toEqual([
-      `${plan.image.repository}:${plan.image.tag}`,
-    ]);
-    // The default instance never heard of production.
-    expect(world.argocd.syncRequests.some((r) => r.application === `${twoClusters}-production`)).toBe(false);
-    expect(result.timeline.links['argocd:production']).toBe(
-      `https://argocd-prod.example.com/applications/${twoClusters}-production`,
-    );
-  }, 60_000);
+    it('deploys production through a second Argo CD instance', async () => {
+      const base = world.plan(twoClusters!);
+      const plan: ReleasePlan = {
+        ...base,
+        environments: base.environments.map((e) =>
+          e.name === 'production' ? { ...e, approval: undefined, argocd: { ...e.argocd, instance: 'production' } } : e,
+        ),
+      };
+      await world.pushImage(twoClusters!, plan.image.tag);
+      const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
+      const result = await handle.result();
+      expect(result.status).toBe('succeeded');
+      expect(production.syncRequests.map((r) => r.application)).toEqual([`${twoClusters}-production`]);
+      expect(production.app(`${twoClusters}-production`).status.summary.images).toEqual([
+        `${plan.image.repository}:${plan.image.tag}`,
+      ]);
+      // The default instance never heard of production.
+      expect(world.argocd.syncRequests.some((r) => r.application === `${twoClusters}-production`)).toBe(false);
+      expect(result.timeline.links['argocd:production']).toBe(
+        `https://argocd-prod.example.com/applications/${twoClusters}-production`,
+      );
+    }, 60_000);
 
-  it('deploys an app that lives in another namespace (appNamespace)', async () => {
-    const base = stagingOnly(world.plan(namespaced!));
-    const plan: ReleasePlan = {
-      ...base,
-      environments: base.environments.map((e) => ({ ...e, argocd: { ...e.argocd, namespace: 'team-a' } })),
-    };
-    await world.pushImage(namespaced!, plan.image.tag);
-    const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
-    const result = await handle.result();
-    expect(result.status).toBe('succeeded');
-    const syncs = world.argocd.syncRequests.filter((r) => r.application === `${namespaced}-staging`);
-    expect(syncs.map((r) => [r.namespace, (r.body as { appNamespace?: string }).appNamespace])).toEqual([
-      ['team-a', 'team-a'],
-    ]);
-    expect(world.argocd.app(`${namespaced}-staging`, 'team-a').status.summary.images).toEqual([
-      `${plan.image.repository}:${plan.image.tag}`,
-    ]);
-  }, 60_000);
+    it('deploys an app that lives in another namespace (appNamespace)', async () => {
+      const base = stagingOnly(world.plan(namespaced!));
+      const plan: ReleasePlan = {
+        ...base,
+        environments: base.environments.map((e) => ({ ...e, argocd: { ...e.argocd, namespace: 'team-a' } })),
+      };
+      await world.pushImage(namespaced!, plan.image.tag);
+      const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
+      const result = await handle.result();
+      expect(result.status).toBe('succeeded');
+      const syncs = world.argocd.syncRequests.filter((r) => r.application === `${namespaced}-staging`);
+      expect(syncs.map((r) => r.namespace)).toEqual(['team-a']);
+      if (argocdDriver === 'api') expect((syncs[0]!.body as { appNamespace?: string }).appNamespace).toBe('team-a');
+      expect(world.argocd.app(`${namespaced}-staging`, 'team-a').status.summary.images).toEqual([
+        `${plan.image.repository}:${plan.image.tag}`,
+      ]);
+    }, 60_000);
 
-  it('deploys multi-source apps: the infra repo source decides (manual and auto-sync)', async () => {
-    const plans = [multi!, multiAuto!].map((s) => stagingOnly(world.plan(s)));
-    for (const p of plans) await world.pushImage(p.service, p.image.tag);
-    const handles = await Promise.all(
-      plans.map(async (p) => (await startRelease(temporal.client, p, { taskQueue: worker.taskQueue })).handle),
-    );
-    const results = await Promise.all(handles.map((h) => h.result()));
-    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
-    const manual = world.argocd.syncRequests.filter((r) => r.application === `${multi}-staging`);
-    expect(manual.map((r) => r.body)).toMatchObject([{ revisions: ['main'], sourcePositions: [2] }]);
-    expect(world.argocd.syncRequests.filter((r) => r.application === `${multiAuto}-staging`)).toEqual([]);
-    for (const p of plans) {
-      const app = world.argocd.app(`${p.service}-staging`);
-      expect(app.status.summary.images).toEqual([`${p.image.repository}:${p.image.tag}`]);
-      expect(app.status.sync.revisions?.[0]).toBe('1.4.2');
-      expect(app.status.operationState?.syncResult?.revisions?.[0]).toBe('1.4.2');
-    }
-  }, 60_000);
-});
+    it('deploys multi-source apps: the infra repo source decides (manual and auto-sync)', async () => {
+      const plans = [multi!, multiAuto!].map((s) => stagingOnly(world.plan(s)));
+      for (const p of plans) await world.pushImage(p.service, p.image.tag);
+      const handles = await Promise.all(
+        plans.map(async (p) => (await startRelease(temporal.client, p, { taskQueue: worker.taskQueue })).handle),
+      );
+      const results = await Promise.all(handles.map((h) => h.result()));
+      expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+      const manual = world.argocd.syncRequests.filter((r) => r.application === `${multi}-staging`);
+      expect(manual.map((r) => r.body)).toMatchObject([
+        argocdDriver === 'api'
+          ? { revisions: ['main'], sourcePositions: [2] }
+          : { sync: { revisions: ['1.4.2', 'main'] }, initiatedBy: { username: 'runway' } },
+      ]);
+      expect(world.argocd.syncRequests.filter((r) => r.application === `${multiAuto}-staging`)).toEqual([]);
+      for (const p of plans) {
+        const app = world.argocd.app(`${p.service}-staging`);
+        expect(app.status.summary.images).toEqual([`${p.image.repository}:${p.image.tag}`]);
+        expect(app.status.sync.revisions?.[0]).toBe('1.4.2');
+        expect(app.status.operationState?.syncResult?.revisions?.[0]).toBe('1.4.2');
+      }
+    }, 60_000);
+  },
+);
