@@ -145,7 +145,7 @@ describe.each([
 });
 
 describe('one infra branch, git driver: reverts and auto-sync', () => {
-  const services = names('rv', 6);
+  const services = names('rv', 8);
   let world: IntegrationWorld;
   let worker: Awaited<ReturnType<typeof startWorker>>;
 
@@ -182,8 +182,41 @@ describe('one infra branch, git driver: reverts and auto-sync', () => {
     expect(op?.syncResult?.revision).toBe(commits[0]!.sha);
   }, 60_000);
 
+  it('Suspended (a paused canary) counts as healthy when configured so, and times out by default', async () => {
+    const [canary, paused] = services.slice(-2) as [string, string];
+    world.argocd.isSuspendedImage = (image) => image.endsWith('-canary');
+    const plans = [canary, paused].map((s) => {
+      const base = stagingOnly(world.plan(s));
+      const tag = `${base.commit.sha.slice(0, 8)}-canary`;
+      const onSuspended = s === canary ? ('healthy' as const) : undefined;
+      return {
+        ...base,
+        image: { ...base.image, tag },
+        environments: base.environments.map((e) => ({
+          ...e,
+          healthTimeoutMs: s === canary ? e.healthTimeoutMs : 1_500,
+          argocd: { ...e.argocd, onSuspended },
+        })),
+      };
+    });
+    for (const p of plans) await world.pushImage(p.service, p.image.tag);
+    try {
+      const handles = await Promise.all(
+        plans.map(async (p) => (await startRelease(temporal.client, p, { taskQueue: worker.taskQueue })).handle),
+      );
+      await Promise.all(handles.map((h) => h.result().catch(() => undefined)));
+      const [ok, waited] = await Promise.all(handles.map((h) => h.query(statusQuery)));
+      expect(ok!.status).toBe('succeeded');
+      expect(ok!.stages.find((s) => s.kind === 'deploy')?.details.health).toContain('health=Suspended');
+      expect(waited!.status).toBe('rolled_back');
+      expect(waited!.error).toMatch(/not healthy .* within 1500 ms; last seen: .*health=Suspended/);
+    } finally {
+      world.argocd.isSuspendedImage = () => false;
+    }
+  }, 90_000);
+
   it('a revert while the branch moves is reported as what it is: rolled_back, and the others succeed', async () => {
-    const [bad, ...others] = services.slice(1);
+    const [bad, ...others] = services.slice(1, 6);
     const badBase = stagingOnly(world.plan(bad!));
     const badPlan: ReleasePlan = {
       ...badBase,
