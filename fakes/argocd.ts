@@ -7,7 +7,7 @@
 // operations run (Running → Succeeded/Failed/Error), then health settles (Progressing → Healthy/Degraded/
 // Missing/Suspended). Sync windows, multi-source apps and apps in any namespace behave as upstream.
 import { HttpFake, type FakeRequest, type FakeResponse } from './http-fake.js';
-import { canSync, windowsMatching, type FakeSyncWindow } from './argocd-sync-windows.js';
+import { canSync, windowActive, windowsMatching, type FakeSyncWindow } from './argocd-sync-windows.js';
 
 export type { FakeSyncWindow } from './argocd-sync-windows.js';
 
@@ -508,7 +508,7 @@ export class FakeArgoCd {
       status: 200,
       body: {
         assignedWindows: assigned,
-        activeWindows: assigned.filter((w) => canSync([w], at, false) === (w.kind === 'allow')),
+        activeWindows: assigned.filter((w) => windowActive(w, at)),
         canSync: canSync(assigned, at, true),
       },
     };
