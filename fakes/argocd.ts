@@ -357,6 +357,12 @@ export class FakeArgoCd {
     this.reconcile(key);
   }
 
+  /**
+   * A controller that has not got to its auto-sync yet (a long queue, a lost refresh): while set, refreshes
+   * still compare, but no automated operation starts. Upstream there is no such switch; it is a fault.
+   */
+  autoSyncStalled = false;
+
   /** Runs the controller's refresh of one app now (what a poll does); resolves when it has been compared. */
   async refreshNow(name: string, namespace = this.findNamespace(name)): Promise<void> {
     await this.refresh(this.key(namespace, name));
@@ -743,7 +749,7 @@ export class FakeArgoCd {
   /** appcontroller.go autoSync: only OutOfSync, never over an operation, never a revision that already failed. */
   private autoSync(key: string, head: string): void {
     const app = this.apps.get(key);
-    if (!app || !this.automated(app) || app.operation || this.inFlight(app)) return;
+    if (!app || this.autoSyncStalled || !this.automated(app) || app.operation || this.inFlight(app)) return;
     if (app.status.sync.status !== 'OutOfSync') return;
     const last = app.status.operationState;
     const lastRevision = last && (this.revisionOfResult(app, last) ?? this.revisionOfOperation(app, last.operation));

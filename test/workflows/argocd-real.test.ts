@@ -145,7 +145,7 @@ describe.each([
 });
 
 describe('one infra branch, git driver: reverts and auto-sync', () => {
-  const services = names('rv', 8);
+  const services = names('rv', 9);
   let world: IntegrationWorld;
   let worker: Awaited<ReturnType<typeof startWorker>>;
 
@@ -182,8 +182,33 @@ describe('one infra branch, git driver: reverts and auto-sync', () => {
     expect(op?.syncResult?.revision).toBe(commits[0]!.sha);
   }, 60_000);
 
+  it('auto-sync app whose controller does not sync in time: Runway syncs it without a revision', async () => {
+    const service = services[6]!;
+    const base = stagingOnly(world.plan(service));
+    const plan: ReleasePlan = {
+      ...base,
+      environments: base.environments.map((e) => ({ ...e, argocd: { ...e.argocd, autoSyncTimeoutMs: 400 } })),
+    };
+    await world.pushImage(service, plan.image.tag);
+    world.argocd.autoSyncStalled = true;
+    try {
+      const { handle } = await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue });
+      expect((await handle.result()).status).toBe('succeeded');
+    } finally {
+      world.argocd.autoSyncStalled = false;
+    }
+    const syncs = world.argocd.syncRequests.filter((r) => r.application === `${service}-staging`);
+    expect(syncs).toHaveLength(1);
+    expect(syncs[0]!.outcome).toBe(200);
+    expect(syncs[0]!.body).not.toHaveProperty('revision');
+    expect(syncs[0]!.body).not.toHaveProperty('revisions');
+    const op = world.argocd.app(`${service}-staging`).status.operationState!;
+    expect(op.operation.initiatedBy).toEqual({ username: 'admin' });
+    expect(op.syncResult?.revision).toBe(await world.infra.head());
+  }, 60_000);
+
   it('Suspended (a paused canary) counts as healthy when configured so, and times out by default', async () => {
-    const [canary, paused] = services.slice(-2) as [string, string];
+    const [canary, paused] = services.slice(7, 9) as [string, string];
     world.argocd.isSuspendedImage = (image) => image.endsWith('-canary');
     const plans = [canary, paused].map((s) => {
       const base = stagingOnly(world.plan(s));
