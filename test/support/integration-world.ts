@@ -45,7 +45,10 @@ export interface IntegrationWorldOptions {
   argocdDriver?: 'api' | 'kubernetes';
   /** Fake Argo CD controller speed. */
   argocdTiming?: { pickupMs?: number; operationMs?: number; healthyAfterMs?: number };
-  /** Tags containing this are rolled out Degraded by the fake controller. Default `bad`. */
+  /**
+   * Tags with this as a dash-separated part (`1a2b3c4d-bad`) are rolled out Degraded by the fake controller.
+   * Default `bad`. Not a plain substring: a random hex commit sha would contain `bad` about once in a hundred.
+   */
   badTagMarker?: string;
   /** Which infra driver plans use: a real bare git repo (default) or a project in the fake GitLab. */
   infraDriver?: 'git' | 'gitlab';
@@ -242,7 +245,7 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
     };
     const argocdFollower: IntegrationWorld['argocdFollower'] = {
       repoURL: viaGitLab ? `${gitlab.url}/${INFRA_PROJECT}.git` : infra.url,
-      isBadImage: (image) => tagOf(image).includes(badMarker),
+      isBadImage: (image) => tagOf(image).split('-').includes(badMarker),
       resolveRevision,
       resolveImage: async (revision, app) => {
         const found = applications.get(app);

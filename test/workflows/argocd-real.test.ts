@@ -117,8 +117,9 @@ describe.each([
       plans.map(async (plan) => (await startRelease(temporal.client, plan, { taskQueue: worker.taskQueue })).handle),
     );
     const results = await Promise.all(handles.map((h) => h.result().catch((e: unknown) => e)));
-    const statuses = await Promise.all(handles.map(async (h) => (await h.query(statusQuery)).status));
-    expect(statuses).toEqual(services.map(() => 'succeeded'));
+    const timelines = await Promise.all(handles.map((h) => h.query(statusQuery)));
+    // The error is part of what is compared, so a failure says why.
+    expect(timelines.map((t) => t.error ?? t.status)).toEqual(services.map(() => 'succeeded'));
     expect(results.every((r) => (r as { status?: string }).status === 'succeeded')).toBe(true);
 
     for (const plan of plans) {
