@@ -212,6 +212,7 @@ export class FakeArgoCd {
   private readonly epochs = new Map<string, number>();
   private readonly running = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<void>>();
+  private readonly queuedRefresh = new Map<string, Promise<void>>();
   private operationSeq = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private poller?: NodeJS.Timeout;
@@ -720,8 +721,24 @@ export class FakeArgoCd {
    * one running. Then autoSync.
    */
   private refresh(key: string): Promise<void> {
+    // A refresh asked for while one runs is queued behind it (the controller's refresh queue): the running
+    // one may have read the branch before the commit that prompted the new request.
     const inflight = this.refreshing.get(key);
-    if (inflight) return inflight;
+    if (inflight) {
+      let queued = this.queuedRefresh.get(key);
+      if (!queued) {
+        queued = inflight.then(() => {
+          this.queuedRefresh.delete(key);
+          return this.refresh(key);
+        });
+        this.queuedRefresh.set(key, queued);
+      }
+      return queued;
+    }
+    return this.compare(key);
+  }
+
+  private compare(key: string): Promise<void> {
     const run = (async () => {
       const app = this.apps.get(key);
       if (!app) return;
