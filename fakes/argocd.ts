@@ -244,7 +244,7 @@ export class FakeArgoCd {
     if (pollMs > 0) {
       // The controller's periodic refresh (appcontroller.go needRefreshAppStatus: reconciliation timeout).
       this.poller = setInterval(() => {
-        for (const key of this.apps.keys()) void this.refresh(key).catch(() => undefined);
+        for (const key of this.apps.keys()) void this.refresh(key, { poll: true }).catch(() => undefined);
       }, pollMs);
     }
   }
@@ -720,10 +720,12 @@ export class FakeArgoCd {
    * whatever was synced last — and the app is OutOfSync exactly when the head renders another image than the
    * one running. Then autoSync.
    */
-  private refresh(key: string): Promise<void> {
+  private refresh(key: string, options: { poll?: boolean } = {}): Promise<void> {
     // A refresh asked for while one runs is queued behind it (the controller's refresh queue): the running
-    // one may have read the branch before the commit that prompted the new request.
+    // one may have read the branch before the commit that prompted the new request. A periodic poll of an
+    // app already being refreshed is dropped, as the controller's work queue deduplicates it.
     const inflight = this.refreshing.get(key);
+    if (inflight && options.poll) return inflight;
     if (inflight) {
       let queued = this.queuedRefresh.get(key);
       if (!queued) {

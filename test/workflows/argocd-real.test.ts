@@ -154,7 +154,7 @@ describe('one infra branch, git driver: reverts and auto-sync', () => {
     world = await createIntegrationWorld({
       services,
       autoSync: services.map((s) => `${s}-staging`),
-      argocdPollMs: 150,
+      argocdPollMs: 500,
       argocdTiming: { pickupMs: 5, operationMs: 30, healthyAfterMs: 80 },
     });
     worker = await startWorker(world.deps);
