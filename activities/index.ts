@@ -9,6 +9,10 @@ import { withFailureMapping } from './failures.js';
 import { waitForHealth, type HealthWaitInput, type HealthWaitResult } from './health-wait.js';
 import { startDeploy, type SyncApplicationInput, type SyncApplicationResult } from './argocd-sync.js';
 import { PermanentError } from '../domain/errors.js';
+import { evaluateChecks, type EvaluateChecksInput } from './verify.js';
+import { checkDeployWindow, type WindowCheckInput } from './windows.js';
+import type { PrometheusPort } from './integrations/prometheus.js';
+import { releaseNotes, type ReleaseNotesInput } from './release-notes.js';
 import { withActivityLogging } from '../platform/activity-logging.js';
 import { releaseMetrics, type ReleaseMetrics } from '../platform/release-metrics.js';
 import { errorFields } from '../platform/scrub.js';
@@ -19,6 +23,7 @@ import type {
   InfraRepoPort,
   NotifierPort,
   PipelineInfo,
+  ReleaseNotesPort,
   RegistryPort,
   ReleaseNotification,
   SetImageRequest,
@@ -42,6 +47,14 @@ export interface ActivityDeps {
   logger?: Logger;
   /** Release metrics fed from notifications; default: the process's (platform/release-metrics.ts). */
   metrics?: ReleaseMetrics;
+  /** Verification queries; without it Prometheus checks fail with "no prometheus configured". */
+  prometheus?: PrometheusPort;
+  /** HTTP checks; default: the global fetch. */
+  httpFetch?: typeof fetch;
+  /** GitLab history for release notes; without it releases carry no notes. */
+  releaseNotes?: ReleaseNotesPort;
+  /** The clock deploy windows are judged by; default: the system clock. Tests move it. */
+  now?: () => Date;
 }
 
 export interface LockActivityInput {
@@ -149,6 +162,18 @@ export function createActivities(deps: ActivityDeps) {
             { releaseId: input.releaseId, releaseStartedAt: input.releaseStartedAt, waiting: input.waiting },
           ],
         });
+      },
+
+      async evaluateChecks(input: EvaluateChecksInput) {
+        return evaluateChecks({ prometheus: deps.prometheus, fetch: deps.httpFetch }, input);
+      },
+
+      async releaseNotes(input: ReleaseNotesInput) {
+        return releaseNotes({ notes: deps.releaseNotes, infra: deps.infra }, input);
+      },
+
+      async checkDeployWindow(input: WindowCheckInput) {
+        return checkDeployWindow({ temporal: deps.temporal, taskQueue: deps.taskQueue, now: deps.now }, input);
       },
 
       /** Used by the lock workflow to drop holders that were terminated without releasing. */

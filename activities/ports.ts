@@ -71,6 +71,30 @@ export interface InfraRepoPort {
    * repository does not know (yet) is not an ancestor of anything.
    */
   isAncestor(location: InfraRepoLocation, ancestor: string, descendant: string): Promise<boolean>;
+  /** The image the target names now (release notes compare from it); null when it names none. Optional. */
+  currentImage?(request: {
+    location: InfraRepoLocation;
+    target: ManifestTarget;
+    repository: string;
+  }): Promise<ImageRef | null>;
+}
+
+/** GitLab's repository history, for release notes. */
+export interface ReleaseNotesPort {
+  /** Commits reachable from `to` and not from `from`, oldest first, and GitLab's compare view. */
+  compare(
+    projectId: string,
+    from: string,
+    to: string,
+  ): Promise<{
+    commits: { id: string; title: string; author: string; authoredAt: string; url?: string }[];
+    webUrl?: string;
+  }>;
+  /** Merge requests containing a commit. */
+  mergeRequestsOf(
+    projectId: string,
+    sha: string,
+  ): Promise<{ iid: number; title: string; author?: string; url: string }[]>;
 }
 
 export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
@@ -154,6 +178,8 @@ export type NotificationKind =
   | 'deployed'
   /** A deploy waits: e.g. blocked by an Argo CD sync window (the detail says until when). */
   | 'deploy_blocked'
+  /** Live progress of a stage (verify, soak, window): updates the message, no thread reply. */
+  | 'progress'
   | 'succeeded'
   | 'failed'
   | 'rolled_back'

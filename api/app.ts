@@ -5,6 +5,7 @@ import type { ApiContext } from './context.js';
 import { errorBody, sendError } from './errors.js';
 import { gitlabWebhookRoutes } from './webhooks/gitlab.js';
 import { registerReleaseRoutes } from './routes/releases.js';
+import { registerDeployRoutes } from './routes/deploy.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { observeRequests, requestReleaseFields } from '../platform/http-observability.js';
@@ -41,6 +42,7 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
   registerMetricsRoutes(app, ctx, { extraMetrics: plugins.extraMetrics });
   app.route('/webhooks', gitlabWebhookRoutes(ctx));
   registerReleaseRoutes(app, ctx);
+  registerDeployRoutes(app, ctx);
   if (plugins.slack) app.route('/slack', plugins.slack);
   if (plugins.sandbox) app.route('/sandbox', plugins.sandbox);
 

@@ -1,5 +1,13 @@
 // Freezes a service's config and one commit into a ReleasePlan: the workflow's whole input.
-import type { EnvironmentPlan, ManifestTarget, MergeRequestRef, ReleasePlan } from '../domain/types.js';
+import type {
+  EnvironmentPlan,
+  ForcedDeploy,
+  ManifestTarget,
+  MergeRequestRef,
+  ReleasePlan,
+  VerifyPlan,
+} from '../domain/types.js';
+import { fillCheckTemplate, queryLink, type CheckVars } from '../domain/verify.js';
 import { releaseId, shortSha } from '../domain/ids.js';
 import type { EnvironmentConfig, RunwayConfig } from './schema.js';
 
@@ -13,6 +21,9 @@ export interface ReleaseTrigger {
   title?: string;
   mergeRequest?: MergeRequestRef;
   triggeredBy?: string;
+  /** On-demand deploys: their own release id (a commit may be deployed more than once). */
+  releaseId?: string;
+  force?: ForcedDeploy;
 }
 
 export function renderTag(template: string, trigger: ReleaseTrigger): string {
@@ -64,9 +75,13 @@ export function buildReleasePlan(config: RunwayConfig, service: string, trigger:
     approval: env.approval
       ? { channel: env.approval.channel, approvers: env.approval.approvers, timeoutMs: env.approval.timeout }
       : undefined,
+    verify: env.verify ? verifyPlan(config, env, { service, environment: env.name, sha: trigger.sha }) : undefined,
+    soakMs: env.soak,
+    windows: env.windows.length ? env.windows : undefined,
+    freezes: env.freezes.length ? env.freezes : undefined,
   }));
   return {
-    releaseId: releaseId(service, trigger.sha),
+    releaseId: trigger.releaseId ?? releaseId(service, trigger.sha),
     service,
     project: { id: svc.gitlab.project, webUrl: svc.gitlab.webUrl },
     commit: { sha: trigger.sha.toLowerCase(), ref: trigger.ref, title: trigger.title },
@@ -79,6 +94,7 @@ export function buildReleasePlan(config: RunwayConfig, service: string, trigger:
     notify: { channel: svc.notify.channel ?? config.slack?.defaultChannel },
     logsUrlTemplate: config.links.logs,
     triggeredBy: trigger.triggeredBy,
+    force: trigger.force,
     timing: planTiming(config.timing),
   };
 }
@@ -88,5 +104,37 @@ function planTiming(timing: RunwayConfig['timing']): ReleasePlan['timing'] {
   if (timing.pollInterval) out.pollIntervalMs = timing.pollInterval;
   if (timing.heartbeatTimeout) out.heartbeatTimeoutMs = timing.heartbeatTimeout;
   if (timing.retryInitialInterval) out.retryInitialIntervalMs = timing.retryInitialInterval;
+  if (timing.windowRecheck) out.windowRecheckMs = timing.windowRecheck;
   return Object.keys(out).length ? out : undefined;
+}
+
+function verifyPlan(config: RunwayConfig, env: EnvironmentConfig, vars: CheckVars): VerifyPlan {
+  const verify = env.verify!;
+  const prometheus = config.prometheus;
+  return {
+    durationMs: verify.duration,
+    intervalMs: verify.interval,
+    failureLimit: verify.failureLimit,
+    inconclusive: verify.inconclusive,
+    checks: verify.checks.map((check) => {
+      if (check.prometheus) {
+        if (!prometheus) {
+          throw new Error(`environment ${env.name}: check "${check.name}" needs the top-level prometheus section`);
+        }
+        const query = fillCheckTemplate(check.prometheus, vars);
+        return {
+          name: check.name,
+          prometheus: query,
+          max: check.max,
+          min: check.min,
+          queryUrl: queryLink(query, { prometheusUrl: prometheus.url, linkTemplate: prometheus.linkTemplate }),
+        };
+      }
+      const http = check.http!;
+      return {
+        name: check.name,
+        http: { url: fillCheckTemplate(http.url, vars, true), expectStatus: http.expectStatus },
+      };
+    }),
+  };
 }

@@ -59,6 +59,77 @@ const environmentArgoCdSchema = z.strictObject({
     .describe('Health Missing: keep waiting until the health timeout (default), or fail after degradedGrace'),
 });
 
+const checkSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, dots, dashes, underscores'),
+    prometheus: nonEmpty
+      .optional()
+      .describe('PromQL instant query; {service} {environment} {sha} {shortSha} are filled in'),
+    max: z.number().optional().describe('The check fails when the value is above this'),
+    min: z.number().optional().describe('The check fails when the value is below this'),
+    http: z
+      .strictObject({
+        url: nonEmpty.describe('URL to GET; placeholders as for queries'),
+        expectStatus: z.number().int().min(100).max(599).default(200),
+      })
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.prometheus === !c.http) ctx.addIssue({ code: 'custom', message: 'set exactly one of prometheus or http' });
+    if (c.prometheus && c.max === undefined && c.min === undefined)
+      ctx.addIssue({ code: 'custom', message: 'a prometheus check needs max or min' });
+    if (c.http && (c.max !== undefined || c.min !== undefined))
+      ctx.addIssue({ code: 'custom', message: 'max/min apply to prometheus checks only' });
+  });
+
+const verifySchema = z
+  .strictObject({
+    duration: duration.prefault('5m').describe('Watch this long after Healthy'),
+    interval: duration.prefault('30s').describe('Time between evaluations'),
+    failureLimit: z.number().int().min(0).default(0).describe('Failed evaluations tolerated per check'),
+    inconclusive: z.enum(['fail', 'pass']).default('fail').describe('What a query that returns no data counts as'),
+    checks: z.array(checkSchema).min(1),
+  })
+  .superRefine((v, ctx) => {
+    if (v.interval > v.duration) ctx.addIssue({ code: 'custom', message: 'interval is longer than duration' });
+    const names = new Set<string>();
+    v.checks.forEach((c, i) => {
+      if (names.has(c.name))
+        ctx.addIssue({ code: 'custom', path: ['checks', i, 'name'], message: `duplicate check "${c.name}"` });
+      names.add(c.name);
+    });
+  });
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM, 00:00 to 24:00');
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone, e.g. Europe/Paris');
+
+const windowSchema = z.strictObject({
+  days: z
+    .array(z.enum(DAYS))
+    .min(1)
+    .default([...DAYS])
+    .describe('mon … sun'),
+  from: clock.describe('Opens at (HH:MM, local time)'),
+  to: clock.describe('Closes at (HH:MM, exclusive); before `from` means overnight'),
+  timeZone: timeZone.default('UTC'),
+});
+
+const freezeSchema = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true }).describe('ISO date-time, e.g. 2026-12-20T00:00:00+01:00'),
+    to: z.iso.datetime({ offset: true }),
+    reason: nonEmpty,
+  })
+  .refine((f) => Date.parse(f.to) > Date.parse(f.from), 'to must be after from');
+
 const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
   manifest: manifestSchema,
@@ -66,6 +137,10 @@ const environmentSchema = z.strictObject({
   healthTimeout: duration.prefault('10m'),
   degradedGrace: duration.prefault('60s').describe('How long Degraded is tolerated after a sync'),
   approval: approvalSchema.optional(),
+  verify: verifySchema.optional().describe('Checks after Healthy; a failed check rolls back'),
+  soak: duration.optional().describe('Wait after verification before the next environment'),
+  windows: z.array(windowSchema).default([]).describe('When deploys may land; empty = always'),
+  freezes: z.array(freezeSchema).default([]).describe('Planned freezes'),
 });
 
 const serviceSchema = z
@@ -151,6 +226,7 @@ const temporalSchema = z
     address: nonEmpty.default('localhost:7233'),
     namespace: nonEmpty.default('default'),
     taskQueue: nonEmpty.default('runway'),
+    uiUrl: z.url().optional().describe('Temporal UI base URL (e.g. http://localhost:8233), for links to releases'),
     apiKey: nonEmpty.optional(),
     tls: z
       .strictObject({
@@ -205,8 +281,21 @@ export const configSchema = z
         pollInterval: duration.optional().describe('How often long waits (health) poll; default 5s'),
         heartbeatTimeout: duration.optional().describe('Heartbeat timeout of long waits; default 30s'),
         retryInitialInterval: duration.optional().describe('First retry interval of every activity; default 1s'),
+        windowRecheck: duration
+          .optional()
+          .describe('How often a release queued behind a closed window or freeze looks again; default 5m'),
       })
       .default({}),
+    prometheus: z
+      .strictObject({
+        url: z.url().describe('Prometheus base URL, e.g. http://prometheus:9090'),
+        token: nonEmpty.optional().describe('Bearer token, from an environment variable'),
+        headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers (e.g. X-Scope-OrgID)'),
+        linkTemplate: nonEmpty
+          .optional()
+          .describe('Link to a query for people: {query} {from} {to}; default: Prometheus graph page'),
+      })
+      .optional(),
     links: z
       .strictObject({ logs: nonEmpty.optional().describe('Logs URL template: {service} {environment} {from} {to}') })
       .default({}),
@@ -242,18 +331,34 @@ export const configSchema = z
     ),
   })
   .superRefine((config, ctx) => {
-    if (!config.argocd) return;
-    const known = argocdInstances(config);
-    for (const [service, svc] of Object.entries(config.services)) {
+    if (config.argocd) {
+      const known = argocdInstances(config);
+      for (const [service, svc] of Object.entries(config.services)) {
+        svc.environments.forEach((env, i) => {
+          const name = env.argocd.instance ?? 'default';
+          if (known[name]) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', service, 'environments', i, 'argocd', 'instance'],
+            message: env.argocd.instance
+              ? `no Argo CD instance "${name}" (configured: ${Object.keys(known).join(', ')})`
+              : 'no default Argo CD instance: name one here or set argocd.default',
+          });
+        });
+      }
+    }
+    // A Prometheus check without a Prometheus to ask is a config error, not a failed release later.
+    if (config.prometheus) return;
+    for (const [name, svc] of Object.entries(config.services)) {
       svc.environments.forEach((env, i) => {
-        const name = env.argocd.instance ?? 'default';
-        if (known[name]) return;
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', service, 'environments', i, 'argocd', 'instance'],
-          message: env.argocd.instance
-            ? `no Argo CD instance "${name}" (configured: ${Object.keys(known).join(', ')})`
-            : 'no default Argo CD instance: name one here or set argocd.default',
+        env.verify?.checks.forEach((check, j) => {
+          if (check.prometheus) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['services', name, 'environments', i, 'verify', 'checks', j, 'prometheus'],
+              message: 'needs the top-level prometheus section (url)',
+            });
+          }
         });
       });
     }

@@ -25,6 +25,11 @@ export interface ReleaseRecord {
   /** The release's final (or current) ReleaseStatus. */
   status: string;
   deploys: DeployRecord[];
+  /**
+   * Per environment, the authored times (epoch ms) of the commits the release brought there (its release
+   * notes). DORA's lead time for changes runs from each commit to production; without them, from the merge.
+   */
+  changeCommittedAt?: Record<string, number[]>;
 }
 
 export interface DoraInput {
@@ -63,30 +68,39 @@ export function quantile(values: number[], q: number): number | null {
   return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (pos - lower);
 }
 
-function productionEvent(record: ReleaseRecord, production: string): ProductionEvent | undefined {
+interface ProductionEventWithEnv extends ProductionEvent {
+  environment: string;
+}
+
+function productionEvent(record: ReleaseRecord, production: string): ProductionEventWithEnv | undefined {
   const deploy = record.deploys.filter((d) => d.environment === production && d.endedAt !== undefined).at(-1);
   if (!deploy) return undefined;
-  if (FAILED_STATUSES.includes(record.status)) return { record, at: deploy.endedAt!, outcome: 'failure' };
-  if (deploy.state === 'succeeded') return { record, at: deploy.endedAt!, outcome: 'success' };
+  const environment = production;
+  if (FAILED_STATUSES.includes(record.status)) return { record, at: deploy.endedAt!, outcome: 'failure', environment };
+  if (deploy.state === 'succeeded') return { record, at: deploy.endedAt!, outcome: 'success', environment };
   return undefined; // cancelled: neither a delivered change nor a failed one
 }
 
 const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
 
 export function computeDora(input: DoraInput): DoraReport {
-  const events: ProductionEvent[] = [];
+  const events: ProductionEventWithEnv[] = [];
   for (const record of input.records) {
     const production = input.productionOf(record.service);
     const event = production ? productionEvent(record, production) : undefined;
     if (event) events.push(event);
   }
   events.sort((a, b) => a.at - b.at);
-  const inWindow = (e: ProductionEvent) => e.at >= input.from && e.at <= input.to;
+  const inWindow = (e: ProductionEventWithEnv) => e.at >= input.from && e.at <= input.to;
   const changes = events.filter((e) => e.record.kind === 'release' && inWindow(e));
   const successes = changes.filter((e) => e.outcome === 'success');
   const failures = changes.filter((e) => e.outcome === 'failure');
 
-  const leadTimes = successes.map((e) => e.at - e.record.startedAt);
+  // One sample per change (commit) brought to production, from its authored time; else one from the merge.
+  const leadTimes = successes.flatMap((e) => {
+    const commits = e.record.changeCommittedAt?.[e.environment]?.filter((t) => Number.isFinite(t) && t <= e.at);
+    return commits?.length ? commits.map((t) => e.at - t) : [e.at - e.record.startedAt];
+  });
   // Each failed change is restored by the next successful production deploy (release or rollback).
   const restores: number[] = [];
   let unrestored = 0;
@@ -140,5 +154,8 @@ export function releaseRecord(
         startedAt: ms(s.startedAt),
         endedAt: ms(s.endedAt),
       })),
+    changeCommittedAt: timeline.notes?.length
+      ? Object.fromEntries(timeline.notes.map((n) => [n.environment, (n.commitDates ?? []).map((d) => Date.parse(d))]))
+      : undefined,
   };
 }

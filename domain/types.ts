@@ -32,6 +32,57 @@ export interface EnvironmentPlan {
   /** Degraded is tolerated this long after a sync before it counts as a failure. */
   degradedGraceMs: number;
   approval?: ApprovalGate;
+  /** Checks run after Healthy; a failed check rolls the environment back (workflows/stages/verify.ts). */
+  verify?: VerifyPlan;
+  /** Wait this long after verification before the next environment may start. */
+  soakMs?: number;
+  /** When deploys may land (domain/windows.ts); none = always open. */
+  windows?: DeployWindow[];
+  /** Planned freezes from runway.yaml; runtime freezes live in the freeze registry workflow. */
+  freezes?: PlannedFreeze[];
+}
+
+/** One metric or HTTP check, with placeholders already filled for this release and environment. */
+export interface VerifyCheck {
+  name: string;
+  /** PromQL instant query; its single value is compared with max/min. */
+  prometheus?: string;
+  max?: number;
+  min?: number;
+  http?: { url: string; expectStatus: number };
+  /** Where a person can look at the query (Prometheus graph page or a Grafana template). */
+  queryUrl?: string;
+}
+
+export interface VerifyPlan {
+  durationMs: number;
+  intervalMs: number;
+  /** Failed evaluations tolerated per check before the check fails. */
+  failureLimit: number;
+  /** What a query without data counts as. */
+  inconclusive: 'fail' | 'pass';
+  checks: VerifyCheck[];
+}
+
+/** Deploys may land on these days between from and to (HH:MM, `to` exclusive), in the IANA time zone. */
+export interface DeployWindow {
+  days: string[];
+  from: string;
+  to: string;
+  timeZone: string;
+}
+
+export interface PlannedFreeze {
+  /** ISO date-times. */
+  from: string;
+  to: string;
+  reason: string;
+}
+
+/** An approver pushing a release through a closed window. */
+export interface ForcedDeploy {
+  by: string;
+  reason: string;
 }
 
 /** The Argo CD Application an environment deploys through, and how its states count. */
@@ -83,6 +134,10 @@ export interface ReleasePlan {
   /** Template for a logs link; `{service}`, `{environment}`, `{from}`, `{to}` are filled in. */
   logsUrlTemplate?: string;
   triggeredBy?: string;
+  /** Set by `/runway deploy … --force "reason"`: closed windows and freezes do not hold this release. */
+  force?: ForcedDeploy;
+  /** Links to this release elsewhere (the Temporal UI, the API), added to the timeline. */
+  links?: Record<string, string>;
   /** Shorter activity timings, for tests and the sandbox. */
   timing?: Partial<ActivityTiming>;
 }
@@ -94,10 +149,13 @@ export interface ActivityTiming {
   pollIntervalMs: number;
   /** First retry interval for every activity kind. */
   retryInitialIntervalMs: number;
+  /** How often a release queued behind a closed window re-reads it (default 5 minutes). */
+  windowRecheckMs?: number;
 }
 
 export const RELEASE_STATUSES = [
   'running',
+  'queued',
   'awaiting_approval',
   'succeeded',
   'failed',
@@ -114,12 +172,42 @@ export type StageState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipp
 
 export interface StageRecord {
   /** `image`, `approval`, `deploy`, `rollback`, `finish` */
-  kind: 'image' | 'approval' | 'deploy' | 'rollback' | 'finish';
+  kind: 'image' | 'approval' | 'window' | 'deploy' | 'verify' | 'soak' | 'rollback' | 'finish';
   environment?: string;
   state: StageState;
   startedAt?: string;
   endedAt?: string;
   details: Record<string, string | number | boolean | undefined>;
+}
+
+/** One change a release brings to an environment: a merge request, or a commit that came without one. */
+export interface ReleaseChange {
+  title: string;
+  author?: string;
+  url?: string;
+  /** `!12` for a merge request, the short sha for a lone commit. */
+  ref: string;
+  /** The change's first commit (authored), for DORA lead time. */
+  firstCommitAt?: string;
+}
+
+/** What a release brings to one environment: the commits between the version running there and the new one. */
+export interface ReleaseNotes {
+  environment: string;
+  /** The commit (or ref) running there now; undefined when unknown. */
+  from?: string;
+  to: string;
+  /** The first changes (merge requests first), capped. */
+  changes: ReleaseChange[];
+  /** How many changes were not listed ("+N more"). */
+  more: number;
+  commitCount: number;
+  /** GitLab's compare view. */
+  compareUrl?: string;
+  /** Authored times of every commit brought (capped at 250), for DORA lead time for changes. */
+  commitDates?: string[];
+  /** Why notes could not be made (unknown running version, GitLab unavailable…). */
+  unavailable?: string;
 }
 
 export interface ReleaseTimeline {
@@ -133,6 +221,8 @@ export interface ReleaseTimeline {
   warnings: string[];
   error?: string;
   links: Record<string, string>;
+  /** Per environment: what this release brings there (computed before the first message). */
+  notes?: ReleaseNotes[];
 }
 
 export interface FailedJob {

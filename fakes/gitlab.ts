@@ -87,6 +87,20 @@ export interface FakeProject {
   deployments: FakeDeployment[];
   pipelines: FakePipeline[];
   mergeRequests: Map<number, FakeNote[]>;
+  /** Lightweight tags: name → commit id. */
+  tags: Map<string, string>;
+  /** What a merge request is (title, author, its commits), for the commit → merge requests lookup. */
+  mergeRequestDetails: Map<number, FakeMergeRequest>;
+}
+
+export interface FakeMergeRequest {
+  iid: number;
+  title: string;
+  author: string;
+  /** Commits the MR brought (its source commits and its merge commit). */
+  commits: string[];
+  state: 'opened' | 'merged' | 'closed';
+  mergeCommitSha?: string;
 }
 
 type Params = Record<string, unknown>;
@@ -165,6 +179,8 @@ export class FakeGitLab {
       deployments: [],
       pipelines: [],
       mergeRequests: new Map(),
+      tags: new Map(),
+      mergeRequestDetails: new Map(),
     };
     this.projects.push(project);
     const files = Object.fromEntries(Object.entries(input.files ?? {}).map(([p, c]) => [p, Buffer.from(c)]));
@@ -242,8 +258,20 @@ export class FakeGitLab {
     return pipeline;
   }
 
-  addMergeRequest(projectRef: string | number, iid: number): void {
-    this.project(projectRef).mergeRequests.set(iid, []);
+  addMergeRequest(
+    projectRef: string | number,
+    iid: number,
+    details?: Omit<FakeMergeRequest, 'iid' | 'state'> & { state?: FakeMergeRequest['state'] },
+  ): void {
+    const project = this.project(projectRef);
+    project.mergeRequests.set(iid, []);
+    if (details) project.mergeRequestDetails.set(iid, { iid, state: 'merged', ...details });
+  }
+
+  addTag(projectRef: string | number, name: string, sha: string): void {
+    const project = this.project(projectRef);
+    if (!project.commits.has(sha)) throw new Error(`no commit ${sha}`);
+    project.tags.set(name, sha);
   }
 
   notes(projectRef: string | number, iid: number): FakeNote[] {
@@ -341,6 +369,7 @@ export class FakeGitLab {
     this.api('POST', `${p}/repository/commits`, (c) => this.createCommit(c));
     this.api('GET', `${p}/repository/commits`, (c) => this.listCommits(c));
     this.api('GET', `${p}/repository/commits/:sha`, (c) => this.getCommit(c));
+    this.api('GET', `${p}/repository/commits/:sha/merge_requests`, (c) => this.commitMergeRequests(c));
     this.api('GET', `${p}/repository/merge_base`, (c) => this.mergeBase(c));
     this.api('GET', `${p}/repository/compare`, (c) => this.compare(c));
     this.api('POST', `${p}/deployments`, (c) => this.postDeployment(c));
@@ -513,6 +542,36 @@ export class FakeGitLab {
     });
   }
 
+  // GitLab lib/api/commits.rb `get ':id/repository/commits/:sha/merge_requests'`: 404 for an unknown commit,
+  // else the MRs containing it (MergeRequestsFinder by commit sha: source commits or the merge commit), as
+  // Entities::MergeRequestBasic, paginated.
+  private commitMergeRequests(c: Ctx): FakeResponse {
+    const commit = this.resolveRef(c.project, c.path.sha!);
+    if (!commit) return message(404, '404 Commit Not Found');
+    const mrs = [...c.project.mergeRequestDetails.values()].filter(
+      (mr) => mr.commits.includes(commit.id) || mr.mergeCommitSha === commit.id,
+    );
+    const base = this.webUrl(c.project);
+    return json(
+      200,
+      mrs.map((mr) => ({
+        id: 1000 + mr.iid,
+        iid: mr.iid,
+        project_id: c.project.id,
+        title: mr.title,
+        description: '',
+        state: mr.state,
+        merge_commit_sha: mr.mergeCommitSha ?? null,
+        sha: mr.commits.at(-1) ?? null,
+        source_branch: `mr-${mr.iid}`,
+        target_branch: c.project.defaultBranch,
+        author: { id: 10 + mr.iid, username: mr.author, name: mr.author, state: 'active' },
+        web_url: `${base}/-/merge_requests/${mr.iid}`,
+      })),
+      { 'X-Total': String(mrs.length), 'X-Page': '1', 'X-Per-Page': '20', 'X-Total-Pages': '1' },
+    );
+  }
+
   /** All ancestors of a commit, itself included (every parent, not only the first). */
   private ancestry(project: FakeProject, start: FakeCommit): Set<string> {
     const seen = new Set<string>();
@@ -611,9 +670,9 @@ export class FakeGitLab {
     return commit;
   }
 
-  /** A branch name or a (possibly abbreviated, >= 7 chars) commit id. */
+  /** A branch name, a tag name or a (possibly abbreviated, >= 7 chars) commit id. */
   private resolveRef(project: FakeProject, ref: string): FakeCommit | undefined {
-    const head = project.branches.get(ref);
+    const head = project.branches.get(ref) ?? project.tags.get(ref);
     if (head) return project.commits.get(head);
     if (!/^[0-9a-f]{7,40}$/.test(ref)) return undefined;
     return [...project.commits.values()].find((c) => c.id.startsWith(ref));

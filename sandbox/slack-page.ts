@@ -1,6 +1,7 @@
 // The sandbox's Slack stand-in page, mounted at /sandbox: read the channel, and click Approve / Reject.
 // A click becomes the request Slack itself would send (a signed, form-encoded block_actions payload) and
 // goes to Runway's own /slack/interactions, so the sandbox exercises the real door, signature check included.
+import { registerSmokeRoute } from './smoke.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -91,6 +92,7 @@ export function sandboxRoutes(sandbox: SandboxSlackSource, options: SandboxRoute
     options.responseUrlBase ?? new URL('/sandbox/slack/respond', options.interactionsUrl).href
   ).replace(/\/+$/, '');
   const app = new Hono();
+  registerSmokeRoute(app);
 
   app.get('/', (c) => c.redirect(`${c.req.path.replace(/\/+$/, '')}/slack`));
   app.get('/slack', (c) => {

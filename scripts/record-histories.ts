@@ -13,6 +13,8 @@ import { createRunwayWorker } from '../worker/create-worker.js';
 import { approveUpdate, statusQuery } from '../workflows/messages.js';
 import { seedEnvironments, testPlan } from '../test/support/plans.js';
 import { temporalExecutable } from '../test/support/temporal-cli.js';
+import { createServer } from 'node:http';
+import { freezeRegistryId, freezeSignal, unfreezeSignal } from '../workflows/freeze-messages.js';
 
 const outDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
 
@@ -83,5 +85,43 @@ await worker.runUntil(async () => {
 
   // 4. the per-service lock workflow (still running)
   await save('service-lock', serviceLockId('payments'));
+
+  // 5. a verified release: queued behind a runtime freeze of staging, then release notes, verify (an HTTP
+  //    check), soak, approval, production. Recorded with the freeze registry it waited on.
+  const smoke = createServer((_req, res) => res.writeHead(200).end('ok'));
+  await new Promise<void>((resolve) => smoke.listen(0, '127.0.0.1', resolve));
+  const smokeUrl = `http://127.0.0.1:${(smoke.address() as { port: number }).port}/healthz`;
+  const verified = testPlan({ service: 'ledger', sha: 'c'.repeat(40) });
+  verified.timing = { ...verified.timing!, windowRecheckMs: 100 };
+  verified.environments[0] = {
+    ...verified.environments[0]!,
+    verify: {
+      durationMs: 600,
+      intervalMs: 200,
+      failureLimit: 0,
+      inconclusive: 'fail',
+      checks: [{ name: 'smoke', http: { url: smokeUrl, expectStatus: 200 } }],
+    },
+    soakMs: 300,
+  };
+  seedEnvironments(world, verified);
+  world.registry.publish(verified.image);
+  const registry = freezeRegistryId(taskQueue);
+  await env.client.workflow.signalWithStart('freezeRegistryWorkflow', {
+    workflowId: registry,
+    taskQueue,
+    args: [{ freezes: [] }],
+    signal: freezeSignal,
+    signalArgs: [{ environment: 'staging', reason: 'recording', by: 'U_ALICE', at: new Date().toISOString() }],
+  });
+  const h5 = (await startRelease(env.client, verified, { taskQueue })).handle;
+  await until(async () => (await h5.query(statusQuery)).status === 'queued');
+  await env.client.workflow.getHandle(registry).signal(unfreezeSignal, { environment: 'staging', by: 'U_ALICE' });
+  await until(async () => (await h5.query(statusQuery)).status === 'awaiting_approval');
+  await h5.executeUpdate(approveUpdate, { args: [{ environment: 'production', approver: 'U_ALICE' }] });
+  await h5.result();
+  smoke.close();
+  await save('release-verified', verified.releaseId);
+  await save('freeze-registry', registry);
 });
 await env.teardown();

@@ -11,6 +11,8 @@ import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
+import { createPrometheusClient } from '../activities/integrations/prometheus.js';
+import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
 import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 
@@ -91,6 +93,16 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
       infra,
       temporal,
       taskQueue: config.temporal.taskQueue,
+      prometheus: config.prometheus
+        ? createPrometheusClient({
+            url: config.prometheus.url,
+            token: config.prometheus.token,
+            headers: config.prometheus.headers,
+          })
+        : undefined,
+      releaseNotes: config.gitlab
+        ? createGitLabReleaseNotes({ url: config.gitlab.url, token: config.gitlab.token })
+        : undefined,
     },
     simulated,
     world,

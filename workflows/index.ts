@@ -1,3 +1,4 @@
 // Every workflow type the worker registers. Replay tests cover each one.
 export { releaseWorkflow, rollbackWorkflow, type ReleaseResult } from './release.js';
 export { serviceLockWorkflow } from './service-lock.js';
+export { freezeRegistryWorkflow } from './freezes.js';

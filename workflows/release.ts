@@ -36,6 +36,11 @@ import {
 } from './messages.js';
 import { TimelineRecorder } from './timeline.js';
 import { mergeRequestComment } from '../domain/comment.js';
+import type { StageContext } from './stages/context.js';
+import { windowStage } from './stages/window.js';
+import { verifyStage } from './stages/verify.js';
+import { soakStage } from './stages/soak.js';
+import { releaseNotesStage } from './stages/release-notes.js';
 
 export interface ReleaseResult {
   status: ReleaseStatus;
@@ -105,9 +110,11 @@ class ReleaseRun {
 
   async execute(): Promise<ReleaseResult> {
     this.registerHandlers();
+    for (const [name, url] of Object.entries(this.plan.links ?? {})) this.rec.link(name, url);
     if (this.plan.mergeRequest)
       upsertMemo({ mrTitle: this.plan.mergeRequest.title, mrUrl: this.plan.mergeRequest.url });
     try {
+      if (patched('release-notes')) await releaseNotesStage(this.stageContext());
       await this.notify('started');
       await this.imageStage();
       for (const environment of this.plan.environments) await this.deployEnvironment(environment);
@@ -221,6 +228,10 @@ class ReleaseRun {
   private async deployEnvironment(environment: EnvironmentPlan): Promise<void> {
     const { plan, acts, rec } = this;
     if (environment.approval) await this.approvalGate(environment);
+    if (patched('deploy-window')) {
+      const { supersededBy } = await windowStage(this.stageContext(), environment);
+      if (supersededBy) throw new ReleaseEnded('superseded', `superseded by ${supersededBy}`);
+    }
     await this.acquireLock(environment.name);
     const stage = rec.begin('deploy', environment.name, { image: imageToString(plan.image) });
     this.inFlight = { environment, stage };
@@ -251,6 +262,7 @@ class ReleaseRun {
     }
 
     await this.syncAndWait(environment, bump.commitSha, stage);
+    if (environment.verify && patched('verify-stage')) await verifyStage(this.stageContext(), environment);
     // GitLab's deployment record is reporting, not a gate: failing to update it must not roll back a healthy deploy.
     await this.tryStep('GitLab deployment status', () =>
       acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: 'success' }),
@@ -259,6 +271,18 @@ class ReleaseRun {
     this.inFlight = undefined;
     await this.releaseLock();
     await this.notify('deployed', { environment: environment.name });
+    const next = this.plan.environments[this.plan.environments.indexOf(environment) + 1];
+    if (environment.soakMs && next && patched('soak-stage')) await soakStage(this.stageContext(), environment, next);
+  }
+
+  private stageContext(): StageContext {
+    return {
+      plan: this.plan,
+      rec: this.rec,
+      timing: this.timing,
+      startedAt: this.startedAt,
+      notify: (kind, options) => this.notify(kind, options),
+    };
   }
 
   private async syncAndWait(environment: EnvironmentPlan, revision: string, stage: StageRecord): Promise<void> {

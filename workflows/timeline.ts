@@ -71,7 +71,12 @@ export class TimelineRecorder {
     const lines = [
       `**${this.plan.service}** ${shortSha(this.plan.commit.sha)} → \`${imageToString(this.plan.image)}\``,
       `status: **${t.status}**, stage: ${t.stage}`,
-      ...t.stages.map((s) => `- ${s.kind}${s.environment ? `:${s.environment}` : ''}: ${s.state}`),
+      // Window, verify and soak stages carry a one-line summary ("queued: …; opens at …").
+      ...t.stages.map(
+        (s) =>
+          `- ${s.kind}${s.environment ? `:${s.environment}` : ''}: ${s.state}` +
+          (s.details.summary && s.state === 'running' ? ` — ${String(s.details.summary)}` : ''),
+      ),
     ];
     if (t.error) lines.push(`error: ${t.error}`);
     return lines.join('\n');

@@ -1,6 +1,6 @@
 // InfraRepoPort for an infra repository hosted on GitLab, through the commits API (no clone): read the
 // manifest at the branch, edit it, commit one `update` action guarded by the file's last_commit_id.
-import { setImage } from '../../domain/manifest/index.js';
+import { readImage, setImage } from '../../domain/manifest/index.js';
 import type { ImageRef } from '../../domain/types.js';
 import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
 import { connectGitLab, type GitLabConnection, type GitLabConnectionOptions } from './gitlab-api.js';
@@ -35,6 +35,13 @@ export function createGitLabInfraRepo(
   const { api, call } = gitlab;
 
   return {
+    async currentImage({ location, target, repository }) {
+      const file = await call('read manifest', () =>
+        api.RepositoryFiles.show(location.repository, target.file, location.branch),
+      );
+      return readImage(Buffer.from(file.content, 'base64').toString('utf8'), target, repository);
+    },
+
     async setImage(request) {
       const { location, target, image, changeId } = request;
       const project = location.repository;

@@ -59,6 +59,7 @@ export type RenderedDetailKey =
   | 'decidedAt'
   | 'expired'
   | 'supersededBy'
+  | 'summary'
   | 'error';
 
 // Slack limits (docs.slack.dev/reference/block-kit): 50 blocks, header 150 chars, section/context text 3000,
@@ -70,6 +71,7 @@ const BUTTON_VALUE_MAX = 2000;
 
 const STATUS: Record<ReleaseStatus, { emoji: string; label: string }> = {
   running: { emoji: ':hourglass_flowing_sand:', label: 'running' },
+  queued: { emoji: ':double_vertical_bar:', label: 'queued (window closed or frozen)' },
   awaiting_approval: { emoji: ':raised_hand:', label: 'awaiting approval' },
   succeeded: { emoji: ':white_check_mark:', label: 'succeeded' },
   failed: { emoji: ':x:', label: 'failed' },
@@ -212,6 +214,9 @@ function stageSection(stage: StageRecord, releaseImage: string | undefined): Sla
   const argocdLink = argocd ? link(argocd, 'Argo CD') : undefined;
   const healthLine = [health && `Health: ${escapeMrkdwn(health)}`, argocdLink].filter(Boolean).join('  ·  ');
   if (healthLine) lines.push(healthLine);
+  // Window, verify and soak stages say where they are in one line (e.g. "error-rate 0.2 % ≤ 1 %, 3 of 10").
+  const summary = detail(stage, 'summary');
+  if (summary) lines.push(escapeMrkdwn(summary));
   const error = detail(stage, 'error');
   if (error) lines.push(`:warning: _${escapeMrkdwn(error)}_`);
   return { type: 'section', text: mrkdwn(lines.join('\n')) };
@@ -274,6 +279,9 @@ function plain(text: string): TextObject {
 
 const LINK_LABELS: Record<string, string> = {
   mergeRequest: 'Merge request',
+  temporal: 'Temporal UI',
+  api: 'API',
+  query: 'Query',
   project: 'Project',
   pipeline: 'Pipeline',
   failedJob: 'Failed job',
@@ -307,6 +315,25 @@ function headerText(timeline: ReleaseTimeline): string {
   return truncate(`${emoji} ${timeline.service} ${shortSha(timeline.commit)} — ${label}`, HEADER_MAX);
 }
 
+/** What the release brings to each environment: merge requests (title, author, link), capped with "+N more". */
+function notesBlocks(t: ReleaseTimeline): SlackBlock[] {
+  return (t.notes ?? []).map((notes) => {
+    const env = escapeMrkdwn(notes.environment);
+    if (notes.unavailable) {
+      return { type: 'context', elements: [mrkdwn(`No release notes for ${env}: ${escapeMrkdwn(notes.unavailable)}`)] };
+    }
+    if (notes.commitCount === 0) return { type: 'context', elements: [mrkdwn(`${env} already runs these changes`)] };
+    const lines = [`*What this brings to ${env}* (${notes.commitCount} commit${notes.commitCount === 1 ? '' : 's'})`];
+    for (const c of notes.changes) {
+      const ref = c.url ? link(c.url, c.ref) : code(c.ref);
+      lines.push(`• ${ref} ${escapeMrkdwn(c.title)}${c.author ? ` — ${escapeMrkdwn(c.author)}` : ''}`);
+    }
+    if (notes.more > 0)
+      lines.push(notes.compareUrl ? `• ${link(notes.compareUrl, `+${notes.more} more`)}` : `• +${notes.more} more`);
+    return { type: 'section', text: mrkdwn(lines.join('\n')) };
+  });
+}
+
 export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
   const t = n.timeline;
   const tail: SlackBlock[] = [];
@@ -336,6 +363,7 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
         mrkdwn(`Release ${code(t.releaseId)}  ·  commit ${code(shortSha(t.commit))}  ·  stage ${code(t.stage)}`),
       ],
     },
+    ...notesBlocks(t),
   ];
   // Keep within Slack's 50-block limit by dropping the oldest stages first, with a note.
   const room = MAX_BLOCKS - head.length - tail.length;
@@ -363,6 +391,7 @@ const EVENT: Record<NotificationKind, (env: string) => string> = {
   approval_decided: (env) => `:ballot_box_with_check: Approval decided${env}`,
   deployed: (env) => `:white_check_mark: Deployed${env}`,
   deploy_blocked: (env) => `:no_entry: Deploy blocked${env}`,
+  progress: (env) => `:arrows_counterclockwise: Progress${env}`,
   succeeded: () => ':tada: Release succeeded',
   failed: (env) => `:x: Release failed${env}`,
   rolled_back: (env) => `:leftwards_arrow_with_hook: Rolled back${env}`,

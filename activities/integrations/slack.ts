@@ -219,6 +219,8 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
       await replyBestEffort(fresh, buildThreadReply(n));
       return { messageRef: fresh };
     }
+    // Progress updates only refresh the message; a thread reply each would drown the thread.
+    if (n.kind === 'progress') return { messageRef: ref };
     // The update already landed; a retry would only repeat it, so this reply may throw.
     await api.postMessage({ channel: ref.channel, threadTs: ref.ts, text: buildThreadReply(n) });
     return { messageRef: ref };

@@ -152,6 +152,9 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       const d = commits.findIndex((c) => c.sha === descendant);
       return a !== -1 && d !== -1 && a <= d;
     },
+    async currentImage({ target }) {
+      return manifest.get(targetKey(target)) ?? null;
+    },
   };
 
   // ---- argo cd: a tiny controller simulated on read

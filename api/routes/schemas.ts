@@ -21,7 +21,7 @@ export const ReleaseSummarySchema = z
 
 export const StageSchema = z
   .object({
-    kind: z.enum(['image', 'approval', 'deploy', 'rollback', 'finish']),
+    kind: z.enum(['image', 'approval', 'window', 'deploy', 'verify', 'soak', 'rollback', 'finish']),
     environment: z.string().optional(),
     state: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
     startedAt: z.string().optional(),
@@ -29,6 +29,28 @@ export const StageSchema = z
     details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).optional()),
   })
   .openapi('Stage');
+
+export const ReleaseNotesSchema = z
+  .object({
+    environment: z.string(),
+    from: z.string().optional(),
+    to: z.string(),
+    changes: z.array(
+      z.object({
+        ref: z.string(),
+        title: z.string(),
+        author: z.string().optional(),
+        url: z.string().optional(),
+        firstCommitAt: z.string().optional(),
+      }),
+    ),
+    more: z.number(),
+    commitCount: z.number(),
+    compareUrl: z.string().optional(),
+    commitDates: z.array(z.string()).optional(),
+    unavailable: z.string().optional(),
+  })
+  .openapi('ReleaseNotes');
 
 export const TimelineSchema = z
   .object({
@@ -41,6 +63,7 @@ export const TimelineSchema = z
     warnings: z.array(z.string()),
     error: z.string().optional(),
     links: z.record(z.string(), z.string()),
+    notes: z.array(ReleaseNotesSchema).optional().describe('What the release brings to each environment'),
   })
   .openapi('Timeline');
 

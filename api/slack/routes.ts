@@ -6,7 +6,9 @@ import type { ApiContext } from '../context.js';
 import { registerApprovalActions } from './actions.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerRunwayCommand } from './commands.js';
-import { errFields, type SlackDeps } from './deps.js';
+import { errFields } from './deps.js';
+import type { DeployCommandDeps } from './deploy-commands.js';
+import { deployService } from '../routes/deploy.js';
 import { HonoReceiver } from './hono-receiver.js';
 
 export interface SlackRouteOptions {
@@ -44,9 +46,10 @@ export async function createSlackRoutes(ctx: ApiContext, options: SlackRouteOpti
     logger.error({ err: errFields(error) }, 'slack listener failed');
   });
 
-  const deps: SlackDeps = {
+  const deps: DeployCommandDeps = {
     config: ctx.config,
     releases: ctx.releases,
+    deploys: deployService(ctx),
     // Our own wrapper: bounded retries and token redaction, like the notifier's.
     slack: createSlackApi({ token: botToken, apiUrl: slackConfig.apiUrl, logger, maxAttempts: 3 }),
     logger,

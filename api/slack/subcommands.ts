@@ -6,6 +6,19 @@ import type { EnvironmentConfig, ServiceConfig } from '../../config/schema.js';
 import { ConflictError, DecisionRefusedError, NotFoundError, type ReleaseSummary } from '../release-service.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
+import {
+  DEPLOY_HELP,
+  deployCommand,
+  freezeCommand,
+  freezesCommand,
+  historyCommand,
+  overviewCommand,
+  rollbackToCommand,
+  unfreezeCommand,
+  type DeployCommandDeps,
+  words,
+} from './deploy-commands.js';
+import { HttpError } from '../errors.js';
 
 /** The Slack user running the command: id, plus the username approver lists may use instead. */
 export interface Invoker {
@@ -15,10 +28,11 @@ export interface Invoker {
 
 export const HELP = [
   '*Runway* — `/runway <command>`',
-  '• `status <service>`: what each environment runs, and releases in flight',
+  '• `status <service>`: what each environment runs, and releases in flight; `status` alone: every release in flight',
   '• `history <service>`: the last 10 releases',
   '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
-  '• `rollback <service> <environment>`: go back to the version before the current one',
+  '• `rollback <service> <environment> [to <version>]`: go back to the version before the current one (or to a given sha/tag)',
+  DEPLOY_HELP,
   '• `help`: this message',
 ].join('\n');
 
@@ -108,6 +122,7 @@ async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise
   if (approvers && ![user.id, user.name].some((who) => who && approvers.includes(who))) {
     return `Not allowed: only approvers of ${code(env!)} can roll back ${code(service!)} there.`;
   }
+  if (args[2] === 'to' && args[3]) return rollbackToCommand(deps, args, user);
   const { rollbackId, image } = await deps.releases.rollback(service!, env!, user.name ?? user.id);
   return `↩️ Rolling back ${code(service!)} in ${code(env!)} to ${code(image)} (${code(rollbackId)}).`;
 }
@@ -115,24 +130,39 @@ async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise
 /** Runs one `/runway` command; errors the user can act on become the reply, anything else is thrown. */
 export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker): Promise<string> {
   const [name = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
+  const quoted = words(text).slice(1);
   try {
     switch (name.toLowerCase()) {
       case 'help':
         return HELP;
       case 'status':
-        return await status(deps, args[0]);
+        return args[0] ? await status(deps, args[0]) : await overviewCommand(deps);
       case 'history':
+        // The deploy bot's history also names the merge request and the approvers.
+        if ((deps as DeployCommandDeps).deploys && args[0] && deps.config.services[args[0]]) {
+          return await historyCommand(deps, args[0]);
+        }
         return await history(deps, args[0]);
       case 'approve':
       case 'reject':
         return await decide(deps, name.toLowerCase() as 'approve' | 'reject', args, user);
       case 'rollback':
         return await rollback(deps, args, user);
+      case 'deploy':
+        return await deployCommand(deps, quoted, user);
+      case 'freeze':
+        return await freezeCommand(deps, quoted, user);
+      case 'unfreeze':
+        return await unfreezeCommand(deps, quoted, user);
+      case 'freezes':
+        return await freezesCommand(deps);
       default:
         return `Unknown command ${code(name)}.\n${HELP}`;
     }
   } catch (err) {
     if (err instanceof UsageError) return err.message;
+    if (err instanceof HttpError && err.status < 500) return escapeMrkdwn(err.message);
+    if (err instanceof HttpError) return `:warning: ${escapeMrkdwn(err.message)}`;
     if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UnknownServiceError) {
       return escapeMrkdwn(err.message);
     }

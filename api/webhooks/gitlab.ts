@@ -1,6 +1,7 @@
 // POST /webhooks/gitlab. GitLab counts every non-2xx against the hook and eventually disables it,
 // so only real misconfiguration (wrong token) and unreadable bodies get a 4xx; everything Runway
 // merely does not act on is a 202 `{ignored: reason}`. It never waits for a release, only for its start.
+import { releaseLinks } from '../release-links.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { ApiContext } from '../context.js';
@@ -139,6 +140,7 @@ async function onMerge(
         triggeredBy: hook.user?.username,
       });
       if (!plan.project.webUrl && hook.project.web_url) plan.project.webUrl = hook.project.web_url;
+      plan.links = releaseLinks(ctx.config, ctx.publicUrl, plan.releaseId);
       const created = known.get(plan.releaseId) ? false : (await ctx.releases.start(plan)).created;
       known.set(plan.releaseId, true);
       releaseLogger(ctx.logger, { releaseId: plan.releaseId, service }).info(

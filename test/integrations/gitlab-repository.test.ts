@@ -39,7 +39,7 @@ describe('fake GitLab repository ancestry', () => {
     const two = fake.pushCommit(PROJECT, 'main', { 'a.txt': '2' }, 'two');
     const three = fake.pushCommit(PROJECT, 'main', { 'a.txt': '3' }, 'three');
     const forward = await api.Repositories.compare(PROJECT, one.id, three.id);
-    expect(forward.commits.map((c) => c.id)).toEqual([two.id, three.id]);
+    expect((forward.commits as { id: string }[]).map((c) => c.id)).toEqual([two.id, three.id]);
     expect((forward.commit as { id: string }).id).toBe(three.id);
     expect(forward.compare_same_ref).toBe(false);
     const backward = await api.Repositories.compare(PROJECT, three.id, one.id);

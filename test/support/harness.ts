@@ -9,6 +9,7 @@ import { createRunwayWorker } from '../../worker/create-worker.js';
 import { releaseWorkflow } from '../../workflows/index.js';
 import { startRelease } from '../../api/releases.js';
 import type { ReleasePlan } from '../../domain/types.js';
+import type { ActivityDeps } from '../../activities/index.js';
 
 let runtimeInstalled = false;
 
@@ -25,7 +26,12 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function createHarness(options: MemoryWorldOptions = {}): Promise<Harness> {
+export interface HarnessOptions extends MemoryWorldOptions {
+  /** Extra activity deps (Prometheus, an injected clock, …) on top of the memory world's ports. */
+  deps?: Partial<ActivityDeps>;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
@@ -36,7 +42,8 @@ export async function createHarness(options: MemoryWorldOptions = {}): Promise<H
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${randomUUID()}`;
-  const world = createMemoryWorld({ progressMs: 30, ...options });
+  const { deps: extraDeps, ...worldOptions } = options;
+  const world = createMemoryWorld({ progressMs: 30, ...worldOptions });
   const workers: RunningWorker[] = [];
 
   const startWorker = async (): Promise<RunningWorker> => {
@@ -44,7 +51,7 @@ export async function createHarness(options: MemoryWorldOptions = {}): Promise<H
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { ...world.ports, temporal: client, taskQueue },
+      deps: { ...world.ports, ...extraDeps, temporal: client, taskQueue },
       workflowBundle: { code },
       overrides: { shutdownGraceTime: '1s', stickyQueueScheduleToStartTimeout: '1s' },
     });

@@ -160,3 +160,38 @@ describe('releaseRecord', () => {
     expect(releaseRecord({ ...timeline, releaseId: 'release/pay/abc' }, 0).kind).toBe('release');
   });
 });
+
+describe('lead time for changes from each commit (release notes)', () => {
+  it('takes one sample per commit brought to production, from its authored time', () => {
+    const r = record('pay', T - 2 * D, 'succeeded', [['production', 'succeeded', T - 2 * D + 1 * H]]);
+    // Two commits: authored 5 h and 3 h before production; staging's list must not count.
+    r.changeCommittedAt = { production: [T - 2 * D - 4 * H, T - 2 * D - 2 * H], staging: [T - 9 * D] };
+    const report = computeDora({ records: [r], productionOf, from, to: T });
+    expect(report.leadTime.samples).toBe(2);
+    expect(report.leadTime.medianSeconds).toBe((4 * H) / 1000);
+  });
+
+  it('reads the commit times from the timeline notes', () => {
+    const timeline = {
+      releaseId: 'release/pay/abc',
+      service: 'pay',
+      commit: 'abc',
+      status: 'succeeded',
+      stage: 'finish',
+      stages: [],
+      warnings: [],
+      links: {},
+      notes: [
+        {
+          environment: 'production',
+          to: 'abc',
+          changes: [],
+          more: 0,
+          commitCount: 1,
+          commitDates: ['2026-01-01T00:00:00Z'],
+        },
+      ],
+    } satisfies ReleaseTimeline;
+    expect(releaseRecord(timeline, 0).changeCommittedAt).toEqual({ production: [Date.UTC(2026, 0, 1)] });
+  });
+});

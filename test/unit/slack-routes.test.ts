@@ -250,7 +250,8 @@ describe('approval buttons', () => {
 describe('/runway', () => {
   it('help, unknown commands, services and environments get a clear answer', async () => {
     expect(await commandReply('')).toContain('`status <service>`');
-    expect(await commandReply('deploy payments')).toMatch(/^Unknown command `deploy`/);
+    expect(await commandReply('launch payments')).toMatch(/^Unknown command `launch`/);
+    expect(await commandReply('deploy payments')).toMatch(/^Usage: `\/runway deploy/);
     expect(await commandReply('status nope')).toBe('Unknown service `nope`. Known services: `payments`.');
     expect(await commandReply('approve payments qa')).toBe(
       '`payments` has no environment `qa`. Its environments: `staging`, `production`.',

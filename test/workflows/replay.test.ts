@@ -18,7 +18,12 @@ describe('replay of saved histories', () => {
         return history.events[0]!.workflowExecutionStartedEventAttributes!.workflowType.name;
       }),
     );
-    expect([...types].sort()).toEqual(['releaseWorkflow', 'rollbackWorkflow', 'serviceLockWorkflow']);
+    expect([...types].sort()).toEqual([
+      'freezeRegistryWorkflow',
+      'releaseWorkflow',
+      'rollbackWorkflow',
+      'serviceLockWorkflow',
+    ]);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
