@@ -5,6 +5,8 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ImageRef, InfraRepoLocation } from '../domain/types.js';
 import { serviceLockId } from '../domain/ids.js';
+import { environmentLockActivities } from './environment-lock.js';
+import type { EnvLockSettings } from '../workflows/messages.js';
 import { withFailureMapping } from './failures.js';
 import { waitForHealth, type HealthWaitInput, type HealthWaitResult } from './health-wait.js';
 import { startDeploy, type SyncApplicationInput, type SyncApplicationResult } from './argocd-sync.js';
@@ -40,9 +42,11 @@ export interface ActivityDeps {
   /** Further named Argo CD instances (e.g. one per cluster); environments name theirs. */
   argocdInstances?: Record<string, ArgoCdPort>;
   notifier: NotifierPort;
-  /** Used only to signal the per-service lock workflow. */
+  /** Used only to talk to the lock workflows. */
   temporal: Client;
   taskQueue: string;
+  /** Lease, liveness-check and idle timings of new environment locks (defaults: activities/environment-lock.ts). */
+  lockSettings?: Partial<EnvLockSettings>;
   /** When given, every activity call is logged (start/finish at debug, failure at warn) with its release. */
   logger?: Logger;
   /** Release metrics fed from notifications; default: the process's (platform/release-metrics.ts). */
@@ -80,6 +84,13 @@ export function createActivities(deps: ActivityDeps) {
   };
   const activities = withFailureMapping(
     {
+      ...environmentLockActivities(deps),
+
+      /** How two commits relate on the project's history (the environment locks order releases by it). */
+      async relateCommits(input: { projectId: string; a: string; b: string }) {
+        return deps.gitlab.relateCommits(input.projectId, input.a, input.b);
+      },
+
       async checkImage(image: ImageRef): Promise<{ exists: boolean; digest?: string }> {
         return deps.registry.imageExists(image);
       },

@@ -24,6 +24,18 @@ export interface PipelineInfo {
 
 export type DeploymentStatus = 'running' | 'success' | 'failed' | 'canceled';
 
+/**
+ * How commit `a` relates to commit `b` in a project's history. Ancestry never changes, so answers may be cached.
+ * `diverged`: neither contains the other (e.g. a force-push); the commit times are what is left to order them by.
+ * `unknown`: GitLab does not know at least one of them (yet, or any more).
+ */
+export type CommitRelation =
+  | { relation: 'same' }
+  | { relation: 'ancestor' }
+  | { relation: 'descendant' }
+  | { relation: 'diverged'; aCommittedAt?: string; bCommittedAt?: string }
+  | { relation: 'unknown'; missing: string[] };
+
 export interface GitLabPort {
   /** The newest pipeline for a commit, or null when GitLab has none (yet). */
   latestPipeline(projectId: string, sha: string): Promise<PipelineInfo | null>;
@@ -38,6 +50,8 @@ export interface GitLabPort {
     ref: string;
   }): Promise<{ id: number }>;
   updateDeployment(projectId: string, deploymentId: number, status: DeploymentStatus): Promise<void>;
+  /** Whether `a` is an ancestor (`ancestor`) or a descendant (`descendant`) of `b` on the project's history. */
+  relateCommits(projectId: string, a: string, b: string): Promise<CommitRelation>;
   /** One note per release on the MR: created once, then edited (found by the marker it contains). */
   upsertMergeRequestNote(input: { projectId: string; mrIid: number; marker: string; body: string }): Promise<{
     noteId: number;

@@ -1,15 +1,21 @@
 // The HTTP front door: GitLab webhooks, Slack interactivity, the REST API, health and OpenAPI.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { ApiContext } from './context.js';
-import { errorBody, sendError } from './errors.js';
-import { gitlabWebhookRoutes } from './webhooks/gitlab.js';
+import { errorBody, sendError, toHttpError } from './errors.js';
+import { gitlabWebhookRoutes, WEBHOOK_BODY_LIMIT } from './webhooks/gitlab.js';
 import { registerReleaseRoutes } from './routes/releases.js';
 import { registerDeployRoutes } from './routes/deploy.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { observeRequests, requestReleaseFields } from '../platform/http-observability.js';
 import { errorFields } from '../platform/scrub.js';
+
+/** REST bodies are a few hundred bytes; 64 KiB leaves room for comments. */
+export const API_BODY_LIMIT = 64 * 1024;
+/** Slack interaction payloads carry the whole message (up to 50 blocks); Slack's own requests stay far below. */
+export const SLACK_BODY_LIMIT = 1024 * 1024;
 
 export interface AppPlugins {
   /** Mounted at /slack (interactions and slash commands), when Slack is configured. */
@@ -30,14 +36,34 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
     },
   });
   app.onError((err, c) => {
-    const status = (err as { status?: number }).status;
-    if (!status || status >= 500)
-      ctx.logger.error({ ...requestReleaseFields(c), err: errorFields(err), path: c.req.path }, 'request failed');
+    // Only Runway's own faults are errors; a client's mistake is info, an unreachable Temporal a warning.
+    const { status } = toHttpError(err);
+    const fields = { ...requestReleaseFields(c), err: errorFields(err), path: c.req.path, status };
+    if (status === 503) ctx.logger.warn(fields, 'request refused: temporal unavailable');
+    else if (status >= 500) ctx.logger.error(fields, 'request failed');
+    else ctx.logger.info(fields, 'request refused');
     return sendError(c, err);
   });
-  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));
 
   app.use('*', observeRequests(ctx.logger)); // first, so it times and logs every route below
+  // Body limits from Content-Length before anything reads the body (chunked bodies are cut off while read).
+  const limit = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
+      onError: (c) => {
+        c.header('Connection', 'close');
+        return c.json(errorBody('payload_too_large', `request body over ${maxSize} bytes`), 413);
+      },
+    });
+  app.use('/api/*', limit(API_BODY_LIMIT));
+  app.use('/slack/*', limit(SLACK_BODY_LIMIT));
+  app.use('/webhooks/*', limit(WEBHOOK_BODY_LIMIT));
+  app.use('/sandbox/*', limit(API_BODY_LIMIT));
+  // Routes that need Temporal answer 503 within REQUEST_DEADLINE_MS (at once while it is known to be down):
+  // every call goes through ctx.releases.temporal, after authentication, so a caller without a token still
+  // hears 401.
   registerHealthRoutes(app, ctx);
   registerMetricsRoutes(app, ctx, { extraMetrics: plugins.extraMetrics });
   app.route('/webhooks', gitlabWebhookRoutes(ctx));

@@ -3,7 +3,7 @@
 // release can be deployed again; a request id sent twice is the same deploy (idempotent).
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { RunwayConfig } from '../config/schema.js';
+import { findService, type RunwayConfig } from '../config/schema.js';
 import type { ReleasePlan } from '../domain/types.js';
 import { connectGitLab } from '../activities/integrations/gitlab-api.js';
 import { runtimeFreezes } from '../activities/windows.js';
@@ -27,8 +27,6 @@ export interface DeployRequest {
   /** Deploy to this environment only; default: every environment, in order. */
   environment?: string;
   by: string;
-  /** Identities of the caller an approver list may use (Slack id and username). */
-  byAliases?: string[];
   /** Push through closed windows and freezes; only approvers of the target environments may. */
   force?: { reason: string };
   /** Makes a retried request the same deploy. */
@@ -55,7 +53,7 @@ export class DeployService {
   /** Commit sha for a version: a full sha as is, anything else asked of GitLab (tags, short shas). */
   async resolveVersion(service: string, version: string): Promise<{ sha: string; ref?: string }> {
     if (FULL_SHA.test(version)) return { sha: version.toLowerCase() };
-    const svc = this.config.services[service];
+    const svc = findService(this.config, service);
     if (!svc) throw new NotFoundError(`unknown service "${service}"`);
     if (!/^[\w.\-/]{1,200}$/.test(version)) throw new HttpError(400, 'invalid_request', `invalid version "${version}"`);
     const gitlab = this.config.gitlab;
@@ -79,7 +77,7 @@ export class DeployService {
   }
 
   async deploy(request: DeployRequest): Promise<StartedDeploy> {
-    const svc = this.config.services[request.service];
+    const svc = findService(this.config, request.service);
     if (!svc) throw new NotFoundError(`unknown service "${request.service}"`);
     const environments = request.environment
       ? svc.environments.filter((e) => e.name === request.environment)
@@ -89,8 +87,8 @@ export class DeployService {
     }
     if (request.force) {
       // Forcing is an approver's call: it must be an approver of every gated environment it touches.
-      const who = [request.by, ...(request.byAliases ?? [])];
-      const refused = environments.filter((e) => e.approval && !e.approval.approvers.some((a) => who.includes(a)));
+      // By id only (a Slack user id or a token name): usernames do not identify people.
+      const refused = environments.filter((e) => e.approval && !e.approval.approvers.includes(request.by));
       if (refused.length) {
         throw new HttpError(
           403,
@@ -127,7 +125,7 @@ export class DeployService {
    * no verification) with id `rollback/<service>/<env>/to/<sha>`, so asking twice while it runs is one rollback.
    */
   async rollbackTo(input: { service: string; environment: string; version: string; by: string }) {
-    const svc = this.config.services[input.service];
+    const svc = findService(this.config, input.service);
     if (!svc) throw new NotFoundError(`unknown service "${input.service}"`);
     if (!svc.environments.some((e) => e.name === input.environment)) {
       throw new NotFoundError(`service "${input.service}" has no environment "${input.environment}"`);

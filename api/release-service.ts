@@ -1,10 +1,11 @@
 // What the front doors (webhook, REST API, Slack) can do with releases, in one place, so every door
 // applies the same checks and speaks to Temporal the same way.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { buildReleasePlan, type ReleaseTrigger } from '../config/plan.js';
-import type { RunwayConfig } from '../config/schema.js';
-import { releaseId as makeReleaseId } from '../domain/ids.js';
+import { findService, type RunwayConfig } from '../config/schema.js';
+import { releaseId as makeReleaseId, releaseIdService } from '../domain/ids.js';
 import type { ReleasePlan, ReleaseStatus, ReleaseTimeline } from '../domain/types.js';
 import {
   RunwayCommit,
@@ -15,6 +16,7 @@ import {
 } from '../domain/search-attributes.js';
 import {
   approveUpdate,
+  cancelRequestedSignal,
   pipelineSignal,
   rejectUpdate,
   statusQuery,
@@ -22,6 +24,7 @@ import {
   type PipelineEvent,
 } from '../workflows/messages.js';
 import { startRelease, type StartedRelease } from './releases.js';
+import { TemporalAvailability } from './temporal-availability.js';
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -32,6 +35,14 @@ export class ConflictError extends Error {
 /** A decision the workflow's validator refused (wrong approver, not waiting, …): nothing changed. */
 export class DecisionRefusedError extends Error {
   override name = 'DecisionRefusedError';
+}
+/** The release exists but has ended: nothing can change it any more (409, with its final status). */
+export class AlreadyEndedError extends Error {
+  override name = 'AlreadyEndedError';
+}
+/** A request the caller got wrong (e.g. a page token Runway did not issue): 400. */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
 }
 
 export interface ReleaseSummary {
@@ -78,10 +89,60 @@ function quote(value: string): string {
 }
 
 export class ReleaseService {
+  /** Every Temporal call goes through it: a deadline per call, 503 while Temporal is down. */
+  readonly temporal: TemporalAvailability;
+  private readonly pageKey: Buffer;
+
   constructor(
     private readonly client: Client,
     private readonly config: RunwayConfig,
-  ) {}
+    temporal?: TemporalAvailability,
+  ) {
+    this.temporal = temporal ?? new TemporalAvailability(client);
+    // Page tokens are signed, so a forged one is a 400 here instead of a slow failure in Temporal. The key
+    // comes from the config, so every API replica with the same runway.yaml accepts the others' tokens.
+    const material = [config.temporal.namespace, ...config.api.tokens.map((t) => t.sha256 ?? t.token ?? '')];
+    this.pageKey = createHash('sha256')
+      .update(`runway-page-token\0${material.join('\0')}`)
+      .digest();
+  }
+
+  /** The release id if it names one of Runway's release or rollback workflows of a configured service. */
+  private releaseWorkflowId(releaseId: string): string {
+    const service = releaseIdService(releaseId);
+    if (!service || !findService(this.config, service)) {
+      throw new NotFoundError(`no release ${releaseId.slice(0, 200)}`);
+    }
+    return releaseId;
+  }
+
+  private signPage(raw: Uint8Array): string {
+    const mac = createHmac('sha256', this.pageKey).update(raw).digest().subarray(0, 16);
+    return `${Buffer.from(raw).toString('base64url')}.${mac.toString('base64url')}`;
+  }
+
+  private openPage(token: string): Buffer {
+    const [data, mac, extra] = token.split('.');
+    const raw = Buffer.from(data ?? '', 'base64url');
+    const expected = createHmac('sha256', this.pageKey).update(raw).digest().subarray(0, 16);
+    const presented = Buffer.from(mac ?? '', 'base64url');
+    if (extra !== undefined || !data || presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      throw new InvalidRequestError('pageToken is not one this API issued (use nextPageToken from a previous page)');
+    }
+    return raw;
+  }
+
+  /** Why an existing workflow is done, for "already ended (status)". Undefined when it does not exist. */
+  private async endedStatus(releaseId: string): Promise<string | undefined> {
+    try {
+      const description = await this.temporal.call(() => this.client.workflow.getHandle(releaseId).describe());
+      if (description.status.name === 'RUNNING') return undefined;
+      return description.typedSearchAttributes.get(RunwayStatus) ?? description.status.name.toLowerCase();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
 
   get taskQueue(): string {
     return this.config.temporal.taskQueue;
@@ -92,12 +153,13 @@ export class ReleaseService {
   }
 
   async start(plan: ReleasePlan): Promise<StartedRelease> {
-    return startRelease(this.client, plan, { taskQueue: this.taskQueue });
+    return this.temporal.call(() => startRelease(this.client, plan, { taskQueue: this.taskQueue }));
   }
 
   async timeline(releaseId: string): Promise<ReleaseTimeline> {
+    const id = this.releaseWorkflowId(releaseId);
     try {
-      return await this.client.workflow.getHandle(releaseId).query(statusQuery);
+      return await this.temporal.call(() => this.client.workflow.getHandle(id).query(statusQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no release ${releaseId}`);
       throw err;
@@ -107,27 +169,44 @@ export class ReleaseService {
   async decide(
     releaseId: string,
     decision: 'approve' | 'reject',
-    input: { environment: string; approver: string; approverAliases?: string[]; comment?: string },
+    input: { environment: string; approver: string; comment?: string },
   ): Promise<ApprovalDecisionResult> {
-    const handle = this.client.workflow.getHandle(releaseId);
+    const handle = this.client.workflow.getHandle(this.releaseWorkflowId(releaseId));
     try {
-      return await handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, { args: [input] });
+      return await this.temporal.slowCall(() =>
+        handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
+          args: [{ environment: input.environment, approver: input.approver, comment: input.comment }],
+        }),
+      );
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no release ${releaseId}`);
       if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefusedError(err.cause?.message ?? err.message);
-      // An update on a closed workflow is refused by the server.
-      if (/workflow execution already completed/i.test((err as Error).message)) {
-        throw new DecisionRefusedError(`${releaseId} has already ended`);
+      // The client reports an update on a closed workflow as not found (or "already completed"): say which.
+      if (
+        err instanceof WorkflowNotFoundError ||
+        /workflow execution already completed/i.test((err as Error).message)
+      ) {
+        const ended = await this.endedStatus(releaseId);
+        if (ended) throw new AlreadyEndedError(`${releaseId} already ended (${ended})`);
+        throw new NotFoundError(`no release ${releaseId}`);
       }
       throw err;
     }
   }
 
-  async cancel(releaseId: string): Promise<void> {
+  /** Asks the release to cancel (its compensation still runs); the timeline records who asked. */
+  async cancel(releaseId: string, requestedBy: string): Promise<void> {
+    const handle = this.client.workflow.getHandle(this.releaseWorkflowId(releaseId));
     try {
-      await this.client.workflow.getHandle(releaseId).cancel();
+      await this.temporal.call(async () => {
+        await handle.signal(cancelRequestedSignal, { by: requestedBy });
+        await handle.cancel();
+      });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no running release ${releaseId}`);
+      if (err instanceof WorkflowNotFoundError || /already completed/i.test((err as Error).message)) {
+        const ended = await this.endedStatus(releaseId);
+        if (ended) throw new AlreadyEndedError(`${releaseId} already ended (${ended})`);
+        throw new NotFoundError(`no release ${releaseId}`);
+      }
       throw err;
     }
   }
@@ -135,7 +214,9 @@ export class ReleaseService {
   /** Forwards a Pipeline Hook to the release waiting for that commit; false when there is none. */
   async signalPipeline(service: string, sha: string, event: PipelineEvent): Promise<boolean> {
     try {
-      await this.client.workflow.getHandle(makeReleaseId(service, sha)).signal(pipelineSignal, event);
+      await this.temporal.call(() =>
+        this.client.workflow.getHandle(makeReleaseId(service, sha)).signal(pipelineSignal, event),
+      );
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
@@ -148,12 +229,15 @@ export class ReleaseService {
     if (filter.service) clauses.push(`${RunwayService.name} = ${quote(filter.service)}`);
     if (filter.environment) clauses.push(`${RunwayEnvironment.name} = ${quote(filter.environment)}`);
     if (filter.status) clauses.push(`${RunwayStatus.name} = ${quote(filter.status)}`);
-    const response = await this.client.workflowService.listWorkflowExecutions({
-      namespace: this.client.options.namespace,
-      query: clauses.join(' AND '),
-      pageSize: Math.min(Math.max(filter.pageSize ?? 20, 1), 100),
-      nextPageToken: filter.pageToken ? Buffer.from(filter.pageToken, 'base64url') : undefined,
-    });
+    const nextPageToken = filter.pageToken ? this.openPage(filter.pageToken) : undefined;
+    const response = await this.temporal.call(() =>
+      this.client.workflowService.listWorkflowExecutions({
+        namespace: this.client.options.namespace,
+        query: clauses.join(' AND '),
+        pageSize: Math.min(Math.max(filter.pageSize ?? 20, 1), 100),
+        nextPageToken,
+      }),
+    );
     const releases = (response.executions ?? []).map((e): ReleaseSummary => {
       const sa = decodeTypedSearchAttributes(e.searchAttributes?.indexedFields);
       const ts = (t?: { seconds?: unknown; nanos?: number | null } | null) =>
@@ -171,9 +255,7 @@ export class ReleaseService {
         temporalStatus: STATUS_NAMES[e.status ?? 0] ?? 'UNKNOWN',
       };
     });
-    const token = response.nextPageToken?.length
-      ? Buffer.from(response.nextPageToken).toString('base64url')
-      : undefined;
+    const token = response.nextPageToken?.length ? this.signPage(response.nextPageToken) : undefined;
     return { releases, nextPageToken: token };
   }
 
@@ -185,7 +267,7 @@ export class ReleaseService {
 
   /** What each environment of a service runs now: the newest successful deploy, from release timelines. */
   async currentVersions(service: string): Promise<ServiceVersion[]> {
-    const svc = this.config.services[service];
+    const svc = findService(this.config, service);
     if (!svc) throw new NotFoundError(`unknown service "${service}"`);
     const history = await this.deployHistory(service);
     return svc.environments.map((env) => {
@@ -200,7 +282,7 @@ export class ReleaseService {
     environment: string,
     requestedBy: string,
   ): Promise<{ rollbackId: string; image: string }> {
-    const svc = this.config.services[service];
+    const svc = findService(this.config, service);
     if (!svc) throw new NotFoundError(`unknown service "${service}"`);
     if (!svc.environments.some((e) => e.name === environment)) {
       throw new NotFoundError(`service "${service}" has no environment "${environment}"`);
@@ -223,19 +305,21 @@ export class ReleaseService {
       // The earlier image was built long ago: if the registry lost it, fail at once instead of waiting for CI.
       pipeline: { timeoutMs: 0, pollIntervalMs: base.pipeline.pollIntervalMs },
     };
-    await this.client.workflow.start('rollbackWorkflow', {
-      workflowId: rollbackId,
-      taskQueue: this.taskQueue,
-      args: [plan],
-      typedSearchAttributes: [
-        { key: RunwayService, value: service },
-        { key: RunwayEnvironment, value: environment },
-        { key: RunwayCommit, value: sha },
-        { key: RunwayStatus, value: 'running' },
-        { key: RunwayStage, value: 'image' },
-      ],
-      staticSummary: `rollback ${service} ${environment} → ${tag} (by ${requestedBy})`,
-    });
+    await this.temporal.call(() =>
+      this.client.workflow.start('rollbackWorkflow', {
+        workflowId: rollbackId,
+        taskQueue: this.taskQueue,
+        args: [plan],
+        typedSearchAttributes: [
+          { key: RunwayService, value: service },
+          { key: RunwayEnvironment, value: environment },
+          { key: RunwayCommit, value: sha },
+          { key: RunwayStatus, value: 'running' },
+          { key: RunwayStage, value: 'image' },
+        ],
+        staticSummary: `rollback ${service} ${environment} → ${tag} (by ${requestedBy})`,
+      }),
+    );
     return { rollbackId, image: current.previousImage };
   }
 

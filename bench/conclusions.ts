@@ -8,10 +8,14 @@ import { cores, mb, mean, ms, pct } from './stats.js';
 const lockCalls = (list: Breakdown[]) =>
   mean(
     list.map((x) =>
-      ['requestServiceLock', 'releaseServiceLock', 'reportApprovalWait'].reduce(
-        (n, name) => n + (x.byActivity.get(name)?.count ?? 0),
-        0,
-      ),
+      [
+        'requestServiceLock',
+        'releaseServiceLock',
+        'reportApprovalWait',
+        'requestEnvironmentLock',
+        'releaseEnvironmentLock',
+        'reportEnvironmentApprovalWait',
+      ].reduce((n, name) => n + (x.byActivity.get(name)?.count ?? 0), 0),
     ),
   );
 
@@ -28,7 +32,7 @@ function conclusions(
   if (f.solo.length) {
     const perStep = mean(f.solo.map((x) => x.total)) / steps(f.solo);
     notes.push(
-      `- **One release alone** is ${steps(f.solo).toFixed(0)} task round trips in sequence (each activity is an activity task plus the workflow task that reacts to it), ${ms(perStep)} each on average, ${ms(mean(f.solo.map((x) => x.total)))} from workflow start to close${f.soloP50 < 1000 ? ': within the 1 s target.' : `: over the 1 s target. ${share(f.solo, queued)} of it is tasks waiting between the server scheduling them and the worker's poll receiving them (schedule → start) while the worker has nothing else to do, i.e. dispatch latency in the dev server and, on a busy host, CPU scheduling; the fakes cost nothing. What would cut it: eager activity dispatch (\`system.enableActivityEagerExecution\` on the server; try \`BENCH_EAGER_ACTIVITIES=1\`), so an activity starts in the reply to the workflow task instead of through the queue, and fewer round trips per release, e.g. local activities for the ${lockCalls(f.solo).toFixed(0)} calls per release that only signal the service-lock workflow.`}`,
+      `- **One release alone** is ${steps(f.solo).toFixed(0)} task round trips in sequence (each activity is an activity task plus the workflow task that reacts to it), ${ms(perStep)} each on average, ${ms(mean(f.solo.map((x) => x.total)))} from workflow start to close${f.soloP50 < 1000 ? ': within the 1 s target.' : `: over the 1 s target. ${share(f.solo, queued)} of it is tasks waiting between the server scheduling them and the worker's poll receiving them (schedule → start) while the worker has nothing else to do, i.e. dispatch latency in the dev server and, on a busy host, CPU scheduling; the fakes cost nothing. What would cut it: eager activity dispatch (\`system.enableActivityEagerExecution\` on the server; try \`BENCH_EAGER_ACTIVITIES=1\`), so an activity starts in the reply to the workflow task instead of through the queue, and fewer round trips per release, e.g. local activities for the ${lockCalls(f.solo).toFixed(0)} calls per release that only signal the lock workflows.`}`,
     );
   }
   if (f.burst.length) {

@@ -15,7 +15,7 @@ export function benchConfigYaml(services: string[], taskQueue: string): string {
     gitlab: { project: acme/${s}, webUrl: 'https://gitlab.example.com/acme/${s}' }
     triggerBranches: [main]
     image: { repository: registry.example.com/acme/${s} }
-    infra: { driver: memory, repository: acme/infra }
+    infra: { driver: git, repository: acme/infra }
     environments:
       - name: staging
         manifest: { file: apps/${s}/staging/kustomization.yaml, kustomize: { image: registry.example.com/acme/${s} } }

@@ -3,11 +3,11 @@
 // Healthy at once (progressMs 0), Slack posts nothing. Tells the driver when a release asks for approval.
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createMemoryWorld } from '../activities/memory/world.js';
+import { createMemoryWorld, seedMemoryInfra } from '../fakes/memory-world.js';
 import type { NotifierPort, RegistryPort } from '../activities/ports.js';
 import { parseConfig } from '../config/load.js';
 import { createRunwayWorker } from '../worker/create-worker.js';
-import { seedMemoryInfra } from '../worker/deps.js';
+
 import type { FromWorker, ToWorker, WorkerStart } from './config.js';
 
 const send = (message: FromWorker) => process.send?.(message);

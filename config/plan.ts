@@ -8,11 +8,15 @@ import type {
   VerifyPlan,
 } from '../domain/types.js';
 import { fillCheckTemplate, queryLink, type CheckVars } from '../domain/verify.js';
-import { releaseId, shortSha } from '../domain/ids.js';
-import type { EnvironmentConfig, RunwayConfig } from './schema.js';
+import { isCommitSha, releaseId, shortSha } from '../domain/ids.js';
+import { findService, type EnvironmentConfig, type RunwayConfig } from './schema.js';
 
 export class UnknownServiceError extends Error {
   override name = 'UnknownServiceError';
+}
+/** A trigger that cannot name a release (e.g. not a full commit sha): the caller's mistake, never a crash. */
+export class InvalidTriggerError extends Error {
+  override name = 'InvalidTriggerError';
 }
 
 export interface ReleaseTrigger {
@@ -52,12 +56,14 @@ function manifestTarget(env: EnvironmentConfig): ManifestTarget {
 }
 
 export function buildReleasePlan(config: RunwayConfig, service: string, trigger: ReleaseTrigger): ReleasePlan {
-  const svc = config.services[service];
+  const svc = findService(config, service);
   if (!svc) {
     const known = Object.keys(config.services).join(', ') || 'none';
-    throw new UnknownServiceError(`unknown service "${service}" (configured: ${known})`);
+    throw new UnknownServiceError(`unknown service "${service.slice(0, 100)}" (configured: ${known})`);
   }
-  if (!/^[0-9a-f]{7,64}$/i.test(trigger.sha)) throw new Error(`invalid commit sha "${trigger.sha}"`);
+  if (!isCommitSha(trigger.sha.toLowerCase())) {
+    throw new InvalidTriggerError('sha must be a full commit id: 40 hex digits (or 64 in a SHA-256 repository)');
+  }
   const environments: EnvironmentPlan[] = svc.environments.map((env) => ({
     name: env.name,
     target: manifestTarget(env),

@@ -4,9 +4,20 @@ import { duration } from './duration.js';
 
 const nonEmpty = z.string().min(1);
 
+/**
+ * A person Runway acts for: a Slack user id (U… or W…), never a username or display name (those can be changed
+ * by anyone to look like an approver), or the name of an API token (`api.tokens[].name`).
+ */
+const identity = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'a Slack user id (U…) or an API token name, without @ or spaces');
+
 const approvalSchema = z.strictObject({
   channel: nonEmpty.describe('Slack channel that receives the Approve / Reject message'),
-  approvers: z.array(nonEmpty).min(1).describe('Slack user ids (U…) or usernames allowed to decide'),
+  approvers: z
+    .array(identity)
+    .min(1)
+    .describe('Slack user ids (U…, never usernames) or API token names allowed to decide'),
   timeout: duration.prefault('24h').describe('After this the release ends `expired`, with no change'),
 });
 
@@ -141,6 +152,11 @@ const environmentSchema = z.strictObject({
   soak: duration.optional().describe('Wait after verification before the next environment'),
   windows: z.array(windowSchema).default([]).describe('When deploys may land; empty = always'),
   freezes: z.array(freezeSchema).default([]).describe('Planned freezes'),
+  deployers: z
+    .array(identity)
+    .min(1)
+    .optional()
+    .describe('Slack user ids or API token names who may roll back or deploy here by hand; default: the approvers'),
 });
 
 const serviceSchema = z
@@ -155,7 +171,9 @@ const serviceSchema = z
       tag: nonEmpty.default('{sha}').describe('Tag template: {sha}, {shortSha}, {branch}'),
     }),
     infra: z.strictObject({
-      driver: z.enum(['gitlab', 'git', 'memory']).default('gitlab'),
+      driver: z
+        .enum(['gitlab', 'git'], { error: 'must be gitlab or git (memory is a test stand-in, not a driver)' })
+        .default('gitlab'),
       repository: nonEmpty.describe('GitLab project of the infra repo (gitlab driver) or a git URL (git driver)'),
       branch: nonEmpty.default('main'),
     }),
@@ -247,6 +265,14 @@ export const configSchema = z
         url: z.url(),
         token: nonEmpty,
         webhookSecret: nonEmpty.optional(),
+        reconcile: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            interval: duration.prefault('3m').describe('How often merged MRs are listed to catch missed webhooks'),
+            lookback: duration.prefault('6h').describe('How far back the first listing after a start looks'),
+          })
+          .prefault({})
+          .describe('Catch-up for merges whose webhook never arrived (GitLab does not redeliver)'),
       })
       .optional(),
     argocd: argocdSchema.optional(),
@@ -284,6 +310,13 @@ export const configSchema = z
         windowRecheck: duration
           .optional()
           .describe('How often a release queued behind a closed window or freeze looks again; default 5m'),
+        lockLease: duration
+          .optional()
+          .describe('Environment lock lease; a holder that neither renews nor releases loses it; default 5m'),
+        lockLivenessCheck: duration
+          .optional()
+          .describe('How often a busy environment lock checks that its holder and queue still run; default 30s'),
+        lockIdle: duration.optional().describe('An idle environment lock ends after this; default 10m'),
       })
       .default({}),
     prometheus: z
@@ -380,3 +413,8 @@ export function argocdInstances(config: {
 }
 export type ServiceConfig = RunwayConfig['services'][string];
 export type EnvironmentConfig = ServiceConfig['environments'][number];
+
+/** The service named `name`, looked up as an own property: `__proto__`, `constructor` or `toString` are no service. */
+export function findService(config: RunwayConfig, name: string): ServiceConfig | undefined {
+  return Object.hasOwn(config.services, name) ? config.services[name] : undefined;
+}

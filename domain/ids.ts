@@ -23,3 +23,28 @@ export function shortSha(sha: string): string {
 export function imageToString(image: { repository: string; tag: string; digest?: string }): string {
   return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
 }
+
+/** The lock of one environment of a service (`environmentLockWorkflow`). */
+export function environmentLockId(service: string, environment: string): string {
+  return `service-lock/${service}/${environment}`;
+}
+
+/** A full commit id: 40 hex digits (SHA-1 repositories) or 64 (SHA-256 repositories). Short or odd lengths are not. */
+export const COMMIT_SHA_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+export function isCommitSha(value: unknown): value is string {
+  return typeof value === 'string' && COMMIT_SHA_PATTERN.test(value);
+}
+
+/**
+ * The service a Runway release, deploy or rollback workflow id names, or null when the id is none of Runway's
+ * (e.g. `service-lock/<service>`): the API must never read, decide or cancel other workflows.
+ */
+export function releaseIdService(id: string): string | null {
+  const release = /^release\/([a-z0-9][a-z0-9-]{0,62})\/(?:[0-9a-f]{40}|[0-9a-f]{64})$/.exec(id);
+  if (release) return release[1]!;
+  const deploy = /^deploy\/([a-z0-9][a-z0-9-]{0,62})\/(?:[0-9a-f]{40}|[0-9a-f]{64})\/[\w.-]{1,64}$/.exec(id);
+  if (deploy) return deploy[1]!;
+  const rollback = /^rollback\/([a-z0-9][a-z0-9-]{0,62})\/[a-z0-9][a-z0-9-]{0,62}\/[\x21-\x7e]{1,200}$/.exec(id);
+  return rollback ? rollback[1]! : null;
+}

@@ -171,8 +171,8 @@ export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 export type StageState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export interface StageRecord {
-  /** `image`, `approval`, `deploy`, `rollback`, `finish` */
-  kind: 'image' | 'approval' | 'window' | 'deploy' | 'verify' | 'soak' | 'rollback' | 'finish';
+  /** `image`, `approval`, `window`, `queue` (waiting for the environment's lock), `deploy`, `verify`, `soak`, `rollback`, `finish` */
+  kind: 'image' | 'approval' | 'window' | 'queue' | 'deploy' | 'verify' | 'soak' | 'rollback' | 'finish';
   environment?: string;
   state: StageState;
   startedAt?: string;
@@ -223,6 +223,16 @@ export interface ReleaseTimeline {
   links: Record<string, string>;
   /** Per environment: what this release brings there (computed before the first message). */
   notes?: ReleaseNotes[];
+  /** Who asked for what, in order: the deploy (or rollback) itself, decisions, cancellation. */
+  actions?: ReleaseAction[];
+}
+
+export interface ReleaseAction {
+  action: 'deploy' | 'rollback' | 'approve' | 'reject' | 'cancel';
+  /** Slack user id, API token name or GitLab username of who asked. */
+  by: string;
+  environment?: string;
+  at: string;
 }
 
 export interface FailedJob {

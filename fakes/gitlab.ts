@@ -103,6 +103,37 @@ export interface FakeMergeRequest {
   mergeCommitSha?: string;
 }
 
+/** A merged merge request as the list endpoint returns it (the fields Runway and most clients read). */
+export interface FakeListedMergeRequest {
+  id: number;
+  iid: number;
+  title: string;
+  state: 'opened' | 'closed' | 'locked' | 'merged';
+  targetBranch: string;
+  sourceBranch: string;
+  /** The merge commit; null for a fast-forward merge (then `sha` is the branch head). */
+  mergeCommitSha: string | null;
+  squashCommitSha: string | null;
+  sha: string;
+  createdAt: string;
+  updatedAt: string;
+  mergedAt: string | null;
+  author: string;
+}
+
+/** A project webhook as `GET /projects/:id/hooks` shows it. */
+export interface FakeProjectHook {
+  id: number;
+  url: string;
+  pushEvents: boolean;
+  mergeRequestsEvents: boolean;
+  pipelineEvents: boolean;
+  /** `executable`, `temporarily_disabled` (after 5xx, with disabled_until) or `disabled` (after 4xx). */
+  alertStatus: 'executable' | 'temporarily_disabled' | 'disabled';
+  disabledUntil: string | null;
+  createdAt: string;
+}
+
 type Params = Record<string, unknown>;
 interface Ctx {
   req: FakeRequest;
@@ -147,7 +178,20 @@ export class FakeGitLab {
   private readonly projects: FakeProject[] = [];
   private readonly tokens = new Map<string, TokenRole>();
   private readonly hooks: { method?: string; path: RegExp; run: () => void | Promise<void> }[] = [];
-  private ids = { project: 0, commit: 0, deployment: 0, environment: 0, pipeline: 0, job: 1000, note: 0 };
+  private ids = {
+    project: 0,
+    commit: 0,
+    deployment: 0,
+    environment: 0,
+    pipeline: 0,
+    job: 1000,
+    note: 0,
+    mr: 0,
+    hook: 0,
+  };
+  /** Merge requests and webhooks by project id (kept beside FakeProject so its shape stays as other code knows it). */
+  private readonly mergeRequestList = new Map<number, FakeListedMergeRequest[]>();
+  private readonly projectHooks = new Map<number, FakeProjectHook[]>();
   private lastTime = 0;
 
   constructor(options: { tokens?: Record<string, TokenRole> } = {}) {
@@ -210,6 +254,62 @@ export class FakeGitLab {
       name: 'Someone Else',
       email: 'someone@example.com',
     });
+  }
+
+  /**
+   * Someone merging a merge request: a merge commit lands on the target branch and the MR turns `merged`. No
+   * webhook is sent (tests decide whether one is delivered); the list endpoint shows it at once.
+   */
+  mergeMergeRequest(
+    projectRef: string | number,
+    input: { title?: string; targetBranch?: string; files?: Record<string, string | null>; iid?: number } = {},
+  ): FakeListedMergeRequest {
+    const project = this.project(projectRef);
+    const targetBranch = input.targetBranch ?? project.defaultBranch;
+    const list = this.mergeRequestList.get(project.id) ?? [];
+    this.mergeRequestList.set(project.id, list);
+    const iid = input.iid ?? list.reduce((max, mr) => Math.max(max, mr.iid), 0) + 1;
+    const title = input.title ?? `Merge request !${iid}`;
+    const commit = this.pushCommit(project.id, targetBranch, input.files ?? { [`merged/${iid}.txt`]: title }, title);
+    const now = this.now();
+    const mr: FakeListedMergeRequest = {
+      id: ++this.ids.mr,
+      iid,
+      title,
+      state: 'merged',
+      targetBranch,
+      sourceBranch: `feature-${iid}`,
+      mergeCommitSha: commit.id,
+      squashCommitSha: null,
+      sha: commit.id,
+      createdAt: now,
+      updatedAt: now,
+      mergedAt: now,
+      author: 'dev',
+    };
+    list.push(mr);
+    if (!project.mergeRequests.has(iid)) project.mergeRequests.set(iid, []);
+    return mr;
+  }
+
+  /** Adds a project webhook; its alert status can be changed later to what GitLab does after failed deliveries. */
+  addProjectHook(
+    projectRef: string | number,
+    input: Partial<Omit<FakeProjectHook, 'id' | 'createdAt'>> & { url: string },
+  ): FakeProjectHook {
+    const project = this.project(projectRef);
+    const hook: FakeProjectHook = {
+      id: ++this.ids.hook,
+      pushEvents: true,
+      mergeRequestsEvents: true,
+      pipelineEvents: false,
+      alertStatus: 'executable',
+      disabledUntil: null,
+      createdAt: this.now(),
+      ...input,
+    };
+    this.projectHooks.set(project.id, [...(this.projectHooks.get(project.id) ?? []), hook]);
+    return hook;
   }
 
   fileAt(projectRef: string | number, path: string, ref?: string): string | undefined {
@@ -384,6 +484,113 @@ export class FakeGitLab {
       this.withNote(c, (n) => json(200, this.noteJson(c, n))),
     );
     this.api('PUT', `${p}/merge_requests/:iid/notes/:note_id`, (c) => this.withNote(c, (n) => this.editNote(c, n)));
+    this.api('GET', `${p}/merge_requests`, (c) => this.listMergeRequests(c));
+    this.api('GET', `${p}/hooks`, (c) => this.listHooks(c));
+  }
+
+  // ---- merge requests and webhooks --------------------------------------------------------------------------
+
+  // lib/api/merge_requests.rb (`GET /projects/:id/merge_requests`): `state` is one of opened/closed/locked/merged/all,
+  // `updated_after`/`updated_before` are ISO 8601 times (400 `<name> is invalid` otherwise), `order_by` created_at
+  // (default), updated_at, merged_at or title, `sort` desc (default) or asc, offset pagination.
+  private listMergeRequests(c: Ctx): FakeResponse {
+    const state = str(c.params.state) ?? 'all';
+    if (!['opened', 'closed', 'locked', 'merged', 'all'].includes(state)) {
+      return invalid('state does not have a valid value');
+    }
+    const time = (name: string): number | undefined | FakeResponse => {
+      const value = str(c.params[name]);
+      if (value === undefined) return undefined;
+      const ms = Date.parse(value);
+      return /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(ms) ? ms : invalid(`${name} is invalid`);
+    };
+    const after = time('updated_after');
+    const before = time('updated_before');
+    if (typeof after === 'object') return after;
+    if (typeof before === 'object') return before;
+    const orderBy = str(c.params.order_by) ?? 'created_at';
+    if (!['created_at', 'updated_at', 'merged_at', 'title'].includes(orderBy)) {
+      return invalid('order_by does not have a valid value');
+    }
+    const sort = str(c.params.sort) ?? 'desc';
+    if (!['asc', 'desc'].includes(sort)) return invalid('sort does not have a valid value');
+    const target = str(c.params.target_branch);
+    const key = (mr: FakeListedMergeRequest): string =>
+      orderBy === 'title'
+        ? mr.title
+        : orderBy === 'updated_at'
+          ? mr.updatedAt
+          : orderBy === 'merged_at'
+            ? (mr.mergedAt ?? '')
+            : mr.createdAt;
+    const items = (this.mergeRequestList.get(c.project.id) ?? [])
+      .filter((mr) => state === 'all' || mr.state === state)
+      .filter((mr) => !target || mr.targetBranch === target)
+      .filter((mr) => after === undefined || Date.parse(mr.updatedAt) >= after)
+      .filter((mr) => before === undefined || Date.parse(mr.updatedAt) <= before)
+      .sort((a, b) => (sort === 'asc' ? 1 : -1) * key(a).localeCompare(key(b)))
+      .map((mr) => this.mergeRequestJson(c.project, mr));
+    return this.paginate(c.req, items);
+  }
+
+  private mergeRequestJson(project: FakeProject, mr: FakeListedMergeRequest) {
+    const author = { id: 7, username: mr.author, name: mr.author, state: 'active', avatar_url: null };
+    return {
+      id: mr.id,
+      iid: mr.iid,
+      project_id: project.id,
+      title: mr.title,
+      description: '',
+      state: mr.state,
+      created_at: mr.createdAt,
+      updated_at: mr.updatedAt,
+      merged_at: mr.mergedAt,
+      merged_by: mr.state === 'merged' ? author : null,
+      merge_user: mr.state === 'merged' ? author : null,
+      closed_at: null,
+      target_branch: mr.targetBranch,
+      source_branch: mr.sourceBranch,
+      author,
+      source_project_id: project.id,
+      target_project_id: project.id,
+      draft: false,
+      merge_when_pipeline_succeeds: false,
+      sha: mr.sha,
+      merge_commit_sha: mr.mergeCommitSha,
+      squash_commit_sha: mr.squashCommitSha,
+      squash: mr.squashCommitSha !== null,
+      web_url: `${this.webUrl(project)}/-/merge_requests/${mr.iid}`,
+      references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${project.path}!${mr.iid}` },
+    };
+  }
+
+  // lib/api/project_hooks.rb (`GET /projects/:id/hooks`): Maintainer only (a read token gets 403), offset pagination;
+  // entities/project_hook.rb + hook.rb expose alert_status (executable, disabled, temporarily_disabled) and
+  // disabled_until, which GitLab sets after failed deliveries (docs: user/project/integrations/webhooks.md).
+  private listHooks(c: Ctx): FakeResponse {
+    if (this.authenticate(c.req) !== 'write') return message(403, '403 Forbidden');
+    const hooks = (this.projectHooks.get(c.project.id) ?? []).map((h) => ({
+      id: h.id,
+      url: h.url,
+      name: null,
+      description: null,
+      project_id: c.project.id,
+      created_at: h.createdAt,
+      push_events: h.pushEvents,
+      push_events_branch_filter: null,
+      tag_push_events: false,
+      merge_requests_events: h.mergeRequestsEvents,
+      pipeline_events: h.pipelineEvents,
+      issues_events: false,
+      note_events: false,
+      job_events: false,
+      enable_ssl_verification: true,
+      alert_status: h.alertStatus,
+      disabled_until: h.disabledUntil,
+      url_variables: [],
+      custom_webhook_template: null,
+    }));
+    return this.paginate(c.req, hooks);
   }
 
   /** Auth, then project lookup, then the handler: the order GitLab's API applies them in. */

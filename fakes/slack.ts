@@ -130,6 +130,8 @@ export class SlackFake {
   private readonly topLevel = new Map<string, FakeSlackMessage[]>();
   private readonly replies = new Map<string, FakeSlackMessage[]>();
   private readonly ephemeralLog: FakeSlackEphemeral[] = [];
+  /** response_url answers by url id; each url takes at most 5 posts (Slack: "up to 5 times within 30 minutes"). */
+  private readonly responseLog = new Map<string, Record<string, unknown>[]>();
   private readonly listeners = new Set<(event: FakeSlackEvent) => void>();
   private readonly startSeconds: number;
   private seq = 0;
@@ -145,7 +147,36 @@ export class SlackFake {
       .route('POST', '/api/chat.postMessage', (req) => this.handle(req, (a) => this.postMessage(a)))
       .route('POST', '/api/chat.update', (req) => this.handle(req, (a) => this.update(a)))
       .route('POST', '/api/chat.postEphemeral', (req) => this.handle(req, (a) => this.postEphemeral(a)))
-      .route('POST', '/api/:method', (req) => this.handle(req, () => fail('unknown_method')));
+      .route('POST', '/api/:method', (req) => this.handle(req, () => fail('unknown_method')))
+      .route('POST', '/response/:id', (req, params) => this.respond(params.id!, req));
+  }
+
+  /** A response_url for a slash command or interaction payload, as Slack puts one in each. */
+  responseUrl(id = `R${this.responseLog.size + 1}`): string {
+    this.responseLog.set(id, this.responseLog.get(id) ?? []);
+    return `${this.http.url}/response/${id}`;
+  }
+
+  /** What was posted to a response_url, in order. */
+  responses(id?: string): Record<string, unknown>[] {
+    return id ? [...(this.responseLog.get(id) ?? [])] : [...this.responseLog.values()].flat();
+  }
+
+  private respond(id: string, req: FakeRequest): FakeResponse {
+    const log = this.responseLog.get(id);
+    if (!log) return { status: 404, body: 'no_such_url' };
+    if (log.length >= 5) return { status: 404, body: 'used_url' };
+    let body: unknown;
+    try {
+      body = req.json();
+    } catch {
+      return { status: 400, body: 'invalid_payload' };
+    }
+    if (typeof body !== 'object' || body === null || typeof (body as { text?: unknown }).text !== 'string') {
+      return { status: 400, body: 'no_text' };
+    }
+    log.push(body as Record<string, unknown>);
+    return { status: 200, body: 'ok' };
   }
 
   async listen(port = 0): Promise<string> {

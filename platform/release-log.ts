@@ -8,13 +8,17 @@ export interface ReleaseLogFields {
   environment?: string;
 }
 
-/** What a workflow id says: release/<service>/<sha>, rollback/<service>/<env>/<ms>, service-lock/<service>. */
+/**
+ * What a workflow id says: release/<service>/<sha>, rollback/<service>/<env>/<ms>, service-lock/<service>,
+ * service-lock/<service>/<env>.
+ */
 export function releaseFieldsFromId(id: string | undefined): ReleaseLogFields {
   if (!id) return {};
   const parts = id.split('/');
   if (parts[0] === 'release' && parts.length === 3) return { releaseId: id, service: parts[1] };
   if (parts[0] === 'rollback' && parts.length === 4) return { releaseId: id, service: parts[1], environment: parts[2] };
   if (parts[0] === 'service-lock' && parts.length === 2) return { service: parts[1] };
+  if (parts[0] === 'service-lock' && parts.length === 3) return { service: parts[1], environment: parts[2] };
   return {};
 }
 

@@ -122,6 +122,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
     const second = gitlabFake.addProject({ path: SANDBOX_SECOND_PROJECT, defaultBranch: 'main' });
     second.mergeRequests = new AnyMergeRequest(second.mergeRequests);
+    // The webhook a real project would have, so Runway's merge catch-up finds it healthy.
+    gitlabFake.addProjectHook(SANDBOX_PROJECT, { url: 'http://localhost:8080/webhooks/gitlab', pipelineEvents: true });
+    gitlabFake.addProjectHook(SANDBOX_SECOND_PROJECT, {
+      url: 'http://localhost:8080/webhooks/gitlab',
+      pipelineEvents: true,
+    });
     await gitlabFake.listen(wanted.gitlab);
     stops.push(() => gitlabFake.close());
 

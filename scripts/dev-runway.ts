@@ -6,7 +6,11 @@ import type { RunwayConfig } from '../config/schema.js';
 import { createApp, type AppPlugins } from '../api/app.js';
 import type { ApiContext } from '../api/context.js';
 import { ReleaseService } from '../api/release-service.js';
+import { TemporalAvailability } from '../api/temporal-availability.js';
+import { apiConnection } from '../api/temporal-connection.js';
+import { Client } from '@temporalio/client';
 import { listen } from '../api/server.js';
+import { startMergeReconciler } from '../api/reconcile/start.js';
 import { createSlackRoutes } from '../api/slack/routes.js';
 import { createLogger } from '../platform/logger.js';
 import { joinExpositions, metricsRegistry } from '../platform/metrics.js';
@@ -28,10 +32,18 @@ async function main(): Promise<void> {
     config = sandboxConfig(sandbox.configOverlay);
   }
 
-  const { worker, client, simulated, sdkMetrics, close } = await bootWorker(config, log);
+  const { worker, sdkMetrics, close } = await bootWorker(config, log);
 
   const publicUrl = process.env.RUNWAY_PUBLIC_URL ?? `http://localhost:${config.server.port}`;
-  const ctx: ApiContext = { config, client, releases: new ReleaseService(client, config), logger: log, publicUrl };
+  // The API's own connection (lazy, no SDK retries: every API call has a deadline); the worker keeps its own.
+  const apiClient = new Client({ connection: apiConnection(config.temporal), namespace: config.temporal.namespace });
+  const ctx: ApiContext = {
+    config,
+    client: apiClient,
+    releases: new ReleaseService(apiClient, config, new TemporalAvailability(apiClient, log)),
+    logger: log,
+    publicUrl,
+  };
   // Worker and API share this process and its metrics registry: the API's /metrics shows both, plus the SDK's.
   const plugins: AppPlugins = {
     slack: await createSlackRoutes(ctx),
@@ -44,6 +56,7 @@ async function main(): Promise<void> {
     });
   }
   const server = await listen(createApp(ctx, plugins), config.server);
+  const reconciler = startMergeReconciler(ctx);
   // The worker's own metrics server only when asked for (RUNWAY_METRICS_PORT), on loopback.
   let metricsServer: MetricsServer | undefined;
   if (process.env.RUNWAY_METRICS_PORT) {
@@ -59,7 +72,6 @@ async function main(): Promise<void> {
       temporalUi: 'http://localhost:8233',
       slackPage: sandbox ? `${publicUrl}/sandbox/slack` : undefined,
       config: runtime.sandbox ? 'sandbox' : runtime.path,
-      simulated,
       services: Object.keys(config.services),
       metrics: `${publicUrl}/metrics`,
     },
@@ -71,9 +83,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await worker.run();
+  reconciler?.stop();
   await server.close();
   await metricsServer?.close();
   await sandbox?.close();
+  await apiClient.connection.close();
   await close();
 }
 

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createMemoryWorld } from '../activities/memory/world.js';
+import { createMemoryWorld } from '../fakes/memory-world.js';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
-import { serviceLockId } from '../domain/ids.js';
+import { environmentLockId } from '../domain/ids.js';
 import { startRelease } from '../api/releases.js';
 import { createRunwayWorker } from '../worker/create-worker.js';
 import { approveUpdate, statusQuery } from '../workflows/messages.js';
@@ -83,10 +83,23 @@ await worker.runUntil(async () => {
   });
   await save('rollback-succeeded', rollback.releaseId);
 
-  // 4. the per-service lock workflow (still running)
-  await save('service-lock', serviceLockId('payments'));
+  // 4. an older commit arriving after a newer one deployed: superseded at the environment lock
+  const newer = testPlan({ service: 'orders', sha: 'c'.repeat(40) });
+  const older = testPlan({ service: 'orders', sha: 'd'.repeat(40) });
+  for (const p of [newer, older]) p.environments = p.environments.slice(0, 1);
+  world.gitlab.commit(newer.project.id, older.commit.sha);
+  world.gitlab.commit(newer.project.id, newer.commit.sha);
+  seedEnvironments(world, newer);
+  for (const p of [newer, older]) world.registry.publish(p.image);
+  await (await startRelease(env.client, newer, { taskQueue })).handle.result();
+  await (await startRelease(env.client, older, { taskQueue })).handle.result();
+  await save('release-superseded', older.releaseId);
 
-  // 5. a verified release: queued behind a runtime freeze of staging, then release notes, verify (an HTTP
+  // 5. an environment lock (still running). The per-service lock workflow (serviceLockWorkflow) is no longer
+  // started by new releases: its saved histories (service-lock*.json) stay as they are.
+  await save('environment-lock', environmentLockId('payments', 'staging'));
+
+  // 6. a verified release: queued behind a runtime freeze of staging, then release notes, verify (an HTTP
   //    check), soak, approval, production. Recorded with the freeze registry it waited on.
   const smoke = createServer((_req, res) => res.writeHead(200).end('ok'));
   await new Promise<void>((resolve) => smoke.listen(0, '127.0.0.1', resolve));

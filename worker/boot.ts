@@ -9,20 +9,20 @@ import { temporalMetricsAddress, temporalMetricsTelemetry } from '../platform/te
 import { temporalLogger } from '../platform/temporal-logger.js';
 import { connectionOptions } from './connection.js';
 import { createRunwayWorker } from './create-worker.js';
-import { buildDeps } from './deps.js';
+import { assertIntegrations, buildDeps, type StandIns } from './deps.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
 export interface BootedWorker {
   worker: Worker;
   client: Client;
-  /** Integrations running as in-memory stand-ins because runway.yaml does not configure them. */
-  simulated: string[];
   /** Where the SDK's own Prometheus exporter listens (loopback). */
   sdkMetrics: ReturnType<typeof temporalMetricsAddress>;
   close: () => Promise<void>;
 }
 
-export async function bootWorker(config: RunwayConfig, log: Logger): Promise<BootedWorker> {
+/** `standIns` only from tests, the bench or the sandbox; a real config gets the real clients or is refused. */
+export async function bootWorker(config: RunwayConfig, log: Logger, standIns: StandIns = {}): Promise<BootedWorker> {
+  assertIntegrations(config, standIns); // before any connection: a refused config fails at once
   const sdkMetrics = temporalMetricsAddress();
   Runtime.install({
     logger: temporalLogger(log.child({ component: 'temporal-sdk' })),
@@ -37,18 +37,17 @@ export async function bootWorker(config: RunwayConfig, log: Logger): Promise<Boo
   const added = await ensureSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info({ added }, 'registered search attributes');
 
-  const built = buildDeps(config, client);
+  const deps = buildDeps(config, client, standIns);
   const nativeConnection = await NativeConnection.connect(options);
   const worker = await createRunwayWorker({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: { ...built.deps, logger: log },
+    deps: { ...deps, logger: log },
   });
   return {
     worker,
     client,
-    simulated: built.simulated,
     sdkMetrics,
     close: async () => {
       await nativeConnection.close();

@@ -1,9 +1,9 @@
-// Builds the activity dependencies from runway.yaml: the real client for every configured integration,
-// and an in-memory sandbox stand-in for each one that is not configured.
+// Builds the activity dependencies from runway.yaml: the real client for every integration. A process that
+// runs with stand-ins (tests, the bench, the history recorder) hands them in explicitly; a real config that
+// lacks what its services need is refused here, one line per problem, never quietly replaced by a fake.
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../activities/index.js';
-import type { InfraRepoPort } from '../activities/ports.js';
-import { createMemoryWorld, type MemoryWorld } from '../activities/memory/world.js';
+import type { ArgoCdPort, GitLabPort, InfraRepoPort, NotifierPort, RegistryPort } from '../activities/ports.js';
 import { createRegistryClient } from '../activities/integrations/registry.js';
 import { createGitLabClient } from '../activities/integrations/gitlab.js';
 import { createGitLabInfraRepo } from '../activities/integrations/infra-gitlab.js';
@@ -15,36 +15,49 @@ import { createPrometheusClient } from '../activities/integrations/prometheus.js
 import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
 import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
+import { missingIntegrations } from '../config/requirements.js';
 
-export interface BuiltDeps {
-  deps: ActivityDeps;
-  /** Which integrations run simulated (sandbox) rather than for real. */
-  simulated: string[];
-  world: MemoryWorld;
+/** Ports handed in by a test, the bench or the sandbox instead of the real clients. */
+export interface StandIns {
+  registry?: RegistryPort;
+  gitlab?: GitLabPort;
+  argocd?: ArgoCdPort;
+  notifier?: NotifierPort;
+  infra?: ActivityDeps['infra'];
+  prometheus?: ActivityDeps['prometheus'];
+  releaseNotes?: ActivityDeps['releaseNotes'];
 }
 
-export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
-  const world = createMemoryWorld({ progressMs: 3_000 });
-  seedMemoryInfra(world, config);
-  const simulated: string[] = [];
+/** Throws a ConfigError listing every integration the config's services need but neither configure nor get. */
+export function assertIntegrations(config: RunwayConfig, standIns: StandIns = {}): void {
+  const problems = missingIntegrations(config, {
+    gitlab: !!standIns.gitlab,
+    argocd: !!standIns.argocd,
+    notifier: !!standIns.notifier,
+    infra: !!standIns.infra,
+  });
+  if (problems.length) throw new ConfigError('runway.yaml does not configure what its services need', problems);
+}
 
+export function buildDeps(config: RunwayConfig, temporal: Client, standIns: StandIns = {}): ActivityDeps {
+  assertIntegrations(config, standIns);
+
+  // Public images need no credentials: the real client with no entries pulls anonymously.
   const registry =
-    config.gitlab || config.registries.length
-      ? createRegistryClient({
-          credentials: config.registries.map((r) => ({
-            host: r.host,
-            username: r.username,
-            password: r.password,
-            token: r.token,
-          })),
-          insecureHosts: config.registries.filter((r) => r.insecure).map((r) => r.host),
-        })
-      : (simulated.push('registry'), world.ports.registry);
+    standIns.registry ??
+    createRegistryClient({
+      credentials: config.registries.map((r) => ({
+        host: r.host,
+        username: r.username,
+        password: r.password,
+        token: r.token,
+      })),
+      insecureHosts: config.registries.filter((r) => r.insecure).map((r) => r.host),
+    });
 
-  const gitlab = config.gitlab
-    ? createGitLabClient({ url: config.gitlab.url, token: config.gitlab.token })
-    : (simulated.push('gitlab'), world.ports.gitlab);
+  const gitlab = standIns.gitlab ?? createGitLabClient({ url: config.gitlab!.url, token: config.gitlab!.token });
 
+  // Every configured Argo CD (the top-level one is `default`); environments name theirs (argocd.instance).
   const argocdInstances = Object.fromEntries(
     Object.entries(argocdInstancesOf(config)).map(([name, a]) => [
       name,
@@ -53,17 +66,54 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
         : createArgoCdKubernetesClient({ namespace: a.namespace ?? 'argocd', uiUrl: a.uiUrl }),
     ]),
   );
-  const argocd = argocdInstances.default ?? (simulated.push('argocd'), world.ports.argocd);
+  // With only named instances and no default, no environment uses the default (the schema checks it).
+  const argocd = standIns.argocd ?? argocdInstances.default ?? Object.values(argocdInstances)[0]!;
 
-  const notifier = config.slack
-    ? createSlackNotifier({
-        token: config.slack.botToken,
-        apiUrl: config.slack.apiUrl,
-        defaultChannel: config.slack.defaultChannel,
-      })
-    : (simulated.push('slack'), world.ports.notifier);
+  const notifier =
+    standIns.notifier ??
+    createSlackNotifier({
+      token: config.slack!.botToken,
+      apiUrl: config.slack!.apiUrl,
+      defaultChannel: config.slack!.defaultChannel,
+    });
 
-  const drivers: Partial<Record<'gitlab' | 'git' | 'memory', InfraRepoPort>> = { memory: world.ports.infra() };
+  return {
+    registry,
+    gitlab,
+    argocd,
+    argocdInstances,
+    notifier,
+    infra: standIns.infra ?? infraDrivers(config),
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    lockSettings: {
+      leaseMs: config.timing.lockLease,
+      livenessCheckMs: config.timing.lockLivenessCheck,
+      idleMs: config.timing.lockIdle,
+    },
+    prometheus:
+      standIns.prometheus ??
+      (config.prometheus
+        ? createPrometheusClient({
+            url: config.prometheus.url,
+            token: config.prometheus.token,
+            headers: config.prometheus.headers,
+          })
+        : undefined),
+    releaseNotes:
+      standIns.releaseNotes ??
+      (config.gitlab ? createGitLabReleaseNotes({ url: config.gitlab.url, token: config.gitlab.token }) : undefined),
+  };
+}
+
+function infraDrivers(config: RunwayConfig): ActivityDeps['infra'] {
+  const drivers: Partial<Record<string, InfraRepoPort>> = {
+    git: createGitInfraRepo({
+      cacheDir: config.git.cacheDir,
+      authorName: config.git.authorName,
+      authorEmail: config.git.authorEmail,
+    }),
+  };
   if (config.gitlab) {
     drivers.gitlab = createGitLabInfraRepo({
       url: config.gitlab.url,
@@ -72,61 +122,10 @@ export function buildDeps(config: RunwayConfig, temporal: Client): BuiltDeps {
       authorEmail: config.git.authorEmail,
     });
   }
-  drivers.git = createGitInfraRepo({
-    cacheDir: config.git.cacheDir,
-    authorName: config.git.authorName,
-    authorEmail: config.git.authorEmail,
-  });
-  const infra: ActivityDeps['infra'] = (location) => {
+  return (location) => {
     const driver = drivers[location.driver];
-    if (!driver) throw new ConfigError(`infra driver "${location.driver}" needs the gitlab section in runway.yaml`);
+    // Only a release started before an upgrade can name another driver (e.g. `memory`): fail it clearly.
+    if (!driver) throw new ConfigError(`infra driver "${location.driver}" is not configured in this worker`);
     return driver;
   };
-
-  return {
-    deps: {
-      registry,
-      gitlab,
-      argocd,
-      argocdInstances,
-      notifier,
-      infra,
-      temporal,
-      taskQueue: config.temporal.taskQueue,
-      prometheus: config.prometheus
-        ? createPrometheusClient({
-            url: config.prometheus.url,
-            token: config.prometheus.token,
-            headers: config.prometheus.headers,
-          })
-        : undefined,
-      releaseNotes: config.gitlab
-        ? createGitLabReleaseNotes({ url: config.gitlab.url, token: config.gitlab.token })
-        : undefined,
-    },
-    simulated,
-    world,
-  };
-}
-
-/** Gives every memory-driven environment a current image, as a real manifest would have. */
-export function seedMemoryInfra(world: MemoryWorld, config: RunwayConfig): void {
-  for (const service of Object.values(config.services)) {
-    if (service.infra.driver !== 'memory') continue;
-    for (const env of service.environments) {
-      const { file, kustomize, helm, container } = env.manifest;
-      const target = kustomize
-        ? { kind: 'kustomize' as const, file, name: kustomize.image }
-        : helm
-          ? { kind: 'helm' as const, file, tagPath: helm.tagPath, repositoryPath: helm.repositoryPath }
-          : {
-              kind: 'container' as const,
-              file,
-              container: container!.name,
-              workloadKind: container!.kind,
-              workloadName: container!.workload,
-            };
-      world.infra.seed(target, { repository: service.image.repository, tag: 'v0.1.0' });
-    }
-  }
 }

@@ -1,4 +1,5 @@
 // The Runway worker process: load config, connect to Temporal, register search attributes, run.
+import { ConfigError } from '../config/load.js';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
 import { metricsRegistry, joinExpositions } from '../platform/metrics.js';
@@ -10,7 +11,12 @@ const log = createLogger('runway-worker');
 
 async function main(): Promise<void> {
   const { config, path, sandbox } = loadRuntimeConfig();
-  const { worker, simulated, sdkMetrics, close } = await bootWorker(config, log);
+  if (sandbox) {
+    throw new ConfigError(
+      'no runway.yaml and RUNWAY_CONFIG is unset: the sandbox runs with `make dev`; a worker needs a real config',
+    );
+  }
+  const { worker, sdkMetrics, close } = await bootWorker(config, log);
   // One scrape target: Runway's metrics plus the SDK's (its exporter listens on loopback only).
   const metricsServer = await startMetricsServer({
     ...metricsServerAddress(),
@@ -20,8 +26,6 @@ async function main(): Promise<void> {
   log.info(
     {
       config: path,
-      sandbox,
-      simulated,
       taskQueue: config.temporal.taskQueue,
       services: Object.keys(config.services),
       metrics: `${metricsServer.url}/metrics`,
@@ -34,6 +38,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A refused config prints one line per problem, readable without a JSON log viewer.
+  if (err instanceof ConfigError) console.error(err.message);
   log.error(
     { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
     'worker failed to start',

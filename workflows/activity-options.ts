@@ -77,6 +77,12 @@ export function releaseActivities(timing: ActivityTiming, options: { local: bool
     requestServiceLock: lock.requestServiceLock,
     releaseServiceLock: lock.releaseServiceLock,
     reportApprovalWait: lock.reportApprovalWait,
+    // Environment locks: each call only signals (never waits for the lock workflow, which may need the very
+    // workflow-task slot a waiting local activity would hold); answers come back as signals.
+    requestEnvironmentLock: lock.requestEnvironmentLock,
+    reportEnvironmentApprovalWait: lock.reportEnvironmentApprovalWait,
+    releaseEnvironmentLock: lock.releaseEnvironmentLock,
+    renewEnvironmentLock: lock.renewEnvironmentLock,
     healthWait,
   };
 }

@@ -26,15 +26,18 @@ import { workflowNow } from './clock.js';
 import {
   approveUpdate,
   lockGrantedSignal,
+  lockQueuedSignal,
   pipelineSignal,
   rejectUpdate,
   statusQuery,
   supersedeSignal,
+  cancelRequestedSignal,
   type ApprovalDecisionInput,
   type ApprovalDecisionResult,
   type PipelineEvent,
 } from './messages.js';
 import { TimelineRecorder } from './timeline.js';
+import { ReleaseLocks, isOperatorChoice, type LockOutcome } from './release-locks.js';
 import { mergeRequestComment } from '../domain/comment.js';
 import type { StageContext } from './stages/context.js';
 import { windowStage } from './stages/window.js';
@@ -96,16 +99,22 @@ class ReleaseRun {
   private inFlight?: InFlight;
   private approvalWait?: { environment: string; approvers: string[] };
   private decision?: ApprovalDecisionResult;
-  private supersededBy?: string;
   private pipelineEvent?: PipelineEvent;
-  private lockRequested = false;
-  private lockGranted = false;
+  private readonly locks: ReleaseLocks;
 
   constructor(private readonly plan: ReleasePlan) {
     this.timing = { ...DEFAULT_TIMING, ...plan.timing };
     // Releases started before local activities existed replay with ordinary ones.
     this.acts = releaseActivities(this.timing, { local: patched('local-activities') });
     this.rec = new TimelineRecorder(plan);
+    // Releases started on the per-service lock keep it; new ones use ordered environment locks.
+    this.locks = new ReleaseLocks(plan, this.acts, this.startedAt, patched('environment-locks'), {
+      ordered: !isOperatorChoice(plan.releaseId, workflowInfo().workflowType),
+    });
+  }
+
+  private get supersededBy(): string | undefined {
+    return this.locks.supersededBy;
   }
 
   async execute(): Promise<ReleaseResult> {
@@ -131,14 +140,19 @@ class ReleaseRun {
     setHandler(pipelineSignal, (event) => {
       this.pipelineEvent = event;
     });
-    setHandler(supersedeSignal, ({ by }) => {
-      if (this.approvalWait && !this.decision) this.supersededBy = by;
+    setHandler(cancelRequestedSignal, ({ by }) => this.rec.action({ action: 'cancel', by }));
+    setHandler(supersedeSignal, ({ by, environment }) => {
+      this.locks.onSupersede(by, environment, {
+        approvalPending: !!this.approvalWait && !this.decision,
+        changing: this.inFlight !== undefined,
+      });
     });
-    setHandler(lockGrantedSignal, () => {
-      if (this.lockRequested) this.lockGranted = true;
-    });
+    setHandler(lockGrantedSignal, ({ environment, leaseMs }) => this.locks.onGranted(environment, leaseMs));
+    setHandler(lockQueuedSignal, ({ environment, behind }) => this.locks.onQueued(environment, behind));
     const decide = (decision: 'approved' | 'rejected') => (input: ApprovalDecisionInput) => {
       this.decision = { environment: input.environment, decision, by: input.approver, at: workflowNow().toISOString() };
+      const action = decision === 'approved' ? 'approve' : 'reject';
+      this.rec.action({ action, by: input.approver, environment: input.environment });
       return this.decision;
     };
     // Validators are synchronous on purpose: a refused decision is never written to history.
@@ -158,8 +172,9 @@ class ReleaseRun {
         `${this.plan.releaseId} is waiting for approval of ${wait.environment}, not ${input.environment}`,
       );
     }
-    const identities = [input.approver, ...(input.approverAliases ?? [])];
-    if (!identities.some((id) => wait.approvers.includes(id))) {
+    // Only ids identify people: aliases (usernames, display names) are ignored, as anyone can take one.
+    // A validator adds no commands, so this is replay-safe.
+    if (!wait.approvers.includes(input.approver)) {
       throw new Error(`${input.approver} is not allowed to approve ${this.plan.service} in ${input.environment}`);
     }
   }
@@ -168,6 +183,7 @@ class ReleaseRun {
 
   private async imageStage(): Promise<void> {
     const { plan, acts, rec } = this;
+    this.locks.heading = plan.environments[0]?.name;
     const stage = rec.begin('image', undefined, { image: imageToString(plan.image) });
     const found = await acts.checkImage(plan.image);
     if (found.exists) {
@@ -177,6 +193,7 @@ class ReleaseRun {
     stage.details.buildSkipped = false;
     const deadline = workflowNow().getTime() + plan.pipeline.timeoutMs;
     for (;;) {
+      this.endIfSuperseded(stage);
       const event = this.pipelineEvent;
       this.pipelineEvent = undefined;
       // A terminal pipeline webhook is trusted as is; otherwise ask GitLab.
@@ -219,7 +236,10 @@ class ReleaseRun {
         );
       }
       // Event-driven: the pipeline webhook wakes us; polling is the slow fallback.
-      await condition(() => this.pipelineEvent !== undefined, Math.min(plan.pipeline.pollIntervalMs, remaining));
+      await condition(
+        () => this.pipelineEvent !== undefined || this.supersededBy !== undefined,
+        Math.min(plan.pipeline.pollIntervalMs, remaining),
+      );
     }
   }
 
@@ -227,12 +247,14 @@ class ReleaseRun {
 
   private async deployEnvironment(environment: EnvironmentPlan): Promise<void> {
     const { plan, acts, rec } = this;
+    this.locks.heading = environment.name;
     if (environment.approval) await this.approvalGate(environment);
     if (patched('deploy-window')) {
       const { supersededBy } = await windowStage(this.stageContext(), environment);
       if (supersededBy) throw new ReleaseEnded('superseded', `superseded by ${supersededBy}`);
     }
     await this.acquireLock(environment.name);
+    this.locks.heading = undefined;
     const stage = rec.begin('deploy', environment.name, { image: imageToString(plan.image) });
     this.inFlight = { environment, stage };
 
@@ -341,7 +363,7 @@ class ReleaseRun {
 
   private async approvalGate(environment: EnvironmentPlan): Promise<void> {
     const gate = environment.approval!;
-    const { plan, acts, rec } = this;
+    const { rec } = this;
     const stage = rec.begin('approval', environment.name, {
       approvers: gate.approvers.join(', '),
       channel: gate.channel,
@@ -349,19 +371,16 @@ class ReleaseRun {
     this.approvalWait = { environment: environment.name, approvers: gate.approvers };
     this.decision = undefined;
     rec.setStatus('awaiting_approval');
-    const report = (waiting: boolean) =>
-      acts.reportApprovalWait({
-        service: plan.service,
-        releaseId: plan.releaseId,
-        releaseStartedAt: this.startedAt,
-        waiting,
-      });
+    const report = (waiting: boolean) => this.locks.reportApprovalWait(environment.name, waiting);
     await report(true);
-    await this.notify('approval_requested', {
-      environment: environment.name,
-      channel: gate.channel,
-      approvers: gate.approvers,
-    });
+    // A newer release already owns the environment: nobody is asked to approve this one.
+    if (!(this.locks.perEnvironment && this.supersededBy)) {
+      await this.notify('approval_requested', {
+        environment: environment.name,
+        channel: gate.channel,
+        approvers: gate.approvers,
+      });
+    }
 
     const decided = await condition(
       () => this.decision !== undefined || this.supersededBy !== undefined,
@@ -389,7 +408,7 @@ class ReleaseRun {
     }
     if (this.supersededBy) {
       rec.end(stage, 'cancelled', { supersededBy: this.supersededBy });
-      throw new ReleaseEnded('superseded', `superseded by ${this.supersededBy}`);
+      throw this.superseded();
     }
     if (!decided) rec.end(stage, 'failed', { expired: true });
     throw new ReleaseEnded('expired', `no decision for ${environment.name} within ${gate.timeoutMs} ms`);
@@ -397,24 +416,44 @@ class ReleaseRun {
 
   // ---- service lock ----------------------------------------------------------------------------
 
+  /** Waits for the environment's lock; ends the release `superseded` when a newer one owns the environment. */
   private async acquireLock(environment: string): Promise<void> {
-    if (this.lockRequested && this.lockGranted) return;
-    this.lockRequested = true;
-    this.lockGranted = false;
-    await this.acts.requestServiceLock({
-      service: this.plan.service,
-      releaseId: this.plan.releaseId,
-      environment,
-      releaseStartedAt: this.startedAt,
-    });
-    await condition(() => this.lockGranted);
+    const outcome = await this.locks.acquire(environment, this.locks.ordered ? 'deploy' : 'rollback', (behind) =>
+      this.queuedBehind(environment, behind),
+    );
+    if (!outcome.granted) {
+      if (!this.rec.timeline.stages.some((s) => s.kind === 'queue' && s.environment === environment)) {
+        const stage = this.rec.begin('queue', environment);
+        this.rec.end(stage, 'cancelled', { supersededBy: outcome.supersededBy });
+      }
+      throw this.superseded();
+    }
   }
 
-  private async releaseLock(): Promise<void> {
-    if (!this.lockRequested) return;
-    await this.acts.releaseServiceLock({ service: this.plan.service, releaseId: this.plan.releaseId });
-    this.lockRequested = false;
-    this.lockGranted = false;
+  /** Shows a wait for the lock in the timeline: "queued behind <release>", until granted or superseded. */
+  private queuedBehind(environment: string, behind: string): (outcome: LockOutcome) => void {
+    const stage = this.rec.begin('queue', environment, { queuedBehind: behind });
+    stage.details.note = `queued behind ${behind}`;
+    return (outcome) =>
+      outcome.granted
+        ? this.rec.end(stage, 'succeeded')
+        : this.rec.end(stage, 'cancelled', { supersededBy: outcome.supersededBy });
+  }
+
+  private async releaseLock(handBack = false): Promise<void> {
+    await this.locks.release(handBack);
+  }
+
+  private superseded(): ReleaseEnded {
+    const where = this.locks.supersededIn ? ` (a newer commit owns ${this.locks.supersededIn})` : '';
+    return new ReleaseEnded('superseded', `superseded by ${this.supersededBy}${where}`);
+  }
+
+  /** While still heading for an environment (building, waiting), a newer release that owns it ends this one. */
+  private endIfSuperseded(stage: StageRecord): void {
+    if (!this.supersededBy) return;
+    this.rec.end(stage, 'cancelled', { supersededBy: this.supersededBy });
+    throw this.superseded();
   }
 
   // ---- failure and compensation ----------------------------------------------------------------
@@ -425,18 +464,14 @@ class ReleaseRun {
     const message = cancelled ? 'release cancelled' : errorMessage(err);
 
     if (this.approvalWait) {
+      const { environment } = this.approvalWait;
       this.approvalWait = undefined;
-      await this.tryStep('approval wait report', () =>
-        acts.reportApprovalWait({
-          service: plan.service,
-          releaseId: plan.releaseId,
-          releaseStartedAt: this.startedAt,
-          waiting: false,
-        }),
-      );
+      await this.tryStep('approval wait report', () => this.locks.reportApprovalWait(environment, false));
     }
     const approvalStage = rec.timeline.stages.find((s) => s.kind === 'approval' && s.state === 'running');
     if (approvalStage) rec.end(approvalStage, 'cancelled', { error: message });
+    const queueStage = rec.timeline.stages.find((s) => s.kind === 'queue' && s.state === 'running');
+    if (queueStage) rec.end(queueStage, 'cancelled', { error: message });
 
     if (err instanceof ReleaseEnded) {
       rec.setStatus(err.status, err.message);
@@ -457,7 +492,8 @@ class ReleaseRun {
         acts.finishDeployment({ projectId: plan.project.id, deploymentId, status: cancelled ? 'canceled' : 'failed' }),
       );
     }
-    await this.releaseLockQuietly();
+    // What is still held was not bumped by this release (or its bump is recorded as a failure above).
+    await this.releaseLockQuietly(true);
 
     let status: ReleaseStatus;
     if (leftBroken === null) status = cancelled ? 'cancelled' : 'failed';
@@ -481,7 +517,14 @@ class ReleaseRun {
       .reverse()
       .filter((c) => plan.rollback === 'all' || c.environment.name === failingEnvironment);
     if (entries.length === 0) return null;
-    if (!this.lockGranted) await this.acquireLock(entries[0]!.environment.name);
+    const perEnvironment = this.locks.perEnvironment;
+    if (!perEnvironment && !this.locks.holds(entries[0]!.environment.name)) {
+      await this.acquireLock(entries[0]!.environment.name);
+    }
+    const held = this.locks.heldEnvironment;
+    if (perEnvironment && held && !entries.some((e) => e.environment.name === held)) {
+      await this.releaseLockQuietly(true); // never bumped there: not this release's environment any more
+    }
     const leftBroken: string[] = [];
     for (const entry of entries) {
       const env = entry.environment;
@@ -489,6 +532,16 @@ class ReleaseRun {
         to: imageToString(entry.previous),
         from: imageToString(plan.image),
       });
+      if (perEnvironment) {
+        // A newer release that deployed here since owns the environment: reverting would undo its deploy.
+        const purpose = this.locks.ordered ? 'revert' : 'rollback';
+        const lock = await this.locks.acquire(env.name, purpose, (behind) => this.queuedBehind(env.name, behind));
+        if (!lock.granted) {
+          rec.end(stage, 'skipped', { supersededBy: lock.supersededBy });
+          continue;
+        }
+      }
+      let reverted = false;
       try {
         const revert = await acts.setImage({
           location: plan.infra,
@@ -500,12 +553,14 @@ class ReleaseRun {
         stage.details.infraCommit = revert.commitSha;
         await this.syncAndWait(env, revert.commitSha, stage);
         rec.end(stage, 'succeeded');
+        reverted = true;
       } catch (err) {
         rec.end(stage, 'failed', { error: errorMessage(err) });
         leftBroken.push(
           `${env.name} left at ${imageToString(plan.image)} (infra commit ${entry.bumpCommit}): ${errorMessage(err)}`,
         );
       }
+      if (perEnvironment) await this.releaseLockQuietly(reverted);
     }
     return leftBroken;
   }
@@ -575,8 +630,8 @@ class ReleaseRun {
     }
   }
 
-  private async releaseLockQuietly(): Promise<void> {
-    await this.tryStep('service lock release', () => this.releaseLock());
+  private async releaseLockQuietly(handBack = false): Promise<void> {
+    await this.tryStep('service lock release', () => this.releaseLock(handBack));
   }
 
   private result(): ReleaseResult {

@@ -1,10 +1,13 @@
-// One long-lived workflow per service that serialises environment changes: at most one release of a
-// service bumps/syncs/rolls back at a time (FIFO). When a newer release takes the lock, older releases
-// still waiting for approval are told they are superseded.
+// The per-service lock of releases started before environment locks (workflows/environment-lock.ts):
+// at most one release of a service bumps/syncs/rolls back at a time (FIFO). When a newer release takes the
+// lock, older releases still waiting for approval are told they are superseded. Kept so those releases
+// finish; an idle one now ends, and a failed liveness check no longer ends it.
 import {
+  allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -72,7 +75,16 @@ export async function serviceLockWorkflow(initial: ServiceLockState): Promise<vo
           .catch(() => undefined);
       }
     } else {
-      await dropDeparted(state);
+      try {
+        await dropDeparted(state);
+      } catch {
+        // Temporal could not say (e.g. its frontend was down): ask again at the next check.
+      }
+      const idle = !state.holder && state.queue.length === 0 && state.waitingForApproval.length === 0;
+      if (idle && patched('service-lock-idle-end')) {
+        await condition(allHandlersFinished);
+        if (!state.holder && state.queue.length === 0 && state.waitingForApproval.length === 0) return;
+      }
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000) {
       await condition(() => true);

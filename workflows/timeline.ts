@@ -1,7 +1,14 @@
 // Keeps the release's timeline (the status query's answer) and mirrors it into search attributes
 // and the UI's current details, so operators see the same thing in the API and in the Temporal UI.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ReleasePlan, ReleaseStatus, ReleaseTimeline, StageRecord, StageState } from '../domain/types.js';
+import type {
+  ReleaseAction,
+  ReleasePlan,
+  ReleaseStatus,
+  ReleaseTimeline,
+  StageRecord,
+  StageState,
+} from '../domain/types.js';
 import { RunwayEnvironment, RunwayStage, RunwayStatus } from '../domain/search-attributes.js';
 import { imageToString, shortSha } from '../domain/ids.js';
 import { workflowNow } from './clock.js';
@@ -24,6 +31,18 @@ export class TimelineRecorder {
     };
     if (plan.project.webUrl) this.timeline.links.project = plan.project.webUrl;
     if (plan.mergeRequest) this.timeline.links.mergeRequest = plan.mergeRequest.url;
+    // Query state only (no commands): replay-safe for running releases.
+    this.timeline.actions = [];
+    if (plan.triggeredBy) {
+      const action = plan.releaseId.startsWith('rollback/') ? 'rollback' : 'deploy';
+      const environment = action === 'rollback' ? plan.environments[0]?.name : undefined;
+      this.action({ action, by: plan.triggeredBy, environment });
+    }
+  }
+
+  /** Records who asked for something; never touches history. */
+  action(entry: Omit<ReleaseAction, 'at'>): void {
+    this.timeline.actions!.push({ ...entry, at: workflowNow().toISOString() });
   }
 
   begin(kind: StageRecord['kind'], environment?: string, details: Details = {}): StageRecord {

@@ -2,7 +2,7 @@
 // environment's deployment record, and the release's note on the merge request. Every write is safe to
 // repeat, because activities are retried after failures that may have happened after GitLab acted.
 import type { FailedJob, PipelineState } from '../../domain/types.js';
-import type { GitLabPort, PipelineInfo } from '../ports.js';
+import type { CommitRelation, GitLabPort, PipelineInfo } from '../ports.js';
 import { connectGitLab, type GitLabConnection, type GitLabConnectionOptions } from './gitlab-api.js';
 import { gitlabFailure, PermanentGitLabError } from './gitlab-errors.js';
 
@@ -31,6 +31,7 @@ export function pipelineState(status: string): PipelineState {
 export function createGitLabClient(options: GitLabConnectionOptions): GitLabPort {
   const gitlab = connectGitLab(options);
   const { api, call } = gitlab;
+  const ancestry = new AncestryCache();
 
   return {
     async latestPipeline(projectId, sha) {
@@ -80,6 +81,10 @@ export function createGitLabClient(options: GitLabConnectionOptions): GitLabPort
           400,
         );
       }
+    },
+
+    async relateCommits(projectId, a, b) {
+      return ancestry.get(projectId, a, b, () => relateCommits(gitlab, projectId, a, b));
     },
 
     async upsertMergeRequestNote({ projectId, mrIid, marker, body }) {
@@ -138,4 +143,52 @@ async function findNote(
     page = paginationInfo.next;
   }
   return undefined;
+}
+
+/**
+ * Ancestry through GitLab's merge-base API (lib/api/repositories.rb): the merge base of a and b is a when a is
+ * an ancestor of b. GitLab answers 400 "Could not find ref" for a commit it does not know and 404 when the two
+ * share no history; then each commit's date (for a merge commit: when it was merged) is all that orders them.
+ */
+async function relateCommits(
+  { api, call, mapError }: GitLabConnection,
+  projectId: string,
+  a: string,
+  b: string,
+): Promise<CommitRelation> {
+  const same = (x: string, y: string) => x.startsWith(y.toLowerCase()) || y.startsWith(x.toLowerCase());
+  if (same(a, b)) return { relation: 'same' };
+  let baseId: string | undefined;
+  try {
+    baseId = (await api.Repositories.mergeBase(projectId, [a, b])).id;
+  } catch (err) {
+    const failure = gitlabFailure(err);
+    if (failure.status === 400 && /could not find ref/i.test(failure.description)) {
+      return { relation: 'unknown', missing: [a, b].filter((ref) => failure.description.includes(ref)) };
+    }
+    if (failure.status !== 404 || !/merge base/i.test(failure.description)) throw mapError(err, 'merge base');
+  }
+  if (baseId && same(baseId, a)) return { relation: 'ancestor' };
+  if (baseId && same(baseId, b)) return { relation: 'descendant' };
+  const [ca, cb] = await Promise.all([a, b].map((sha) => call('show commit', () => api.Commits.show(projectId, sha))));
+  return { relation: 'diverged', aCommittedAt: String(ca!.committed_date), bCommittedAt: String(cb!.committed_date) };
+}
+
+/** Answers about ancestry never change: keep the most recent few thousand, per process. */
+class AncestryCache {
+  private readonly answers = new Map<string, CommitRelation>();
+  constructor(private readonly limit = 5_000) {}
+
+  async get(projectId: string, a: string, b: string, ask: () => Promise<CommitRelation>): Promise<CommitRelation> {
+    const key = `${projectId}\0${a}\0${b}`;
+    const known = this.answers.get(key);
+    if (known) return known;
+    const answer = await ask();
+    // "unknown" may change once GitLab has the commit (a push still on its way): never cached.
+    if (answer.relation !== 'unknown') {
+      if (this.answers.size >= this.limit) this.answers.delete(this.answers.keys().next().value!);
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
 }

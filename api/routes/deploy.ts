@@ -4,6 +4,7 @@ import { requireRole, type AuthVariables } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { DeployService } from '../deploy-service.js';
 import { HttpError } from '../errors.js';
+import { deployRefusal } from '../permissions.js';
 import { statusUrl } from '../webhooks/gitlab.js';
 import { ErrorSchema, errors, json, jsonBody } from './schemas.js';
 
@@ -72,8 +73,17 @@ export function registerDeployRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       if (body.force && !caller.roles.includes('approve')) {
         throw new HttpError(403, 'forbidden', 'forcing a deploy needs the "approve" role');
       }
+      const service = c.req.valid('param').service;
+      const refusal = deployRefusal(
+        ctx.config,
+        service,
+        body.environment ? [body.environment] : undefined,
+        caller.name,
+        'rest',
+      );
+      if (refusal) throw new HttpError(403, 'forbidden', refusal);
       const started = await deployService(ctx).deploy({
-        service: c.req.valid('param').service,
+        service,
         version: body.version,
         environment: body.environment,
         by: caller.name,

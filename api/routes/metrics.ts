@@ -1,7 +1,7 @@
 // GET /metrics (Prometheus, no auth, like most exporters) and GET /api/metrics/dora (role read).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { parseDuration } from '../../config/duration.js';
-import type { RunwayConfig } from '../../config/schema.js';
+import { findService, type RunwayConfig } from '../../config/schema.js';
 import { doraGaugeRegistry } from '../../platform/dora-gauges.js';
 import { DoraSource } from '../../platform/dora-source.js';
 import { joinExpositions, METRICS_CONTENT_TYPE, metricsRegistry } from '../../platform/metrics.js';
@@ -62,7 +62,8 @@ export function registerMetricsRoutes(app: OpenAPIHono, ctx: ApiContext, options
     }),
     async (c) => {
       const { service, window = '30d' } = c.req.valid('query');
-      if (service && !ctx.config.services[service]) throw new NotFoundError(`unknown service "${service}"`);
+      if (service && !findService(ctx.config, service))
+        throw new NotFoundError(`unknown service "${service.slice(0, 100)}"`);
       const windowMs = parseDuration(window);
       if (windowMs <= 0 || windowMs > MAX_WINDOW_MS) throw new HttpError(400, 'invalid_request', 'window: 1h to 366d');
       const report = await dora.report(service, windowMs);

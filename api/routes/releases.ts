@@ -3,13 +3,18 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RELEASE_STATUSES } from '../../domain/types.js';
 import { requireRole, type AuthVariables } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { findService } from '../../config/schema.js';
+import { releaseIdService } from '../../domain/ids.js';
+import { changeRefusal, ForbiddenError } from '../permissions.js';
 import { statusUrl } from '../webhooks/gitlab.js';
 import {
+  CommitShaSchema,
   DecisionSchema,
   errors,
   json,
   jsonBody,
   ReleaseIdParam,
+  NameSchema,
   ReleaseSummarySchema,
   ServiceVersionsSchema,
   StartedSchema,
@@ -33,11 +38,15 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       middleware: [read] as const,
       request: {
         query: z.object({
-          service: z.string().optional(),
-          environment: z.string().optional(),
+          service: NameSchema.optional(),
+          environment: NameSchema.optional(),
           status: z.enum(RELEASE_STATUSES).optional(),
           pageSize: z.coerce.number().int().min(1).max(100).optional(),
-          pageToken: z.string().optional(),
+          pageToken: z
+            .string()
+            .max(4096)
+            .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a nextPageToken from a previous page')
+            .optional(),
         }),
       },
       responses: {
@@ -74,9 +83,16 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       request: {
         body: jsonBody(
           z.object({
-            service: z.string(),
-            sha: z.string().regex(/^[0-9a-f]{7,64}$/i),
-            ref: z.string().optional(),
+            service: NameSchema,
+            sha: CommitShaSchema,
+            ref: z
+              .string()
+              .min(1)
+              .max(255)
+              // git check-ref-format: no space, control character (refused by the range below), ~ ^ : ? * [ or \
+              .regex(/^[!-~]+$/, 'a branch name')
+              .refine((ref) => !/[~^:?*[\\]|\.\.|@\{/.test(ref), 'a branch name')
+              .optional(),
           }),
         ),
       },
@@ -84,7 +100,7 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const svc = ctx.config.services[body.service];
+      const svc = findService(ctx.config, body.service);
       const plan = ctx.releases.plan(body.service, {
         sha: body.sha,
         ref: body.ref ?? svc?.triggerBranches[0] ?? 'main',
@@ -108,15 +124,25 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
         middleware: [approve] as const,
         request: {
           params: ReleaseIdParam,
-          body: jsonBody(z.object({ environment: z.string(), comment: z.string().max(500).optional() })),
+          body: jsonBody(z.object({ environment: NameSchema, comment: z.string().max(500).optional() })),
         },
         responses: { 200: json(DecisionSchema, 'Recorded'), ...errors },
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const result = await ctx.releases.decide(c.req.valid('param').id, decision, {
+        const id = c.req.valid('param').id;
+        const caller = c.get('caller').name;
+        // The same check as Slack's, from runway.yaml; the workflow checks the release's own list again.
+        const service = releaseIdService(id);
+        const gated = service
+          ? findService(ctx.config, service)?.environments.find((e) => e.name === body.environment)
+          : undefined;
+        if (gated?.approval && !gated.approval.approvers.includes(caller)) {
+          throw new ForbiddenError(`${caller} is not an approver of ${service} in ${body.environment}`);
+        }
+        const result = await ctx.releases.decide(id, decision, {
           environment: body.environment,
-          approver: c.get('caller').name,
+          approver: caller,
           comment: body.comment,
         });
         return c.json(result, 200);
@@ -139,7 +165,7 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     }),
     async (c) => {
       const id = c.req.valid('param').id;
-      await ctx.releases.cancel(id);
+      await ctx.releases.cancel(id, c.get('caller').name);
       return c.json({ releaseId: id, cancelling: true as const }, 202);
     },
   );
@@ -151,7 +177,7 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       summary: 'Roll an environment back to the version before the current one, as a workflow',
       security,
       middleware: [deploy] as const,
-      request: { params: z.object({ service: z.string(), environment: z.string() }) },
+      request: { params: z.object({ service: NameSchema, environment: NameSchema }) },
       responses: {
         202: json(z.object({ rollbackId: z.string(), image: z.string(), statusUrl: z.string() }), 'Rollback started'),
         ...errors,
@@ -159,7 +185,10 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     }),
     async (c) => {
       const { service, environment } = c.req.valid('param');
-      const started = await ctx.releases.rollback(service, environment, c.get('caller').name);
+      const caller = c.get('caller').name;
+      const refusal = changeRefusal(ctx.config, service, environment, caller, 'rest');
+      if (refusal) throw new ForbiddenError(refusal);
+      const started = await ctx.releases.rollback(service, environment, caller);
       return c.json({ ...started, statusUrl: statusUrl(ctx, started.rollbackId) }, 202);
     },
   );

@@ -21,7 +21,7 @@ export const ReleaseSummarySchema = z
 
 export const StageSchema = z
   .object({
-    kind: z.enum(['image', 'approval', 'window', 'deploy', 'verify', 'soak', 'rollback', 'finish']),
+    kind: z.enum(['image', 'approval', 'window', 'queue', 'deploy', 'verify', 'soak', 'rollback', 'finish']),
     environment: z.string().optional(),
     state: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
     startedAt: z.string().optional(),
@@ -63,6 +63,17 @@ export const TimelineSchema = z
     warnings: z.array(z.string()),
     error: z.string().optional(),
     links: z.record(z.string(), z.string()),
+    actions: z
+      .array(
+        z.object({
+          action: z.enum(['deploy', 'rollback', 'approve', 'reject', 'cancel']),
+          by: z.string(),
+          environment: z.string().optional(),
+          at: z.string(),
+        }),
+      )
+      .optional()
+      .describe('Who asked for what: the deploy or rollback, decisions, cancellation'),
     notes: z.array(ReleaseNotesSchema).optional().describe('What the release brings to each environment'),
   })
   .openapi('Timeline');
@@ -114,8 +125,19 @@ export const DoraReportSchema = z
   })
   .openapi('DoraReport');
 
+/** Names as runway.yaml allows them (lowercase, digits, dashes): anything else cannot be configured. */
+export const NameSchema = z.string().max(63);
+
+/** A full commit id, 40 hex digits (or 64 in a SHA-256 repository). */
+export const CommitShaSchema = z
+  .string()
+  .regex(/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'a full commit sha: 40 hex digits (64 in SHA-256 repositories)');
+
 export const ReleaseIdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'release/payments/0123abcd…' }),
+  id: z
+    .string()
+    .max(300)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'release/payments/0123abcd…' }),
 });
 
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({

@@ -1,5 +1,5 @@
-// The Approve / Reject buttons of a release message. The workflow's validator decides who may press them; a
-// refusal changes nothing and only the presser hears about it.
+// The Approve / Reject buttons of a release message. Who may press them is checked against runway.yaml (Slack user
+// ids only) and again by the workflow's validator; a refusal changes nothing and only the presser hears about it.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import {
   APPROVE_ACTION_ID,
@@ -9,7 +9,9 @@ import {
   replaceApprovalActions,
   type SlackBlock,
 } from '../../activities/integrations/slack-blocks.js';
-import { DecisionRefusedError, NotFoundError } from '../release-service.js';
+import { releaseIdService } from '../../domain/ids.js';
+import { decisionRefusal } from '../permissions.js';
+import { AlreadyEndedError, DecisionRefusedError, NotFoundError } from '../release-service.js';
 import { errFields, type SlackDeps } from './deps.js';
 import { slackDate } from './format.js';
 
@@ -46,17 +48,22 @@ export async function handleDecision(
   const target = parseApprovalButtonValue(body.actions[0]?.value ?? '');
   if (!target) return tell('This button is not one of Runway’s approval buttons.');
 
+  // Only the user id identifies the presser: usernames and display names can be changed to look like anyone's.
+  const service = releaseIdService(target.releaseId);
+  const refusal = service
+    ? decisionRefusal(deps.config, service, target.environment, user)
+    : 'this button names no Runway release';
+  if (refusal) {
+    logger.info({ user, releaseId: target.releaseId, reason: refusal }, 'slack decision refused');
+    return tell(`Not allowed: ${escapeMrkdwn(refusal)}`);
+  }
+
   let at: string;
   try {
-    const names = [body.user.username, body.user.name].filter((a): a is string => typeof a === 'string' && a !== '');
-    const aliases = [...new Set(names)];
-    ({ at } = await releases.decide(target.releaseId, decision, {
-      environment: target.environment,
-      approver: user,
-      approverAliases: aliases,
-    }));
+    ({ at } = await releases.decide(target.releaseId, decision, { environment: target.environment, approver: user }));
   } catch (err) {
     if (err instanceof DecisionRefusedError) return tell(`Not allowed: ${escapeMrkdwn(err.message)}`);
+    if (err instanceof AlreadyEndedError) return tell(`Too late: ${escapeMrkdwn(err.message)}.`);
     if (err instanceof NotFoundError) return tell(`${escapeMrkdwn(err.message)}: it may have been cleaned up.`);
     logger.error({ err: errFields(err), releaseId: target.releaseId }, 'slack decision failed');
     return tell('Runway could not record your decision; please try again.');

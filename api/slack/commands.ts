@@ -1,5 +1,6 @@
 // The `/runway` slash command: answer in the ack when the work is quick, otherwise ack "working…" within Slack's
-// 3 seconds and send the answer as an ephemeral message when it is ready. Replies are only for the caller.
+// 3 seconds and send the answer through the command's response_url (Bolt's respond()) when it is ready: unlike
+// chat.postEphemeral it works in channels the bot is not in, and in DMs. Replies are only for the caller.
 import type { App } from '@slack/bolt';
 import { errFields, type SlackDeps } from './deps.js';
 import { runSubcommand } from './subcommands.js';
@@ -16,7 +17,7 @@ const FAILED = 'Something went wrong in Runway; the details are in its logs.';
 
 export function registerRunwayCommand(app: App, deps: SlackDeps, options: CommandOptions = {}): void {
   const windowMs = options.ackWindowMs ?? DEFAULT_ACK_WINDOW_MS;
-  app.command(RUNWAY_COMMAND, async ({ ack, command }) => {
+  app.command(RUNWAY_COMMAND, async ({ ack, command, respond }) => {
     const user = { id: command.user_id, name: command.user_name || undefined };
     const work = runSubcommand(deps, command.text ?? '', user).catch((err: unknown) => {
       deps.logger.error({ err: errFields(err), text: command.text }, 'slack command failed');
@@ -30,7 +31,7 @@ export function registerRunwayCommand(app: App, deps: SlackDeps, options: Comman
 
     await ack({ response_type: 'ephemeral', text: 'working…' });
     const text = await work;
-    await deps.slack.postEphemeral(command.channel_id, command.user_id, text).catch((err: unknown) => {
+    await respond({ response_type: 'ephemeral', text }).catch((err: unknown) => {
       deps.logger.warn({ err: errFields(err), channel: command.channel_id }, 'slash command answer could not be sent');
     });
   });

@@ -4,6 +4,7 @@ import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
 import { parseDuration } from '../../config/duration.js';
 import type { DeployService } from '../deploy-service.js';
 import { HttpError } from '../errors.js';
+import { deployRefusal, environmentApproverRefusal } from '../permissions.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
 
@@ -29,13 +30,12 @@ function service(deps: DeployCommandDeps): NonNullable<DeployCommandDeps['deploy
   return deps.deploys;
 }
 
-/** Users may only freeze environments they could approve a release into (when any service gates it). */
+/**
+ * Users may only freeze environments they could approve a release into (when any service gates it). By Slack user
+ * id only: a username can be changed to look like an approver's.
+ */
 function mayApprove(deps: SlackDeps, environment: string, user: User): boolean {
-  const gates = Object.values(deps.config.services)
-    .flatMap((s) => s.environments)
-    .filter((e) => e.name === environment && e.approval);
-  if (gates.length === 0) return true;
-  return gates.every((e) => e.approval!.approvers.some((a) => a === user.id || a === user.name));
+  return environmentApproverRefusal(deps.config, environment, user.id) === undefined;
 }
 
 export const DEPLOY_HELP = [
@@ -59,14 +59,9 @@ export async function deployCommand(deps: DeployCommandDeps, args: string[], use
       i++;
     } else return `I did not understand ${code(rest[i]!)}. ${DEPLOY_HELP.split('\n')[0]}`;
   }
-  const started = await service(deps).deploy({
-    service: svc,
-    version,
-    environment,
-    by: user.name ?? user.id,
-    byAliases: [user.id, ...(user.name ? [user.name] : [])],
-    force,
-  });
+  const refusal = deployRefusal(deps.config, svc, environment ? [environment] : undefined, user.id, 'slack');
+  if (refusal) return `Not allowed: ${escapeMrkdwn(refusal)}.`;
+  const started = await service(deps).deploy({ service: svc, version, environment, by: user.id, force });
   const where = started.environments.map(code).join(' → ');
   const forced = force ? ` :warning: forced: _${escapeMrkdwn(force.reason)}_` : '';
   return `:rocket: Deploying ${code(svc)} ${code(shortSha(started.sha))} to ${where} (${code(started.releaseId)}).${forced}`;
@@ -86,7 +81,7 @@ export async function freezeCommand(deps: DeployCommandDeps, args: string[], use
   }
   const freeze = await service(deps).freeze({
     environment,
-    by: user.name ?? user.id,
+    by: user.id,
     reason: rest.join(' '),
     until,
   });
@@ -99,7 +94,7 @@ export async function unfreezeCommand(deps: DeployCommandDeps, args: string[], u
   if (!environment) return 'Usage: `/runway unfreeze <environment>`';
   if (!mayApprove(deps, environment, user))
     return `Not allowed: only approvers of ${code(environment)} can unfreeze it.`;
-  const { wasFrozen } = await service(deps).unfreeze({ environment, by: user.name ?? user.id });
+  const { wasFrozen } = await service(deps).unfreeze({ environment, by: user.id });
   return wasFrozen
     ? `:sunny: ${code(environment)} is open again; queued releases go at their next check.`
     : `${code(environment)} was not frozen.`;
@@ -155,7 +150,7 @@ export async function rollbackToCommand(deps: DeployCommandDeps, args: string[],
     service: svc!,
     environment: environment!,
     version: version!,
-    by: user.name ?? user.id,
+    by: user.id,
   });
   return `↩️ Rolling back ${code(svc!)} in ${code(environment!)} to ${code(image)} (${code(rollbackId)}).`;
 }

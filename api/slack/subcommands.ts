@@ -1,9 +1,19 @@
-// What `/runway …` does, as plain functions from the command text to the reply text. Approvals go through the
-// workflow's validator like the buttons do; rollbacks are checked here, against the environment's approvers.
+// What `/runway …` does, as plain functions from the command text to the reply text. Every action is checked
+// against runway.yaml by Slack user id (api/permissions.ts, the same rules as REST); approvals then go through the
+// workflow's validator like the buttons do.
 import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
 import { UnknownServiceError } from '../../config/plan.js';
 import type { EnvironmentConfig, ServiceConfig } from '../../config/schema.js';
-import { ConflictError, DecisionRefusedError, NotFoundError, type ReleaseSummary } from '../release-service.js';
+import { findService } from '../../config/schema.js';
+import { changeRefusal, decisionRefusal } from '../permissions.js';
+import {
+  AlreadyEndedError,
+  ConflictError,
+  DecisionRefusedError,
+  NotFoundError,
+  type ReleaseSummary,
+} from '../release-service.js';
+import { TemporalUnavailableError } from '../temporal-availability.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
 import {
@@ -20,7 +30,7 @@ import {
 } from './deploy-commands.js';
 import { HttpError } from '../errors.js';
 
-/** The Slack user running the command: id, plus the username approver lists may use instead. */
+/** The Slack user running the command. Only `id` is checked against runway.yaml; `name` is for display. */
 export interface Invoker {
   id: string;
   name?: string;
@@ -41,7 +51,7 @@ class UsageError extends Error {}
 
 function requireService(deps: SlackDeps, name: string | undefined): ServiceConfig {
   if (!name) throw new UsageError('Which service? See `/runway help`.');
-  const svc = deps.config.services[name];
+  const svc = findService(deps.config, name);
   if (svc) return svc;
   const known = Object.keys(deps.config.services).sort().map(code).join(', ') || 'none';
   throw new UsageError(`Unknown service ${code(name)}. Known services: ${known}.`);
@@ -98,16 +108,15 @@ async function decide(deps: SlackDeps, decision: 'approve' | 'reject', args: str
   const [service, env] = args;
   const envConfig = requireEnvironment(deps, service, env);
   if (!envConfig.approval) return `${code(env!)} of ${code(service!)} has no approval gate.`;
+  const refusal = decisionRefusal(deps.config, service!, env!, user.id);
+  if (refusal) return `Not allowed: ${escapeMrkdwn(refusal)}.`;
   const releaseId = await deps.releases.awaitingApproval(service!, env!);
   if (!releaseId) return `No release of ${code(service!)} is waiting for approval in ${code(env!)}.`;
   try {
-    await deps.releases.decide(releaseId, decision, {
-      environment: env!,
-      approver: user.id,
-      approverAliases: user.name ? [user.name] : [],
-    });
+    await deps.releases.decide(releaseId, decision, { environment: env!, approver: user.id });
   } catch (err) {
     if (err instanceof DecisionRefusedError) return `Not allowed: ${escapeMrkdwn(err.message)}`;
+    if (err instanceof AlreadyEndedError) return `Too late: ${escapeMrkdwn(err.message)}.`;
     throw err;
   }
   const verb = decision === 'approve' ? '✅ Approved' : '❌ Rejected';
@@ -116,14 +125,12 @@ async function decide(deps: SlackDeps, decision: 'approve' | 'reject', args: str
 
 async function rollback(deps: SlackDeps, args: string[], user: Invoker): Promise<string> {
   const [service, env] = args;
-  const envConfig = requireEnvironment(deps, service, env);
-  // A gated environment may only be changed by the people who could approve a release into it.
-  const approvers = envConfig.approval?.approvers;
-  if (approvers && ![user.id, user.name].some((who) => who && approvers.includes(who))) {
-    return `Not allowed: only approvers of ${code(env!)} can roll back ${code(service!)} there.`;
-  }
+  requireEnvironment(deps, service, env);
+  // The environment's deployers (else its approvers), by user id: the same rule as the REST route.
+  const refusal = changeRefusal(deps.config, service!, env!, user.id, 'slack');
+  if (refusal) return `Not allowed: ${escapeMrkdwn(refusal)}.`;
   if (args[2] === 'to' && args[3]) return rollbackToCommand(deps, args, user);
-  const { rollbackId, image } = await deps.releases.rollback(service!, env!, user.name ?? user.id);
+  const { rollbackId, image } = await deps.releases.rollback(service!, env!, user.id);
   return `↩️ Rolling back ${code(service!)} in ${code(env!)} to ${code(image)} (${code(rollbackId)}).`;
 }
 
@@ -139,7 +146,7 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
         return args[0] ? await status(deps, args[0]) : await overviewCommand(deps);
       case 'history':
         // The deploy bot's history also names the merge request and the approvers.
-        if ((deps as DeployCommandDeps).deploys && args[0] && deps.config.services[args[0]]) {
+        if ((deps as DeployCommandDeps).deploys && args[0] && findService(deps.config, args[0])) {
           return await historyCommand(deps, args[0]);
         }
         return await history(deps, args[0]);
@@ -161,11 +168,18 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
     }
   } catch (err) {
     if (err instanceof UsageError) return err.message;
+    if (err instanceof HttpError && err.status === 503) return `:warning: ${escapeMrkdwn(err.message)}`;
     if (err instanceof HttpError && err.status < 500) return escapeMrkdwn(err.message);
     if (err instanceof HttpError) return `:warning: ${escapeMrkdwn(err.message)}`;
-    if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UnknownServiceError) {
+    if (
+      err instanceof NotFoundError ||
+      err instanceof ConflictError ||
+      err instanceof AlreadyEndedError ||
+      err instanceof UnknownServiceError
+    ) {
       return escapeMrkdwn(err.message);
     }
+    if (err instanceof TemporalUnavailableError) return 'Runway cannot reach Temporal right now; try again shortly.';
     throw err;
   }
 }

@@ -7,8 +7,15 @@ import { Hono } from 'hono';
 import type { ApiContext } from '../context.js';
 import { errorBody } from '../errors.js';
 import type { PipelineState } from '../../domain/types.js';
-import { releaseId as makeReleaseId } from '../../domain/ids.js';
-import { mergeRequestHook, pipelineHook, type MergeRequestHook, type PipelineHook } from './gitlab-payloads.js';
+import { findService } from '../../config/schema.js';
+import { isCommitSha, releaseId as makeReleaseId } from '../../domain/ids.js';
+import {
+  mergeRequestHook,
+  payloadProblem,
+  pipelineHook,
+  type MergeRequestHook,
+  type PipelineHook,
+} from './gitlab-payloads.js';
 import { IdempotencyCache } from './idempotency.js';
 import { readLimitedBody } from './read-body.js';
 import { countWebhook, webhookEventLabel, type WebhookOutcome } from '../../platform/api-metrics.js';
@@ -25,9 +32,18 @@ export function tokenMatches(presented: string | undefined, expected: string): b
   return timingSafeEqual(digest(presented ?? ''), digest(expected)) && presented !== undefined;
 }
 
-function servicesFor(ctx: ApiContext, project: { id: number; path_with_namespace: string }): string[] {
+/**
+ * Services of a project, by path (every payload has one; 2017-era ones only that; GitLab paths are
+ * case-insensitive) or numeric id.
+ */
+function servicesFor(ctx: ApiContext, project: { id?: number; path_with_namespace: string }): string[] {
+  const path = project.path_with_namespace.toLowerCase();
   return Object.entries(ctx.config.services)
-    .filter(([, s]) => s.gitlab.project === project.path_with_namespace || s.gitlab.project === String(project.id))
+    .filter(
+      ([, s]) =>
+        s.gitlab.project.toLowerCase() === path ||
+        (project.id !== undefined && s.gitlab.project === String(project.id)),
+    )
     .map(([name]) => name);
 }
 
@@ -45,7 +61,12 @@ export function gitlabWebhookRoutes(ctx: ApiContext): Hono {
       count('unauthorized');
       return c.json(errorBody('unauthorized', 'no gitlab.webhookSecret is configured'), 401);
     }
-    if (!tokenMatches(c.req.header('x-gitlab-token'), secret)) {
+    const presented = c.req.header('x-gitlab-token');
+    if (presented === undefined || presented === '') {
+      count('unauthorized');
+      return c.json(errorBody('unauthorized', 'missing X-Gitlab-Token (set the secret token of the webhook)'), 401);
+    }
+    if (!tokenMatches(presented, secret)) {
       count('unauthorized');
       return c.json(errorBody('unauthorized', 'wrong X-Gitlab-Token'), 401);
     }
@@ -97,12 +118,12 @@ async function handleEvent(
   const ignored = (reason: string) => ({ status: 202, body: { ignored: reason } });
   if (event === 'Merge Request Hook') {
     const parsed = mergeRequestHook.safeParse(payload);
-    if (!parsed.success) return ignored('merge request payload without the expected fields');
+    if (!parsed.success) return ignored(`merge request payload unusable: ${payloadProblem(parsed.error)}`);
     return onMerge(ctx, parsed.data, ignored, known);
   }
   if (event === 'Pipeline Hook') {
     const parsed = pipelineHook.safeParse(payload);
-    if (!parsed.success) return ignored('pipeline payload without the expected fields');
+    if (!parsed.success) return ignored(`pipeline payload unusable: ${payloadProblem(parsed.error)}`);
     return onPipeline(ctx, parsed.data, ignored);
   }
   return ignored(`event "${event || 'none'}" is not handled`);
@@ -117,14 +138,24 @@ async function onMerge(
   const mr = hook.object_attributes;
   if (mr.action !== 'merge') return ignored(`merge request action "${mr.action ?? 'none'}" is not a merge`);
   const services = servicesFor(ctx, hook.project).filter((name) =>
-    ctx.config.services[name]!.triggerBranches.includes(mr.target_branch),
+    findService(ctx.config, name)!.triggerBranches.includes(mr.target_branch),
   );
   if (services.length === 0) {
     return ignored(`no service releases ${hook.project.path_with_namespace} on ${mr.target_branch}`);
   }
   // Fast-forward and squash merges may have no merge commit: the branch head is then the last commit.
+  const field = mr.merge_commit_sha
+    ? 'merge_commit_sha'
+    : mr.squash_commit_sha
+      ? 'squash_commit_sha'
+      : mr.last_commit?.id
+        ? 'last_commit.id'
+        : undefined;
   const sha = mr.merge_commit_sha ?? mr.squash_commit_sha ?? mr.last_commit?.id;
-  if (!sha) return ignored('merge event without a commit sha');
+  if (!sha || !field) return ignored('object_attributes.merge_commit_sha is missing (and no squash or last commit)');
+  if (!isCommitSha(sha)) {
+    return ignored(`object_attributes.${field} is not a full commit sha (40 or 64 lowercase hex digits)`);
+  }
 
   const releases = await Promise.all(
     services.map(async (service) => {
@@ -177,6 +208,9 @@ async function onPipeline(
 ): Promise<{ status: number; body: unknown }> {
   const services = servicesFor(ctx, hook.project);
   if (services.length === 0) return ignored(`no service is built by ${hook.project.path_with_namespace}`);
+  if (!isCommitSha(hook.object_attributes.sha)) {
+    return ignored('object_attributes.sha is not a full commit sha (40 or 64 lowercase hex digits)');
+  }
   const status = PIPELINE_STATES[hook.object_attributes.status] ?? 'running';
   // builds[] has no web_url: GitLab's job page is <project>/-/jobs/<id>.
   const failed = hook.builds.filter((b) => b.status === 'failed' && !b.allow_failure).sort((a, b) => a.id - b.id)[0];

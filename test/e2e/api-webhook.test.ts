@@ -42,18 +42,66 @@ describe('GitLab webhook', () => {
     await a.h.client.workflow.getHandle(String(first.body.releaseId)).terminate('test done');
   });
 
-  it('accepts the real (2017) GitLab payload shape from the shared fixtures', async () => {
-    const fixture = JSON.parse(
-      readFileSync(new URL('../../../shared/fixtures/gitlab-merge-request-merged.json', import.meta.url), 'utf8'),
-    ) as { project: Record<string, unknown>; object_attributes: Record<string, unknown> };
-    // retarget the fixture's project at our service; everything else stays as GitLab sent it
-    fixture.project.path_with_namespace = `acme/${a.service}`;
-    fixture.object_attributes.target_branch = 'main';
-    fixture.object_attributes.action = 'merge';
-    const res = await hook(fixture);
+  const fixture = (name: string) =>
+    JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as {
+      project: Record<string, unknown>;
+      user: Record<string, unknown>;
+      object_attributes: Record<string, unknown>;
+    };
+
+  it('starts a release from the 2017 payload (no event_type, no user.id, no project.id), matched by path', async () => {
+    const payload = fixture('gitlab-merge-request-merged-2017.json');
+    expect(payload).not.toHaveProperty('event_type');
+    expect(payload.project).not.toHaveProperty('id');
+    expect(payload.user).not.toHaveProperty('id');
+    // retarget the project and branch at our service; everything else stays in its 2017 shape
+    payload.project.path_with_namespace = `acme/${a.service}`;
+    payload.object_attributes.target_branch = 'main';
+    const res = await hook(payload);
     expect(res.status).toBe(202);
-    expect(res.body.releaseId).toBe(`release/${a.service}/${String(fixture.object_attributes.merge_commit_sha)}`);
+    const id = `release/${a.service}/${String(payload.object_attributes.merge_commit_sha)}`;
+    expect(res.body).toMatchObject({ releaseId: id, created: true });
+    const handle = a.h.client.workflow.getHandle(id);
+    const timeline = await handle.query<{ links: Record<string, string>; actions: { action: string; by: string }[] }>(
+      'status',
+    );
+    expect(timeline.links.mergeRequest).toBe(payload.object_attributes.url);
+    expect(timeline.actions[0]).toMatchObject({ action: 'deploy', by: 'ada' });
+    await handle.terminate('test done');
+  });
+
+  it('starts a release from the modern payload too', async () => {
+    const payload = fixture('gitlab-merge-request-merged.json');
+    payload.project.path_with_namespace = `acme/${a.service}`;
+    const commit = sha();
+    payload.object_attributes.merge_commit_sha = commit;
+    const res = await hook(payload);
+    expect(res).toMatchObject({ status: 202, body: { releaseId: `release/${a.service}/${commit}`, created: true } });
     await a.h.client.workflow.getHandle(String(res.body.releaseId)).terminate('test done');
+  });
+
+  it('names the missing field when a merge payload cannot be used (202, nothing started)', async () => {
+    const before = await releasesOf(a.service);
+    const withoutIid = mergeHook(a.service, sha()) as Record<string, any>;
+    delete withoutIid.object_attributes.iid;
+    expect(await hook(withoutIid)).toMatchObject({
+      status: 202,
+      body: { ignored: expect.stringContaining('object_attributes.iid is missing') },
+    });
+    const withoutPath = mergeHook(a.service, sha()) as Record<string, any>;
+    delete withoutPath.project.path_with_namespace;
+    expect(await hook(withoutPath)).toMatchObject({
+      status: 202,
+      body: { ignored: expect.stringContaining('project.path_with_namespace is missing') },
+    });
+    const withoutSha = mergeHook(a.service, sha()) as Record<string, any>;
+    delete withoutSha.object_attributes.merge_commit_sha;
+    delete withoutSha.object_attributes.last_commit;
+    expect(await hook(withoutSha)).toMatchObject({
+      status: 202,
+      body: { ignored: expect.stringContaining('merge_commit_sha is missing') },
+    });
+    expect(await releasesOf(a.service)).toBe(before);
   });
 
   it('ignores (202) what it does not act on, so GitLab never disables the hook', async () => {

@@ -12,7 +12,7 @@ import type { DeployCommandDeps } from '../../api/slack/deploy-commands.js';
 import { parseConfig } from '../../config/load.js';
 import { FakeGitLab, FAKE_GITLAB_TOKEN } from '../../fakes/gitlab.js';
 import { createLogger } from '../../platform/logger.js';
-import { seedMemoryInfra } from '../../worker/deps.js';
+import { seedMemoryInfra } from '../../fakes/memory-world.js';
 import { e2eConfigYaml, TOKENS } from '../support/api-harness.js';
 import { createHarness, waitFor, type Harness } from '../support/harness.js';
 
@@ -208,8 +208,12 @@ describe('deploy bot', () => {
     const deps = slackDeps();
     expect(
       await runSubcommand(deps, `deploy ${service} v1.1.0 to production --force "because"`, { id: 'U_MALLORY' }),
-    ).toMatch(/only approvers of production can force/);
-    const reply = await runSubcommand(deps, `deploy ${service} v1.1.0 to production`, { id: 'U_DEV', name: 'dev' });
+    ).toMatch(new RegExp(`Not allowed: U_MALLORY is not an approver of ${service} in production`));
+    // From Slack, a deploy is for the environment's deployers, else its approvers (by user id, never username).
+    expect(await runSubcommand(deps, `deploy ${service} v1.1.0 to production`, { id: 'U_DEV', name: 'bob' })).toMatch(
+      /^Not allowed: U_DEV is not an approver/,
+    );
+    const reply = await runSubcommand(deps, `deploy ${service} v1.1.0 to production`, { id: 'bob', name: 'bob' });
     const id = /`(deploy\/[^`]+)`/.exec(reply)?.[1];
     expect(id).toContain(old.id);
     await waitFor(async () => ((await timeline(id!)).status === 'awaiting_approval' ? true : undefined));

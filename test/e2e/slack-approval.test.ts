@@ -20,11 +20,11 @@ import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness
 const SECRET = 'e2e-signing-secret';
 const CHANNEL = 'C0PRODAPPROVALS';
 const ALICE = { id: 'U_ALICE', username: 'alice' };
-const BOB = { id: 'U_BOB', username: 'bob' }; // approver by username only
+const BOB = { id: 'U_BOB', username: 'bob' };
+/** Approvers are Slack user ids only: a username never identifies anyone. */
+const APPROVERS = ['U_ALICE', 'U_BOB'];
 const MALLORY = { id: 'U_MALLORY', username: 'mallory' };
-const blockActions = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/slack-block-actions.json', import.meta.url), 'utf8'),
-);
+const blockActions = JSON.parse(readFileSync(new URL('../fixtures/slack-block-actions.json', import.meta.url), 'utf8'));
 
 let h: Harness;
 let fake: SlackFake;
@@ -50,7 +50,7 @@ function configFor(plan: ReleasePlan) {
       [plan.service]: {
         gitlab: { project: plan.project.id },
         image: { repository: plan.image.repository },
-        infra: { driver: 'memory', repository: plan.infra.repository },
+        infra: { driver: 'git', repository: plan.infra.repository },
         pipeline: { timeout: 5_000, pollInterval: 200 },
         environments: [
           {
@@ -66,7 +66,7 @@ function configFor(plan: ReleasePlan) {
             argocd: { application: production!.argocd.application },
             healthTimeout: 10_000,
             degradedGrace: 100,
-            approval: { channel: CHANNEL, approvers: ['U_ALICE', 'bob'] },
+            approval: { channel: CHANNEL, approvers: APPROVERS },
           },
         ],
       },
@@ -76,7 +76,13 @@ function configFor(plan: ReleasePlan) {
 
 /** A release waiting for production approval, with the app that fronts it. */
 async function atApproval() {
-  const plan = testPlan();
+  const base = testPlan();
+  const plan = {
+    ...base,
+    environments: base.environments.map((e) =>
+      e.approval ? { ...e, approval: { ...e.approval, approvers: APPROVERS } } : e,
+    ),
+  };
   seedEnvironments(h.world, plan);
   h.world.registry.publish(plan.image);
   const config = configFor(plan);
@@ -119,7 +125,7 @@ async function postApprovalMessage(s: Setup): Promise<string> {
     channel: CHANNEL,
     environment: 'production',
     timeline: await s.handle.query(statusQuery),
-    approvers: ['U_ALICE', 'bob'],
+    approvers: APPROVERS,
   });
   return ref!.ts;
 }
@@ -139,9 +145,10 @@ function buttonPayload(ts: string, actionId: string, user: { id: string; usernam
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-/** Runs `/runway <text>` and returns the answer, whether it came in the ack or later as an ephemeral. */
+let responseUrls = 0;
+/** Runs `/runway <text>` and returns the answer, whether it came in the ack or later through the response_url. */
 async function runway(s: Setup, text: string, user: { id: string; username: string }): Promise<string> {
-  const seen = fake.ephemerals().length;
+  const urlId = `cmd-${++responseUrls}`;
   const form = new URLSearchParams({
     command: '/runway',
     text,
@@ -149,20 +156,14 @@ async function runway(s: Setup, text: string, user: { id: string; username: stri
     user_name: user.username,
     channel_id: CHANNEL,
     team_id: fake.team.id,
-    response_url: 'https://hooks.slack.com/commands/T0FAKE/1/x',
+    response_url: fake.responseUrl(urlId),
     trigger_id: '1.2.3',
   });
   const res = await signed(s.app, '/slack/commands', form.toString());
   expect(res.status).toBe(200);
   const { text: answer } = (await res.json()) as { text: string };
   if (answer !== 'working…') return answer;
-  return waitFor(
-    () =>
-      fake
-        .ephemerals()
-        .slice(seen)
-        .find((e) => e.user === user.id)?.text,
-  );
+  return waitFor(() => fake.responses(urlId)[0]?.text as string | undefined);
 }
 
 const updateEvents = async (s: Setup) =>
@@ -195,15 +196,25 @@ describe('slack: approval buttons', () => {
 
     const refusal = await waitFor(() => fake.ephemerals().find((e) => e.user === MALLORY.id));
     expect(refusal.channel).toBe(CHANNEL);
-    expect(refusal.text).toBe(`Not allowed: U_MALLORY is not allowed to approve ${s.plan.service} in production`);
+    expect(refusal.text).toBe(`Not allowed: U_MALLORY is not an approver of ${s.plan.service} in production`);
     expect((await s.handle.query(statusQuery)).status).toBe('awaiting_approval');
     expect(await updateEvents(s)).toHaveLength(0);
     expect(fake.message(CHANNEL, ts)).toEqual(before);
 
-    // "bob" is configured by username: the press carries his id, and his username is the alias that matches.
+    // A press by someone whose *username* is an approver's id is refused too: only the user id counts.
+    await signed(
+      s.app,
+      '/slack/interactions',
+      buttonPayload(ts, APPROVE_ACTION_ID, { id: 'U_EVE', username: 'U_BOB' }),
+    );
+    await waitFor(() => fake.ephemerals().find((e) => e.user === 'U_EVE'));
+    expect(await updateEvents(s)).toHaveLength(0);
+
     await signed(s.app, '/slack/interactions', buttonPayload(ts, REJECT_ACTION_ID, BOB));
     const result = await s.handle.result();
     expect(result.status).toBe('rejected');
+    const { actions } = await s.handle.query(statusQuery);
+    expect(actions?.at(-1)).toMatchObject({ action: 'reject', by: 'U_BOB', environment: 'production' });
     expect(h.world.infra.imageAt(s.plan.environments[1]!.target)?.tag).toBe('v1.0.0');
     await waitFor(() => fake.message(CHANNEL, ts)?.edited);
     expect(JSON.stringify(fake.message(CHANNEL, ts)!.blocks)).toContain('❌ Rejected by <@U_BOB>');
@@ -228,7 +239,7 @@ describe('slack: approval buttons', () => {
     expect((await s.handle.query(statusQuery)).status).toBe('awaiting_approval');
     expect(await updateEvents(s)).toHaveLength(0);
     expect(fake.calls()).toHaveLength(calls);
-    await s.ctx.releases.decide(s.plan.releaseId, 'reject', { environment: 'production', approver: 'bob' });
+    await s.ctx.releases.decide(s.plan.releaseId, 'reject', { environment: 'production', approver: 'U_BOB' });
   });
 });
 
@@ -239,7 +250,7 @@ describe('slack: /runway', () => {
     await waitFor(() => s.ctx.releases.awaitingApproval(service, 'production'));
 
     expect(await runway(s, `approve ${service} production`, MALLORY)).toBe(
-      `Not allowed: U_MALLORY is not allowed to approve ${service} in production`,
+      `Not allowed: U_MALLORY is not an approver of ${service} in production.`,
     );
     expect(await runway(s, `approve ${service} production`, BOB)).toBe(
       `✅ Approved \`${releaseId}\` for \`production\`.`,
@@ -254,7 +265,8 @@ describe('slack: /runway', () => {
     expect(status).toContain(`• *production*: \`${image}\` since <!date^`);
     expect(status).toContain(`• *staging*: \`${image}\` since`);
     const history = await runway(s, `history ${service}`, MALLORY);
-    expect(history).toMatch(new RegExp(`• \`${s.plan.commit.sha.slice(0, 8)}\` release: succeeded`));
+    // The history line names the merge request when the release has one.
+    expect(history).toMatch(new RegExp(`• \`${s.plan.commit.sha.slice(0, 8)}\` release( — .*)?: succeeded`));
     expect(await runway(s, 'status no-such-service', MALLORY)).toMatch(/^Unknown service `no-such-service`/);
     expect(await runway(s, `approve ${service} production`, ALICE)).toBe(
       `No release of \`${service}\` is waiting for approval in \`production\`.`,
@@ -270,7 +282,7 @@ describe('slack: /runway', () => {
     expect((await s.handle.result()).status).toBe('succeeded');
 
     expect(await runway(s, `rollback ${service} production`, MALLORY)).toBe(
-      `Not allowed: only approvers of \`production\` can roll back \`${service}\` there.`,
+      `Not allowed: U_MALLORY is not a deployer of ${service} in production.`,
     );
     const target = s.plan.environments[1]!.target;
     expect(h.world.infra.imageAt(target)?.tag).toBe(s.plan.image.tag);
@@ -282,6 +294,12 @@ describe('slack: /runway', () => {
     const rollbackId = /\(`(rollback\/[^`]+)`\)/.exec(answer)![1]!;
     const rolledBack = await h.client.workflow.getHandle(rollbackId).result();
     expect(rolledBack).toMatchObject({ status: 'succeeded' });
+    const rollbackTimeline = await h.client.workflow.getHandle(rollbackId).query(statusQuery);
+    expect(rollbackTimeline.actions?.[0]).toMatchObject({
+      action: 'rollback',
+      by: 'U_ALICE',
+      environment: 'production',
+    });
     expect(h.world.infra.imageAt(target)?.tag).toBe('v1.0.0');
   });
 });

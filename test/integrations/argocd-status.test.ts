@@ -12,7 +12,7 @@ import {
 import { evaluateHealth } from '../../domain/health.js';
 
 const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../fixtures/argocd/${name}`, import.meta.url), 'utf8'));
+  JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 
 const SHA = 'ea8759964626a583667a2bfd08f334ec2070040a';
 

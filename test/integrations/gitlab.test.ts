@@ -18,9 +18,10 @@ const OTHER_SHA = '0123456789abcdef0123456789abcdef01234567';
 interface FixtureBuild extends FakeJobSeed {
   id: number;
 }
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/gitlab-pipeline.json', import.meta.url), 'utf8'),
-) as { object_attributes: { sha: string; ref: string }; builds: FixtureBuild[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/gitlab-pipeline.json', import.meta.url), 'utf8')) as {
+  object_attributes: { sha: string; ref: string };
+  builds: FixtureBuild[];
+};
 
 let fake: FakeGitLab;
 let gitlab: GitLabPort;

@@ -8,7 +8,8 @@ import type { ApiContext } from '../../api/context.js';
 import { ReleaseService } from '../../api/release-service.js';
 import { listen, type RunningServer } from '../../api/server.js';
 import { createLogger } from '../../platform/logger.js';
-import { seedMemoryInfra } from '../../worker/deps.js';
+
+import { seedMemoryInfra } from '../../fakes/memory-world.js';
 import { createHarness, type Harness } from './harness.js';
 
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
@@ -30,7 +31,7 @@ services:
     gitlab: { project: acme/${service}, webUrl: 'https://gitlab.example.com/acme/${service}' }
     triggerBranches: [main]
     image: { repository: registry.example.com/acme/${service} }
-    infra: { driver: memory, repository: acme/infra }
+    infra: { driver: git, repository: acme/infra }
     pipeline: { timeout: 30s, pollInterval: 200ms }
     environments:
       - name: staging
@@ -58,11 +59,12 @@ export interface ApiHarness {
 
 export async function createApiHarness(
   plugins: (ctx: ApiContext) => Promise<AppPlugins> | AppPlugins = () => ({}),
+  options: { configYaml?: (service: string, taskQueue: string) => string } = {},
 ): Promise<ApiHarness> {
   const h = await createHarness();
   await h.startWorker();
   const service = `svc-${randomUUID().slice(0, 8)}`;
-  const config = parseConfig(e2eConfigYaml(service, h.taskQueue), {});
+  const config = parseConfig((options.configYaml ?? e2eConfigYaml)(service, h.taskQueue), {});
   seedMemoryInfra(h.world, config);
   const ctx: ApiContext = {
     config,
@@ -86,7 +88,7 @@ export async function createApiHarness(
   };
 }
 
-/** A Merge Request Hook body in GitLab's shape (see ../shared/fixtures/gitlab-merge-request-merged.json). */
+/** A Merge Request Hook body in GitLab's shape (see test/fixtures/gitlab-merge-request-merged.json). */
 export function mergeHook(
   service: string,
   sha: string,

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createMemoryWorld, type MemoryWorld, type MemoryWorldOptions } from '../../activities/memory/world.js';
+import { createMemoryWorld, type MemoryWorld, type MemoryWorldOptions } from '../../fakes/memory-world.js';
 import { createRunwayWorker } from '../../worker/create-worker.js';
 import { releaseWorkflow } from '../../workflows/index.js';
 import { startRelease } from '../../api/releases.js';
@@ -27,8 +27,10 @@ export interface RunningWorker {
 }
 
 export interface HarnessOptions extends MemoryWorldOptions {
-  /** Extra activity deps (Prometheus, an injected clock, …) on top of the memory world's ports. */
+  /** Extra activity deps (Prometheus, an injected clock, lock timings, …) on top of the memory world's ports. */
   deps?: Partial<ActivityDeps>;
+  /** Lets a test put faults between the activities and Temporal (the client they use). */
+  activityClient?: (client: Client) => Client;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -42,7 +44,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${randomUUID()}`;
-  const { deps: extraDeps, ...worldOptions } = options;
+  const { deps: extraDeps, activityClient, ...worldOptions } = options;
   const world = createMemoryWorld({ progressMs: 30, ...worldOptions });
   const workers: RunningWorker[] = [];
 
@@ -51,7 +53,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { ...world.ports, ...extraDeps, temporal: client, taskQueue },
+      deps: { ...world.ports, ...extraDeps, temporal: activityClient?.(client) ?? client, taskQueue },
       workflowBundle: { code },
       overrides: { shutdownGraceTime: '1s', stickyQueueScheduleToStartTimeout: '1s' },
     });

@@ -1,6 +1,6 @@
 // Release plans with short timings for tests and the history recorder.
 import { randomUUID } from 'node:crypto';
-import type { MemoryWorld } from '../../activities/memory/world.js';
+import type { MemoryWorld } from '../../fakes/memory-world.js';
 import type { ReleasePlan } from '../../domain/types.js';
 
 /** A plan with short timings, two environments (staging automatic, production with approval). */

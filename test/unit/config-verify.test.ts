@@ -9,7 +9,7 @@ services:
   pay:
     gitlab: { project: acme/pay }
     image: { repository: registry.example.com/acme/pay }
-    infra: { driver: memory, repository: acme/infra }
+    infra: { driver: git, repository: acme/infra }
     environments:
       - name: staging
         manifest: { file: a.yaml, kustomize: { image: registry.example.com/acme/pay } }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../config/load.js';
-import { buildReleasePlan, renderTag, UnknownServiceError } from '../../config/plan.js';
+import { buildReleasePlan, InvalidTriggerError, renderTag, UnknownServiceError } from '../../config/plan.js';
 import { parseDuration } from '../../config/duration.js';
 import { renderJsonSchema, SCHEMA_PATH } from '../../config/json-schema.js';
 import { SANDBOX_CONFIG_PATH } from '../../config/runtime.js';
@@ -118,7 +118,20 @@ describe('release plan', () => {
 
   it('refuses unknown services and malformed commits', () => {
     expect(() => buildReleasePlan(config, 'nope', { sha, ref: 'main' })).toThrow(UnknownServiceError);
-    expect(() => buildReleasePlan(config, 'payments', { sha: 'not-a-sha', ref: 'main' })).toThrow(/invalid commit sha/);
+    for (const bad of [
+      'not-a-sha',
+      'a'.repeat(39),
+      'a'.repeat(41),
+      'abc1234',
+      '../../etc',
+      '$(id)',
+      `${'a'.repeat(39)}\n`,
+    ]) {
+      expect(() => buildReleasePlan(config, 'payments', { sha: bad, ref: 'main' })).toThrow(InvalidTriggerError);
+    }
+    expect(() => buildReleasePlan(config, '__proto__', { sha, ref: 'main' })).toThrow(UnknownServiceError);
+    expect(() => buildReleasePlan(config, 'constructor', { sha, ref: 'main' })).toThrow(UnknownServiceError);
+    expect(buildReleasePlan(config, 'payments', { sha: 'b'.repeat(64), ref: 'main' }).releaseId).toMatch(/b{64}$/);
   });
 
   it('renders tag templates', () => {

@@ -95,6 +95,10 @@ describe('release fields', () => {
       environment: 'production',
     });
     expect(releaseFieldsFromId('service-lock/payments')).toEqual({ service: 'payments' });
+    expect(releaseFieldsFromId('service-lock/payments/staging')).toEqual({
+      service: 'payments',
+      environment: 'staging',
+    });
     expect(releaseFieldsFromId('something-else')).toEqual({});
   });
 

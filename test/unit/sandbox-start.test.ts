@@ -93,7 +93,7 @@ describe('startSandbox', () => {
     const config = sandboxConfig(sandbox.configOverlay, { env: {} });
     const { ports } = sandbox;
     expect(Object.values(ports).every((p) => p > 0)).toBe(true);
-    expect(config.gitlab).toEqual({
+    expect(config.gitlab).toMatchObject({
       url: `http://127.0.0.1:${ports.gitlab}`,
       token: 'glpat-sandbox-token',
       webhookSecret: 'sandbox-secret',

@@ -8,9 +8,8 @@ import { HonoReceiver } from '../../api/slack/hono-receiver.js';
 import { parseSlackBody } from '../../api/slack/parse-body.js';
 import { signatureProblem } from '../../api/slack/signature.js';
 
-// Real Slack payloads, read from the shared fixtures rather than copied here.
-const fixtureText = (name: string) =>
-  readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8');
+// Slack payloads in their documented shapes (test/fixtures/README.md says where each comes from).
+const fixtureText = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const vector = JSON.parse(fixtureText('slack-signature-vector.json')) as {
   signingSecret: string;
   body: string;
@@ -158,7 +157,7 @@ describe('HonoReceiver', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/json/);
     expect(await res.json()).toEqual({ response_type: 'ephemeral', text: 'working…' });
-    expect(s.spy.mock.calls[0]![0].body).toMatchObject({ type: 'block_actions', user: { id: 'UA8RXUSPL' } });
+    expect(s.spy.mock.calls[0]![0].body).toMatchObject({ type: 'block_actions', user: { id: 'U04ABCD1234' } });
     finish();
 
     const t = setup(async (e) => e.ack('plain words'));

@@ -10,6 +10,7 @@ import { APPROVE_ACTION_ID, APPROVAL_BLOCK_ID, REJECT_ACTION_ID } from '../../ac
 import { configSchema } from '../../config/schema.js';
 import type { ApiContext } from '../../api/context.js';
 import {
+  AlreadyEndedError,
   ConflictError,
   DecisionRefusedError,
   type ReleaseService,
@@ -23,16 +24,16 @@ const SECRET = 'routes-signing-secret';
 const TOKEN = 'xoxb-routes-token';
 const CHANNEL = 'C0APPROVALS';
 const RELEASE = 'release/payments/0123456789abcdef0123456789abcdef01234567';
-// Real Slack payloads, read from the shared fixtures rather than copied here.
-const fixtureText = (name: string) =>
-  readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url), 'utf8');
+// Slack payloads in their documented shapes (test/fixtures/README.md says where each comes from).
+const fixtureText = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 
 function configFor(apiUrl: string, slack: Record<string, unknown> = { signingSecret: SECRET }) {
-  const env = (name: string, approval?: object) => ({
+  const env = (name: string, approval?: object, deployers?: string[]) => ({
     name,
     manifest: { file: `apps/payments/${name}.yaml`, kustomize: { image: 'registry.example.com/acme/payments' } },
     argocd: { application: `payments-${name}` },
     ...(approval ? { approval } : {}),
+    ...(deployers ? { deployers } : {}),
   });
   return configSchema.parse({
     slack: { botToken: TOKEN, apiUrl, ...slack },
@@ -41,7 +42,11 @@ function configFor(apiUrl: string, slack: Record<string, unknown> = { signingSec
         gitlab: { project: 'acme/payments' },
         image: { repository: 'registry.example.com/acme/payments' },
         infra: { repository: 'acme/infra' },
-        environments: [env('staging'), env('production', { channel: CHANNEL, approvers: ['U_ALICE', 'bob'] })],
+        environments: [
+          env('canary'),
+          env('staging', undefined, ['U_DEV']),
+          env('production', { channel: CHANNEL, approvers: ['U_ALICE', 'U_BOB', 'W111'] }),
+        ],
       },
     },
   });
@@ -139,7 +144,7 @@ function command(text: string, user = { id: 'U_ALICE', name: 'alice' }) {
     user_name: user.name,
     command: '/runway',
     text,
-    response_url: 'https://hooks.slack.com/commands/T0FAKE/1/x',
+    response_url: fake.responseUrl('R1'),
     trigger_id: '1.2.3',
     api_app_id: 'A0RUNWAY',
   });
@@ -183,10 +188,10 @@ describe('approval buttons', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
     await vi.waitFor(() => expect(fake.calls('chat.update')).toHaveLength(1));
+    // The user id only: usernames and display names are not identities.
     expect(releases.decide).toHaveBeenCalledWith(RELEASE, 'approve', {
       environment: 'production',
       approver: 'U_ALICE',
-      approverAliases: ['alice'],
     });
     const updated = fake.message(CHANNEL, ts)!;
     const blocks = JSON.stringify(updated.blocks);
@@ -210,18 +215,37 @@ describe('approval buttons', () => {
   });
 
   it('a refused press only tells the presser, and the message keeps its buttons', async () => {
-    releases.decide.mockRejectedValue(
-      new DecisionRefusedError('U_MALLORY is not allowed to approve payments in production'),
-    );
     const { ts, before } = await pressButton(APPROVE_ACTION_ID, { id: 'U_MALLORY', username: 'mallory' });
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
     expect(fake.ephemerals()[0]).toMatchObject({
       channel: CHANNEL,
       user: 'U_MALLORY',
-      text: 'Not allowed: U_MALLORY is not allowed to approve payments in production',
+      text: 'Not allowed: U_MALLORY is not an approver of payments in production',
     });
+    expect(releases.decide).not.toHaveBeenCalled();
     expect(fake.calls('chat.update')).toHaveLength(0);
     expect(fake.message(CHANNEL, ts)).toEqual(before);
+  });
+
+  it('a user whose username is an approver id is still refused: only the user id counts', async () => {
+    await pressButton(APPROVE_ACTION_ID, { id: 'U_MALLORY', username: 'U_ALICE' });
+    await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
+    expect(fake.ephemerals()[0]!.text).toBe('Not allowed: U_MALLORY is not an approver of payments in production');
+    expect(releases.decide).not.toHaveBeenCalled();
+  });
+
+  it("the workflow's own refusal reaches the presser too", async () => {
+    releases.decide.mockRejectedValue(new DecisionRefusedError('release/payments/0123 is not waiting for an approval'));
+    await pressButton(APPROVE_ACTION_ID, { id: 'U_ALICE', username: 'alice' });
+    await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
+    expect(fake.ephemerals()[0]!.text).toBe('Not allowed: release/payments/0123 is not waiting for an approval');
+  });
+
+  it('a press on a release that has ended says so, with its status', async () => {
+    releases.decide.mockRejectedValue(new AlreadyEndedError(`${RELEASE} already ended (expired)`));
+    await pressButton(APPROVE_ACTION_ID, { id: 'U_ALICE', username: 'alice' });
+    await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
+    expect(fake.ephemerals()[0]!.text).toBe(`Too late: ${RELEASE} already ended (expired).`);
   });
 
   it('a press from an ephemeral container (no message to edit) gets a receipt instead', async () => {
@@ -231,7 +255,7 @@ describe('approval buttons', () => {
       by: 'W111',
       at: '2026-01-02T03:04:05Z',
     });
-    const base = JSON.parse(fixtureText('slack-block-actions-message-container.json'));
+    const base = JSON.parse(fixtureText('slack-block-actions-ephemeral.json'));
     const value = JSON.stringify({ releaseId: RELEASE, environment: 'production' });
     const payload = {
       ...base,
@@ -241,7 +265,7 @@ describe('approval buttons', () => {
     };
     await signed('/interactions', new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
-    expect(releases.decide.mock.calls[0]![2]).toMatchObject({ approver: 'W111', approverAliases: ['primary-owner'] });
+    expect(releases.decide.mock.calls[0]![2]).toEqual({ environment: 'production', approver: 'W111' });
     expect(fake.ephemerals()[0]!.text).toMatch(/^✅ Approved by <@W111>/);
     expect(fake.calls('chat.update')).toHaveLength(0);
   });
@@ -254,7 +278,7 @@ describe('/runway', () => {
     expect(await commandReply('deploy payments')).toMatch(/^Usage: `\/runway deploy/);
     expect(await commandReply('status nope')).toBe('Unknown service `nope`. Known services: `payments`.');
     expect(await commandReply('approve payments qa')).toBe(
-      '`payments` has no environment `qa`. Its environments: `staging`, `production`.',
+      '`payments` has no environment `qa`. Its environments: `canary`, `staging`, `production`.',
     );
     expect(await commandReply('approve payments staging')).toBe('`staging` of `payments` has no approval gate.');
     expect(await commandReply('status <!channel>')).not.toContain('<!channel>');
@@ -326,14 +350,16 @@ describe('/runway', () => {
     expect(releases.decide).toHaveBeenCalledWith(RELEASE, 'approve', {
       environment: 'production',
       approver: 'U_ALICE',
-      approverAliases: ['alice'],
     });
 
-    releases.decide.mockRejectedValue(
-      new DecisionRefusedError('mallory is not allowed to approve payments in production'),
+    // Refused from runway.yaml before Temporal is asked; a username equal to an approver's id changes nothing.
+    expect(await commandReply('reject payments production', { id: 'U_M', name: 'U_ALICE' })).toBe(
+      'Not allowed: U_M is not an approver of payments in production.',
     );
-    expect(await commandReply('reject payments production', { id: 'U_M', name: 'mallory' })).toBe(
-      'Not allowed: mallory is not allowed to approve payments in production',
+    expect(releases.decide).toHaveBeenCalledTimes(1);
+    releases.decide.mockRejectedValue(new DecisionRefusedError('the release is not waiting for an approval'));
+    expect(await commandReply('reject payments production')).toBe(
+      'Not allowed: the release is not waiting for an approval',
     );
     releases.awaitingApproval.mockResolvedValue(undefined);
     expect(await commandReply('approve payments production')).toBe(
@@ -341,38 +367,45 @@ describe('/runway', () => {
     );
   });
 
-  it('rollback of a gated environment is for its approvers only; ungated ones are open', async () => {
+  it('rollback is for the deployers (else the approvers) by user id; an environment with neither is closed', async () => {
     releases.rollback.mockResolvedValue({ rollbackId: 'rollback/payments/production/1', image: 'reg/payments:v1' });
-    expect(await commandReply('rollback payments production', { id: 'U_EVE', name: 'eve' })).toBe(
-      'Not allowed: only approvers of `production` can roll back `payments` there.',
+    expect(await commandReply('rollback payments production', { id: 'U_EVE', name: 'U_BOB' })).toBe(
+      'Not allowed: U_EVE is not a deployer of payments in production.',
+    );
+    expect(await commandReply('rollback payments staging', { id: 'U_ALICE', name: 'alice' })).toBe(
+      'Not allowed: U_ALICE is not a deployer of payments in staging.',
+    );
+    expect(await commandReply('rollback payments canary', { id: 'U_ALICE', name: 'alice' })).toBe(
+      'Not allowed: nobody may change payments in canary from Slack: set deployers (or an approval gate) for it in runway.yaml.',
     );
     expect(releases.rollback).not.toHaveBeenCalled();
-    expect(await commandReply('rollback payments production', { id: 'U_B', name: 'bob' })).toContain(
+    expect(await commandReply('rollback payments production', { id: 'U_BOB', name: 'bob' })).toContain(
       '↩️ Rolling back `payments` in `production` to `reg/payments:v1`',
     );
-    expect(await commandReply('rollback payments staging', { id: 'U_EVE', name: 'eve' })).toContain('Rolling back');
+    expect(await commandReply('rollback payments staging', { id: 'U_DEV', name: 'dev' })).toContain('Rolling back');
+    // Who asked is recorded by id.
     expect(releases.rollback.mock.calls).toEqual([
-      ['payments', 'production', 'bob'],
-      ['payments', 'staging', 'eve'],
+      ['payments', 'production', 'U_BOB'],
+      ['payments', 'staging', 'U_DEV'],
     ]);
     releases.rollback.mockRejectedValue(new ConflictError('no earlier successful version of payments in staging'));
-    expect(await commandReply('rollback payments staging')).toBe(
+    expect(await commandReply('rollback payments staging', { id: 'U_DEV', name: 'dev' })).toBe(
       'no earlier successful version of payments in staging',
     );
   });
 
-  it('a slow answer is acked "working…" and then arrives as an ephemeral message', async () => {
+  it('a slow answer is acked "working…" and then arrives through the response_url, not chat.postEphemeral', async () => {
     releases.list.mockImplementation(async () => {
       await new Promise((r) => setTimeout(r, 400));
       return { releases: [] };
     });
     expect(await commandReply('history payments', { id: 'U_BOB', name: 'bob' })).toBe('working…');
-    await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
-    expect(fake.ephemerals()[0]).toMatchObject({
-      channel: CHANNEL,
-      user: 'U_BOB',
+    await vi.waitFor(() => expect(fake.responses('R1')).toHaveLength(1));
+    expect(fake.responses('R1')[0]).toMatchObject({
+      response_type: 'ephemeral',
       text: 'No releases of `payments` yet.',
     });
+    expect(fake.calls('chat.postEphemeral')).toHaveLength(0);
   });
 
   it('an unexpected failure is logged and the user gets a generic answer', async () => {

@@ -61,7 +61,12 @@ describe('release: identity and concurrency', () => {
       seedEnvironments(h.world, p);
       h.world.registry.publish(p.image);
     }
-    const handles = await Promise.all([one, two, other].map((p) => start(h, p)));
+    // `two` is the newer commit (order is by history): it queues behind `one` instead of superseding it.
+    h.world.gitlab.commit(one.project.id, one.commit.sha);
+    h.world.gitlab.commit(one.project.id, two.commit.sha);
+    const first = await start(h, one);
+    await waitFor(async () => (await first.handle.query(statusQuery)).stage === 'deploy:staging');
+    const handles = [first, ...(await Promise.all([two, other].map((p) => start(h, p))))];
     const [r1, r2, r3] = await Promise.all(handles.map((x) => x.handle.result()));
     h.world.argocd.setProgressMs(30);
     for (const r of [r1!, r2!, r3!]) expect(r.status).toBe('succeeded');

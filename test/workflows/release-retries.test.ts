@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusQuery } from '../../workflows/messages.js';
-import { permanentError, transientError } from '../../activities/memory/faults.js';
+import { permanentError, transientError } from '../../fakes/memory-faults.js';
 import { createHarness, seedEnvironments, start, testPlan, type Harness } from '../support/harness.js';
 
 let h: Harness;

@@ -19,6 +19,7 @@ describe('replay of saved histories', () => {
       }),
     );
     expect([...types].sort()).toEqual([
+      'environmentLockWorkflow',
       'freezeRegistryWorkflow',
       'releaseWorkflow',
       'rollbackWorkflow',

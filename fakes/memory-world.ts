@@ -1,8 +1,9 @@
-// In-memory stand-ins for the registry, GitLab, the infra repo, Argo CD and Slack. Used by the
-// workflow tests (activities faked at the worker, through the real activity code) and by `make dev`
-// when no integration is configured. Each records what it was asked, and can be scripted to fail.
-import type { ImageRef, ManifestTarget } from '../../domain/types.js';
-import { imageToString } from '../../domain/ids.js';
+// In-memory stand-ins for the registry, GitLab, the infra repo, Argo CD and Slack. Used only by the
+// workflow tests (activities faked at the worker, through the real activity code), the bench and the
+// history recorder, which hand them in explicitly. Each records what it was asked, and can be scripted to fail.
+import type { ImageRef, ManifestTarget } from '../domain/types.js';
+import { imageToString } from '../domain/ids.js';
+import type { RunwayConfig } from '../config/schema.js';
 import type {
   AppStatus,
   ArgoCdPort,
@@ -14,8 +15,8 @@ import type {
   RegistryPort,
   ReleaseNotification,
   SetImageRequest,
-} from '../ports.js';
-import { FaultScript, permanentError } from './faults.js';
+} from '../activities/ports.js';
+import { FaultScript, permanentError } from './memory-faults.js';
 
 export interface InfraCommit {
   sha: string;
@@ -65,6 +66,22 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
     history: DeploymentStatus[];
   }[] = [];
   const notes: { id: number; projectId: string; mrIid: number; body: string; edits: number }[] = [];
+  // Each project's commit graph (sha → parent shas and date), for ancestry questions.
+  const graph = new Map<string, Map<string, { parents: string[]; committedAt: string }>>();
+  const heads = new Map<string, string>();
+  const relateCalls: { projectId: string; a: string; b: string }[] = [];
+  const ancestors = (projectId: string, sha: string): Set<string> => {
+    const commits = graph.get(projectId)!;
+    const seen = new Set<string>();
+    const todo = [sha];
+    while (todo.length) {
+      const next = todo.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      todo.push(...(commits.get(next)?.parents ?? []));
+    }
+    return seen;
+  };
   const gitlab: GitLabPort = {
     async latestPipeline(_projectId, sha) {
       await faults.check('gitlab.latestPipeline');
@@ -95,6 +112,21 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       if (!d) throw permanentError('PermanentGitLabError', `deployment ${deploymentId}: 404 Not Found`);
       if (d.status !== status) d.history.push(status);
       d.status = status;
+    },
+    async relateCommits(projectId, a, b) {
+      await faults.check('gitlab.relateCommits');
+      relateCalls.push({ projectId, a, b });
+      if (a === b) return { relation: 'same' };
+      const commits = graph.get(projectId);
+      const missing = [a, b].filter((sha) => !commits?.has(sha));
+      if (missing.length) return { relation: 'unknown', missing };
+      if (ancestors(projectId, b).has(a)) return { relation: 'ancestor' };
+      if (ancestors(projectId, a).has(b)) return { relation: 'descendant' };
+      return {
+        relation: 'diverged',
+        aCommittedAt: commits!.get(a)!.committedAt,
+        bCommittedAt: commits!.get(b)!.committedAt,
+      };
     },
     async upsertMergeRequestNote(input) {
       await faults.check('gitlab.upsertMergeRequestNote');
@@ -231,6 +263,21 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       setPipeline: (sha: string, info: PipelineInfo) => pipelines.set(sha, info),
       deployments,
       notes,
+      /**
+       * Adds a commit to a project's history, on top of `parent` (default: the last commit added), so
+       * ancestry questions get answers; commits never added are unknown to this GitLab.
+       */
+      commit: (projectId: string, sha: string, options: { parent?: string | null; committedAt?: string } = {}) => {
+        const commits = graph.get(projectId) ?? new Map<string, { parents: string[]; committedAt: string }>();
+        graph.set(projectId, commits);
+        const parent = options.parent === undefined ? heads.get(projectId) : (options.parent ?? undefined);
+        commits.set(sha, {
+          parents: parent ? [parent] : [],
+          committedAt: options.committedAt ?? new Date().toISOString(),
+        });
+        heads.set(projectId, sha);
+      },
+      relateCalls,
     },
     infra: {
       /** Declares that the manifest holds `image` at `target` (what a real file would). */
@@ -269,4 +316,28 @@ function hex(seed: string, length: number): string {
     out += h.toString(16).padStart(8, '0');
   }
   return out.slice(0, length);
+}
+
+/**
+ * Gives every environment of `config` a current image in the memory world's infra repo, as a real manifest
+ * would have. Only for processes that hand the memory world in as their stand-in (tests, bench).
+ */
+export function seedMemoryInfra(world: MemoryWorld, config: RunwayConfig): void {
+  for (const service of Object.values(config.services)) {
+    for (const env of service.environments) {
+      const { file, kustomize, helm, container } = env.manifest;
+      const target = kustomize
+        ? { kind: 'kustomize' as const, file, name: kustomize.image }
+        : helm
+          ? { kind: 'helm' as const, file, tagPath: helm.tagPath, repositoryPath: helm.repositoryPath }
+          : {
+              kind: 'container' as const,
+              file,
+              container: container!.name,
+              workloadKind: container!.kind,
+              workloadName: container!.workload,
+            };
+      world.infra.seed(target, { repository: service.image.repository, tag: 'v0.1.0' });
+    }
+  }
 }
