@@ -25,8 +25,8 @@ describe('toAppStatus', () => {
       operationPhase: 'Succeeded',
       operationRevision: SHA,
       operationMessage: 'successfully synced (all tasks run)',
-      operationFinishedAt: '2024-03-05T07:33:04Z',
-      targetRevision: 'test-lla',
+      operationFinishedAt: '2025-03-04T10:06:31Z',
+      targetRevision: 'main',
     });
   });
 
