@@ -8,7 +8,9 @@ import { serviceLockId } from '../domain/ids.js';
 import { environmentLockActivities } from './environment-lock.js';
 import type { EnvLockSettings } from '../workflows/messages.js';
 import { withFailureMapping } from './failures.js';
-import { waitForHealth, type HealthWaitInput } from './health-wait.js';
+import { waitForHealth, type HealthWaitInput, type HealthWaitResult } from './health-wait.js';
+import { startDeploy, type SyncApplicationInput, type SyncApplicationResult } from './argocd-sync.js';
+import { PermanentError } from '../domain/errors.js';
 import { evaluateChecks, type EvaluateChecksInput } from './verify.js';
 import { checkDeployWindow, type WindowCheckInput } from './windows.js';
 import type { PrometheusPort } from './integrations/prometheus.js';
@@ -35,7 +37,10 @@ export interface ActivityDeps {
   gitlab: GitLabPort;
   /** The infra repo driver for a location (`gitlab`, `git` or `memory`). */
   infra: (location: InfraRepoLocation) => InfraRepoPort;
+  /** The default Argo CD instance. */
   argocd: ArgoCdPort;
+  /** Further named Argo CD instances (e.g. one per cluster); environments name theirs. */
+  argocdInstances?: Record<string, ArgoCdPort>;
   notifier: NotifierPort;
   /** Used only to talk to the lock workflows. */
   temporal: Client;
@@ -81,6 +86,12 @@ export function createActivities(deps: ActivityDeps) {
   });
 
   const metrics = deps.metrics ?? releaseMetrics();
+  const argocdFor = (instance: string | undefined): ArgoCdPort => {
+    if (!instance || instance === 'default') return deps.argocd;
+    const port = deps.argocdInstances?.[instance];
+    if (!port) throw new PermanentError(`no Argo CD instance "${instance}" is configured`);
+    return port;
+  };
   const activities = withFailureMapping(
     {
       ...environmentLockActivities(deps),
@@ -111,13 +122,13 @@ export function createActivities(deps: ActivityDeps) {
         return deps.infra(request.location).setImage(request);
       },
 
-      async syncApplication(input: { application: string; revision: string }): Promise<{ appUrl: string }> {
-        await deps.argocd.sync(input.application, input.revision);
-        return { appUrl: deps.argocd.appUrl(input.application) };
+      async syncApplication(input: SyncApplicationInput): Promise<SyncApplicationResult> {
+        return startDeploy(argocdFor(input.app?.instance), input);
       },
 
-      async waitForHealth(input: HealthWaitInput): Promise<{ status: string }> {
-        return waitForHealth(deps.argocd, input);
+      async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
+        const infra = input.infra ? deps.infra(input.infra) : undefined;
+        return waitForHealth(argocdFor(input.app?.instance), input, infra);
       },
 
       async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {

@@ -41,6 +41,9 @@ export const SANDBOX_SECRETS = {
 
 export const SANDBOX_SERVICE = 'hello';
 export const SANDBOX_PROJECT = 'sandbox/hello';
+/** The second service, sharing the infra repository and branch with hello. */
+export const SANDBOX_SECOND_SERVICE = 'world';
+export const SANDBOX_SECOND_PROJECT = 'sandbox/world';
 export const SANDBOX_CHANNEL = { id: 'C0RELEASES', name: 'releases' } as const;
 
 export interface SandboxConfigOverlay {
@@ -92,6 +95,10 @@ export function sandboxConfigOverlay(options: {
     services: {
       [SANDBOX_SERVICE]: {
         image: { repository: `${registryHost(ports)}/${SANDBOX_PROJECT}` },
+        infra: { driver: 'git', repository: path.resolve(options.repoPath), branch: INFRA_BRANCH },
+      },
+      [SANDBOX_SECOND_SERVICE]: {
+        image: { repository: `${registryHost(ports)}/${SANDBOX_SECOND_PROJECT}` },
         infra: { driver: 'git', repository: path.resolve(options.repoPath), branch: INFRA_BRANCH },
       },
     },

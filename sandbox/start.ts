@@ -41,6 +41,7 @@ import {
   DEFAULT_SANDBOX_PORTS,
   SANDBOX_CHANNEL,
   SANDBOX_PROJECT,
+  SANDBOX_SECOND_PROJECT,
   SANDBOX_SECRETS,
   sandboxConfigOverlay,
   type SandboxConfigOverlay,
@@ -133,8 +134,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
     addFailedPipeline(gitlabFake, project, FAILING_BUILD_SHA);
     addGitLabWebPages(gitlabFake, SANDBOX_PROJECT);
+    const second = gitlabFake.addProject({ path: SANDBOX_SECOND_PROJECT, defaultBranch: 'main' });
+    second.mergeRequests = new AnyMergeRequest(second.mergeRequests);
     // The webhook a real project would have, so Runway's merge catch-up finds it healthy.
     gitlabFake.addProjectHook(SANDBOX_PROJECT, { url: 'http://localhost:8080/webhooks/gitlab', pipelineEvents: true });
+    gitlabFake.addProjectHook(SANDBOX_SECOND_PROJECT, {
+      url: 'http://localhost:8080/webhooks/gitlab',
+      pipelineEvents: true,
+    });
     await gitlabFake.listen(wanted.gitlab);
     stops.push(() => gitlabFake.close());
 

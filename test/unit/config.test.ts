@@ -176,4 +176,68 @@ describe('release plan', () => {
   it('renders tag templates', () => {
     expect(renderTag('{shortSha}-{branch}', { sha, ref: 'feature/x' })).toBe('01234567-feature-x');
   });
+
+  describe('Argo CD instances and app options', () => {
+    const withArgo = (argocd: string, envArgo: string) =>
+      example
+        .replace(/^argocd:\n(?: {2}.*\n|\n)*?(?=slack:)/m, `${argocd}\n\n`)
+        .replace('application: payments-production', `application: payments-production\n${envArgo}`);
+
+    it('keeps the single argocd form as the default instance', () => {
+      const config = parseConfig(example, secrets);
+      const plan = buildReleasePlan(config, 'payments', { sha: 'a'.repeat(40), ref: 'main' });
+      expect(plan.environments.map((e) => e.argocd.instance)).toEqual([undefined, undefined]);
+    });
+
+    it('names instances, and an environment picks one with its namespace and outcomes', () => {
+      const text = withArgo(
+        [
+          'argocd:',
+          '  url: https://argocd.example.com',
+          '  token: ${ARGOCD_TOKEN}',
+          '  instances:',
+          '    production: { url: https://argocd.prod.example.com, token: prod-token }',
+        ].join('\n'),
+        [
+          '          instance: production',
+          '          namespace: team-payments',
+          '          autoSyncTimeout: 45s',
+          '          onSuspended: healthy',
+          '          onMissing: fail',
+        ].join('\n'),
+      );
+      const config = parseConfig(text, secrets);
+      const plan = buildReleasePlan(config, 'payments', { sha: 'a'.repeat(40), ref: 'main' });
+      expect(plan.environments[1]!.argocd).toEqual({
+        application: 'payments-production',
+        project: undefined,
+        instance: 'production',
+        namespace: 'team-payments',
+        autoSyncTimeoutMs: 45_000,
+        onSuspended: 'healthy',
+        onMissing: 'fail',
+      });
+    });
+
+    it('refuses an environment naming an unknown instance, and instances without a default', () => {
+      expect(
+        problems(withArgo('argocd:\n  url: https://a.example.com\n  token: t', '          instance: prod')),
+      ).toEqual([
+        'services.payments.environments[1].argocd.instance: no Argo CD instance "prod" (configured: default)',
+      ]);
+      const noDefault = withArgo(
+        'argocd:\n  instances:\n    prod: { url: https://a.example.com, token: t }',
+        '          instance: prod',
+      );
+      expect(problems(noDefault)).toEqual([
+        'services.payments.environments[0].argocd.instance: no default Argo CD instance: name one here or set argocd.default',
+      ]);
+      expect(problems(noDefault.replace('argocd:\n  instances:', 'argocd:\n  default: prod\n  instances:'))).toEqual(
+        [],
+      );
+      expect(problems(withArgo('argocd:\n  instances:\n    prod: { driver: api }\n  default: prod', ''))).toEqual([
+        'argocd.instances.prod: the api driver needs url and token',
+      ]);
+    });
+  });
 });
