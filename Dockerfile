@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
 #
 # One image for both Runway roles (docs/deploy.md):
-#   API (default):  node --import tsx api/main.ts
-#   worker:         node --import tsx worker/main.ts
+#   API (default):  node --import tsx api/main.ts     (or: runway api)
+#   worker:         node --import tsx worker/main.ts  (or: runway worker)
+#   check:          runway check [--json]             (checks runway.yaml against the real systems)
 # tsx is a production dependency: the TypeScript entry points run as they are, no compile step.
 
-ARG NODE_VERSION=20
+# Node 22 LTS (Runway supports 22 and 24; Node 20 reached end of life in April 2026).
+ARG NODE_VERSION=22
 
 # ---- deps: production node_modules only. tsx, @temporalio/worker and its webpack/swc bundler are all
 # production dependencies, so the bundle stage needs nothing more.
@@ -21,6 +23,7 @@ FROM deps AS source
 COPY tsconfig.json ./
 COPY activities ./activities
 COPY api ./api
+COPY cli ./cli
 COPY config ./config
 COPY domain ./domain
 COPY platform ./platform
@@ -49,6 +52,7 @@ WORKDIR /app
 COPY --from=source /app ./
 COPY --from=bundle /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
 RUN ln -s /var/lib/runway /app/.data
+COPY scripts/runway.sh /usr/local/bin/runway
 
 ENV NODE_ENV=production \
     RUNWAY_CONFIG=/etc/runway/runway.yaml \

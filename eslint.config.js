@@ -36,6 +36,7 @@ export default tseslint.config(
       'domain/**/*.ts',
       'config/**/*.ts',
       'platform/**/*.ts',
+      'cli/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': [

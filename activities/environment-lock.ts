@@ -72,6 +72,15 @@ export function environmentLockActivities(deps: EnvLockActivityDeps) {
       signal,
       signalArgs: [arg],
       staticSummary: `lock of ${target.service} in ${target.environment}`,
+      // For whoever finds it in the Temporal UI next to the releases.
+      staticDetails: [
+        `Runway's **environment lock** for ${target.service} in ${target.environment}: not a release.`,
+        '',
+        'Releases ask it before they bump, sync or roll back this environment; it lets one at a time in, newest',
+        'commit first, and ends when idle. Its current details show who holds it and who waits.',
+        '',
+        'To list only releases: `WorkflowType = "releaseWorkflow"`.',
+      ].join('\n'),
     });
   }
 

@@ -8,7 +8,9 @@ import { serviceLockId } from '../domain/ids.js';
 import { environmentLockActivities } from './environment-lock.js';
 import type { EnvLockSettings } from '../workflows/messages.js';
 import { withFailureMapping } from './failures.js';
-import { waitForHealth, type HealthWaitInput } from './health-wait.js';
+import { waitForHealth, type HealthWaitInput, type HealthWaitResult } from './health-wait.js';
+import { startDeploy, type SyncApplicationInput, type SyncApplicationResult } from './argocd-sync.js';
+import { PermanentError } from '../domain/errors.js';
 import { evaluateChecks, type EvaluateChecksInput } from './verify.js';
 import { checkDeployWindow, type WindowCheckInput } from './windows.js';
 import type { PrometheusPort } from './integrations/prometheus.js';
@@ -35,7 +37,10 @@ export interface ActivityDeps {
   gitlab: GitLabPort;
   /** The infra repo driver for a location (`gitlab`, `git` or `memory`). */
   infra: (location: InfraRepoLocation) => InfraRepoPort;
+  /** The default Argo CD instance. */
   argocd: ArgoCdPort;
+  /** Further named Argo CD instances (e.g. one per cluster); environments name theirs. */
+  argocdInstances?: Record<string, ArgoCdPort>;
   notifier: NotifierPort;
   /** Used only to talk to the lock workflows. */
   temporal: Client;
@@ -68,9 +73,25 @@ export function createActivities(deps: ActivityDeps) {
     workflowId: serviceLockId(service),
     taskQueue: deps.taskQueue,
     args: [{ service, queue: [], waitingForApproval: [], livenessCheckMs: 60_000 }],
+    // What this workflow is, for whoever finds it in the Temporal UI next to the releases.
+    staticSummary: `Runway lock for ${service}: lets one release at a time change its environments`,
+    staticDetails: [
+      `One long-lived **service lock** per service (\`${serviceLockId(service)}\`). It is not a release.`,
+      '',
+      'Releases of this service ask it for the lock before they bump, sync or roll back an environment, and',
+      'hand it back after. Its current details show who holds the lock and who waits.',
+      '',
+      'To list only releases: `WorkflowType = "releaseWorkflow"`.',
+    ].join('\n'),
   });
 
   const metrics = deps.metrics ?? releaseMetrics();
+  const argocdFor = (instance: string | undefined): ArgoCdPort => {
+    if (!instance || instance === 'default') return deps.argocd;
+    const port = deps.argocdInstances?.[instance];
+    if (!port) throw new PermanentError(`no Argo CD instance "${instance}" is configured`);
+    return port;
+  };
   const activities = withFailureMapping(
     {
       ...environmentLockActivities(deps),
@@ -101,13 +122,13 @@ export function createActivities(deps: ActivityDeps) {
         return deps.infra(request.location).setImage(request);
       },
 
-      async syncApplication(input: { application: string; revision: string }): Promise<{ appUrl: string }> {
-        await deps.argocd.sync(input.application, input.revision);
-        return { appUrl: deps.argocd.appUrl(input.application) };
+      async syncApplication(input: SyncApplicationInput): Promise<SyncApplicationResult> {
+        return startDeploy(argocdFor(input.app?.instance), input);
       },
 
-      async waitForHealth(input: HealthWaitInput): Promise<{ status: string }> {
-        return waitForHealth(deps.argocd, input);
+      async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
+        const infra = input.infra ? deps.infra(input.infra) : undefined;
+        return waitForHealth(argocdFor(input.app?.instance), input, infra);
       },
 
       async notify(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }> {

@@ -79,6 +79,12 @@ export interface SetImageResult {
 
 export interface InfraRepoPort {
   setImage(request: SetImageRequest): Promise<SetImageResult>;
+  /**
+   * Whether `ancestor` is `descendant` or one of its ancestors in `location`'s repository (git
+   * `merge-base --is-ancestor`): "does the revision Argo CD reports contain this commit?". A commit the
+   * repository does not know (yet) is not an ancestor of anything.
+   */
+  isAncestor(location: InfraRepoLocation, ancestor: string, descendant: string): Promise<boolean>;
   /** The image the target names now (release notes compare from it); null when it names none. Optional. */
   currentImage?(request: {
     location: InfraRepoLocation;
@@ -109,23 +115,74 @@ export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
 export type OperationPhase = 'Running' | 'Terminating' | 'Failed' | 'Error' | 'Succeeded';
 
-/** The parts of an Argo CD Application's status that decide whether a deploy is done. */
+/**
+ * Which Application: its name, the namespace it lives in (Argo CD's "apps in any namespace": the REST
+ * `appNamespace`, the custom resource's namespace; default: the instance's own namespace) and, for
+ * multi-source apps, the infra repository whose source decides (`sources[]` entry with that repoURL).
+ */
+export interface ArgoAppRef {
+  name: string;
+  namespace?: string;
+  /** Argo CD project (REST `project` query: a missing app is then a 404, not a 403). */
+  project?: string;
+  /** The infra repository (a git URL or a GitLab project path): picks the source of a multi-source app. */
+  infraRepo?: string;
+}
+
+/** An app given by name only (older callers) or fully. */
+export type ArgoAppTarget = string | ArgoAppRef;
+
+/** The parts of an Argo CD Application that decide how to deploy to it and whether a deploy is done. */
 export interface AppStatus {
   syncStatus: SyncStatus;
+  /** `status.sync.revision` (of the infra repo's source): the resolved target revision at the last refresh. */
   syncRevision?: string;
   health: HealthStatus;
   healthMessage?: string;
   operationPhase?: OperationPhase;
+  /** The revision the current or last operation synced (`syncResult.revision`), or requested. */
   operationRevision?: string;
   operationMessage?: string;
+  /** The operation was started by the auto-sync controller (`initiatedBy.automated`). */
+  operationAutomated?: boolean;
+  /** When the last operation finished (ISO time). */
+  operationFinishedAt?: string;
+  /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */
+  automated?: boolean;
+  /** `targetRevision` of the deciding source (a branch, tag, sha or HEAD). */
+  targetRevision?: string;
+  /** Index of the deciding source in `spec.sources[]` (multi-source apps only). */
+  sourceIndex?: number;
+  /** Number of sources (1 for a single-source app). */
+  sourceCount?: number;
+}
+
+/** What a sync request came to. */
+export type SyncOutcome =
+  | { state: 'started'; revision?: string }
+  /** "another operation is already in progress": watch that one (never a failure). */
+  | { state: 'busy'; revision?: string }
+  /** Refused by a sync window: retry when it opens (`until`, ISO time, when known). */
+  | { state: 'blocked'; message: string; until?: string };
+
+export interface SyncRequest {
+  /** The revision to name; absent: no revision (the app's own targetRevision; required for auto-sync apps). */
+  revision?: string;
+  /** Multi-source apps: index of the source `revision` is for (the REST `sourcePositions` are 1-based). */
+  sourceIndex?: number;
 }
 
 export interface ArgoCdPort {
-  /** Sync the application to exactly this revision; waits out "another operation is already in progress". */
-  sync(application: string, revision: string): Promise<void>;
-  getStatus(application: string, options?: { refresh?: 'normal' | 'hard' }): Promise<AppStatus>;
+  /**
+   * Asks for one sync (never waits). Without a revision Argo CD syncs to the app's targetRevision.
+   * Someone else's running operation is `busy`, a sync window `blocked`: neither is an error.
+   */
+  sync(app: ArgoAppTarget, request?: string | SyncRequest): Promise<SyncOutcome>;
+  getStatus(app: ArgoAppTarget, options?: { refresh?: 'normal' | 'hard' }): Promise<AppStatus>;
+  /** When the sync windows that block this app end (ISO time), or undefined when unknown / not blocked. */
+  syncWindowEnd?(app: ArgoAppTarget): Promise<string | undefined>;
   /** Link to the application in Argo CD's UI. */
-  appUrl(application: string): string;
+  appUrl(app: ArgoAppTarget): string;
 }
 
 export type NotificationKind =
@@ -133,6 +190,8 @@ export type NotificationKind =
   | 'approval_requested'
   | 'approval_decided'
   | 'deployed'
+  /** A deploy waits: e.g. blocked by an Argo CD sync window (the detail says until when). */
+  | 'deploy_blocked'
   /** Live progress of a stage (verify, soak, window): updates the message, no thread reply. */
   | 'progress'
   | 'succeeded'

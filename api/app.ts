@@ -9,6 +9,7 @@ import { registerReleaseRoutes } from './routes/releases.js';
 import { registerDeployRoutes } from './routes/deploy.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import { observeRequests, requestReleaseFields } from '../platform/http-observability.js';
 import { errorFields } from '../platform/scrub.js';
 
@@ -81,5 +82,6 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  registerDocsRoutes(app, ctx, { sandbox: !!plugins.sandbox });
   return app;
 }

@@ -33,7 +33,11 @@ export function requireRole(config: RunwayConfig, role: Role): MiddlewareHandler
     // Check every entry (no early exit) so timing says nothing about which token matched.
     let caller: Caller | undefined;
     for (const entry of table) if (timingSafeEqual(entry.hash, presented)) caller = entry.caller;
-    if (!caller) return c.json(errorBody('unauthorized', 'unknown token'), 401);
+    if (!caller) {
+      // With no tokens at all, say so: "unknown token" would send people hunting for a typo.
+      const why = table.length === 0 ? 'no API tokens are configured (api.tokens in runway.yaml)' : 'unknown token';
+      return c.json(errorBody('unauthorized', why), 401);
+    }
     if (!caller.roles.includes(role)) return c.json(errorBody('forbidden', `this token lacks the "${role}" role`), 403);
     c.set('caller', caller);
     await next();

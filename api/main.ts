@@ -1,6 +1,7 @@
 // The Runway API process: webhooks, Slack, REST. Workers run separately (worker/main.ts); `make dev`
 // runs both in one process (scripts/dev-runway.ts).
 import { Client } from '@temporalio/client';
+import { ConfigError } from '../config/load.js';
 import { apiStartupWarnings } from '../config/requirements.js';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
@@ -35,6 +36,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A config problem is for a person: every problem as plain lines on stderr, not one JSON string.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`\nrunway cannot start: ${err.message}\n\n`);
+    process.exit(1);
+  }
   log.error(
     { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
     'api failed to start',

@@ -36,12 +36,7 @@ export function portsFor(address: WorldAddress): Omit<ActivityDeps, 'temporal' |
         throw new Error(`this world only has the git infra driver, not ${location.driver}`);
       return infra;
     },
-    argocd: createArgoCdApiClient({
-      url: address.argocdUrl,
-      token: address.argocdToken,
-      uiUrl: address.argocdUiUrl,
-      busyWait: { deadlineMs: 10_000, initialDelayMs: 20, maxDelayMs: 100 },
-    }),
+    argocd: createArgoCdApiClient({ url: address.argocdUrl, token: address.argocdToken, uiUrl: address.argocdUiUrl }),
     // As worker/deps.ts configures it: Temporal's activity retry is the one retry layer.
     notifier: createSlackNotifier({
       token: address.slackToken,

@@ -67,7 +67,15 @@ export function buildReleasePlan(config: RunwayConfig, service: string, trigger:
   const environments: EnvironmentPlan[] = svc.environments.map((env) => ({
     name: env.name,
     target: manifestTarget(env),
-    argocd: { application: env.argocd.application, project: env.argocd.project },
+    argocd: {
+      application: env.argocd.application,
+      project: env.argocd.project,
+      instance: env.argocd.instance,
+      namespace: env.argocd.namespace,
+      autoSyncTimeoutMs: env.argocd.autoSyncTimeout,
+      onSuspended: env.argocd.onSuspended,
+      onMissing: env.argocd.onMissing,
+    },
     healthTimeoutMs: env.healthTimeout,
     degradedGraceMs: env.degradedGrace,
     approval: env.approval

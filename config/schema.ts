@@ -46,6 +46,30 @@ const manifestSchema = z
     }
   });
 
+const instanceName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes');
+
+const environmentArgoCdSchema = z.strictObject({
+  application: nonEmpty.describe('Name of the Argo CD Application'),
+  project: nonEmpty.optional().describe('Its Argo CD project (then a missing app is reported as such)'),
+  instance: instanceName
+    .optional()
+    .describe('Which Argo CD (a name under argocd.instances); default: the default instance'),
+  namespace: nonEmpty
+    .optional()
+    .describe("Namespace of the Application when it is not Argo CD's own (apps in any namespace)"),
+  autoSyncTimeout: duration
+    .optional()
+    .describe('Auto-sync apps: sync (without a revision) if the controller has not started within this; default 30s'),
+  onSuspended: z
+    .enum(['wait', 'healthy', 'fail'])
+    .optional()
+    .describe('Health Suspended (e.g. a paused canary): keep waiting (default), count as healthy, or fail'),
+  onMissing: z
+    .enum(['wait', 'fail'])
+    .optional()
+    .describe('Health Missing: keep waiting until the health timeout (default), or fail after degradedGrace'),
+});
+
 const checkSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, dots, dashes, underscores'),
@@ -120,7 +144,7 @@ const freezeSchema = z
 const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
   manifest: manifestSchema,
-  argocd: z.strictObject({ application: nonEmpty, project: nonEmpty.optional() }),
+  argocd: environmentArgoCdSchema,
   healthTimeout: duration.prefault('10m'),
   degradedGrace: duration.prefault('60s').describe('How long Degraded is tolerated after a sync'),
   approval: approvalSchema.optional(),
@@ -172,6 +196,49 @@ const serviceSchema = z
     });
   });
 
+const argocdConnection = {
+  driver: z.enum(['api', 'kubernetes']).optional().describe('api (REST, default) or kubernetes (Application CR)'),
+  url: z.url().optional().describe('API server URL (api driver)'),
+  token: nonEmpty.optional().describe('Bearer token (api driver)'),
+  namespace: nonEmpty.optional().describe("Argo CD's own namespace (default argocd)"),
+  uiUrl: z.url().optional().describe('Base of UI links'),
+};
+
+function checkConnection(a: { driver?: string; url?: string; token?: string }, ctx: z.RefinementCtx): void {
+  if ((a.driver ?? 'api') === 'api' && (!a.url || !a.token)) {
+    ctx.addIssue({ code: 'custom', message: 'the api driver needs url and token' });
+  }
+}
+
+const argocdInstanceSchema = z.strictObject(argocdConnection).superRefine(checkConnection);
+
+/**
+ * One Argo CD (the fields at the top, the old form) and/or named instances (e.g. one per cluster). The
+ * top-level connection is the instance called `default`; `default:` names another one instead.
+ */
+const argocdSchema = z
+  .strictObject({
+    ...argocdConnection,
+    instances: z.record(instanceName, argocdInstanceSchema).optional().describe('Named Argo CD instances'),
+    default: instanceName.optional().describe('The instance environments use when they name none'),
+  })
+  .superRefine((a, ctx) => {
+    const topLevel = a.driver !== undefined || a.url !== undefined || a.token !== undefined;
+    if (topLevel || !a.instances) checkConnection(a, ctx);
+    if (topLevel && a.instances?.default) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instances', 'default'],
+        message: 'the top-level connection is already "default"',
+      });
+    }
+    if (a.default && !a.instances?.[a.default]) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: `no instance "${a.default}" under instances` });
+    }
+  });
+
+export type ArgoCdInstanceConfig = z.output<typeof argocdInstanceSchema>;
+
 const temporalSchema = z
   .strictObject({
     address: nonEmpty.default('localhost:7233'),
@@ -208,20 +275,7 @@ export const configSchema = z
           .describe('Catch-up for merges whose webhook never arrived (GitLab does not redeliver)'),
       })
       .optional(),
-    argocd: z
-      .strictObject({
-        driver: z.enum(['api', 'kubernetes']).default('api'),
-        url: z.url().optional(),
-        token: nonEmpty.optional(),
-        namespace: nonEmpty.default('argocd'),
-        uiUrl: z.url().optional(),
-      })
-      .superRefine((a, ctx) => {
-        if (a.driver === 'api' && (!a.url || !a.token)) {
-          ctx.addIssue({ code: 'custom', message: 'the api driver needs url and token' });
-        }
-      })
-      .optional(),
+    argocd: argocdSchema.optional(),
     slack: z
       .strictObject({
         botToken: nonEmpty,
@@ -310,6 +364,22 @@ export const configSchema = z
     ),
   })
   .superRefine((config, ctx) => {
+    if (config.argocd) {
+      const known = argocdInstances(config);
+      for (const [service, svc] of Object.entries(config.services)) {
+        svc.environments.forEach((env, i) => {
+          const name = env.argocd.instance ?? 'default';
+          if (known[name]) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', service, 'environments', i, 'argocd', 'instance'],
+            message: env.argocd.instance
+              ? `no Argo CD instance "${name}" (configured: ${Object.keys(known).join(', ')})`
+              : 'no default Argo CD instance: name one here or set argocd.default',
+          });
+        });
+      }
+    }
     // A Prometheus check without a Prometheus to ask is a config error, not a failed release later.
     if (config.prometheus) return;
     for (const [name, svc] of Object.entries(config.services)) {
@@ -328,6 +398,19 @@ export const configSchema = z
   });
 
 export type RunwayConfig = z.output<typeof configSchema>;
+
+/** Every configured Argo CD by name; `default` is the one environments use when they name none. */
+export function argocdInstances(config: {
+  argocd?: z.output<typeof argocdSchema>;
+}): Record<string, ArgoCdInstanceConfig> {
+  const a = config.argocd;
+  if (!a) return {};
+  const out: Record<string, ArgoCdInstanceConfig> = { ...a.instances };
+  if (a.driver !== undefined || a.url !== undefined || a.token !== undefined || !a.instances) {
+    out.default = { driver: a.driver, url: a.url, token: a.token, namespace: a.namespace, uiUrl: a.uiUrl };
+  } else if (a.default) out.default = a.instances[a.default]!;
+  return out;
+}
 export type ServiceConfig = RunwayConfig['services'][string];
 export type EnvironmentConfig = ServiceConfig['environments'][number];
 

@@ -27,7 +27,7 @@ export interface ApprovalGate {
 export interface EnvironmentPlan {
   name: string;
   target: ManifestTarget;
-  argocd: { application: string; project?: string };
+  argocd: ArgoCdTarget;
   healthTimeoutMs: number;
   /** Degraded is tolerated this long after a sync before it counts as a failure. */
   degradedGraceMs: number;
@@ -83,6 +83,22 @@ export interface PlannedFreeze {
 export interface ForcedDeploy {
   by: string;
   reason: string;
+}
+
+/** The Argo CD Application an environment deploys through, and how its states count. */
+export interface ArgoCdTarget {
+  application: string;
+  project?: string;
+  /** Named Argo CD instance (runway.yaml `argocd.instances`); absent: the default one. */
+  instance?: string;
+  /** Namespace of the Application when not Argo CD's own (apps in any namespace). */
+  namespace?: string;
+  /** Auto-sync apps: sync without a revision when the controller has not started a sync within this. */
+  autoSyncTimeoutMs?: number;
+  /** `Suspended` health (e.g. a paused canary): keep waiting (default), count as healthy, or fail. */
+  onSuspended?: 'wait' | 'healthy' | 'fail';
+  /** `Missing` health: keep waiting (default) or fail after the degraded grace. */
+  onMissing?: 'wait' | 'fail';
 }
 
 export interface InfraRepoLocation {

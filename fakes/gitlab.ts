@@ -464,6 +464,8 @@ export class FakeGitLab {
 
   private routes(): void {
     const p = '/projects/:id';
+    this.http.route('GET', '/api/v4/personal_access_tokens/self', (req) => this.tokenSelf(req));
+    this.api('GET', p, (c) => this.getProject(c));
     this.api('GET', `${p}/repository/files/:file_path`, (c) => this.getFile(c, false));
     this.api('GET', `${p}/repository/files/:file_path/raw`, (c) => this.getFile(c, true));
     this.api('POST', `${p}/repository/commits`, (c) => this.createCommit(c));
@@ -608,6 +610,49 @@ export class FakeGitLab {
       if (method !== 'GET' && role !== 'write') return message(403, '403 Forbidden');
       const params: Params = { ...Object.fromEntries(req.query), ...parseBody(req) };
       return handler({ req, path: pathParams, project, params });
+    });
+  }
+
+  // ---- tokens and projects (what `runway check` reads) ------------------------------------------------
+
+  /** lib/api/personal_access_tokens/self_information.rb: the token's own record; 401 for an unknown token. */
+  private tokenSelf(req: FakeRequest): FakeResponse {
+    const role = this.authenticate(req);
+    if (!role) return message(401, '401 Unauthorized');
+    return json(200, {
+      id: 1,
+      name: 'runway',
+      revoked: false,
+      created_at: '2026-01-01T00:00:00.000Z',
+      description: null,
+      scopes: role === 'write' ? ['api'] : ['read_api'],
+      user_id: USER.id,
+      last_used_at: this.now(),
+      active: true,
+      expires_at: null,
+    });
+  }
+
+  /** A write token acts as a Maintainer (40), a read token as a Reporter (20). */
+  private accessLevel(req: FakeRequest): number {
+    return this.authenticate(req) === 'write' ? 40 : 20;
+  }
+
+  /** GET /projects/:id (lib/api/entities/project.rb), with the caller's `permissions`. */
+  private getProject(c: Ctx): FakeResponse {
+    return json(200, {
+      id: c.project.id,
+      name: c.project.path.split('/').pop(),
+      path: c.project.path.split('/').pop(),
+      path_with_namespace: c.project.path,
+      default_branch: c.project.defaultBranch,
+      visibility: 'private',
+      web_url: this.webUrl(c.project),
+      archived: false,
+      permissions: {
+        project_access: { access_level: this.accessLevel(c.req), notification_level: 3 },
+        group_access: null,
+      },
     });
   }
 

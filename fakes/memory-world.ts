@@ -177,6 +177,13 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
       await faults.check('infra.afterCommit'); // lets tests lose the reply after the commit landed
       return { changed: true, previous: current, commitSha: sha };
     },
+    // The log is one line of history: a commit contains every earlier one.
+    async isAncestor(_location, ancestor, descendant) {
+      if (ancestor === descendant) return true;
+      const a = commits.findIndex((c) => c.sha === ancestor);
+      const d = commits.findIndex((c) => c.sha === descendant);
+      return a !== -1 && d !== -1 && a <= d;
+    },
     async currentImage({ target }) {
       return manifest.get(targetKey(target)) ?? null;
     },
@@ -187,7 +194,9 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
   const syncs: { application: string; revision: string }[] = [];
   const appFailures = new Map<string, (image: ImageRef) => boolean>();
   const argocd: ArgoCdPort = {
-    async sync(application, revision) {
+    async sync(target, request) {
+      const application = typeof target === 'string' ? target : target.name;
+      const revision = (typeof request === 'string' ? request : request?.revision) ?? commits.at(-1)?.sha ?? '';
       await faults.check('argocd.sync');
       syncs.push({ application, revision });
       apps.set(application, {
@@ -195,8 +204,10 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
         syncedAt: Date.now(),
         status: { syncStatus: 'OutOfSync', health: 'Healthy', operationPhase: 'Running', operationRevision: revision },
       });
+      return { state: 'started', revision };
     },
-    async getStatus(application) {
+    async getStatus(target) {
+      const application = typeof target === 'string' ? target : target.name;
       await faults.check('argocd.getStatus');
       const app = apps.get(application);
       if (!app?.revision) return { syncStatus: 'Unknown', health: 'Missing' };
@@ -214,8 +225,8 @@ export function createMemoryWorld(options: MemoryWorldOptions = {}) {
         operationMessage: 'successfully synced (all tasks run)',
       };
     },
-    appUrl(application) {
-      return `https://argocd.sandbox.local/applications/${application}`;
+    appUrl(target) {
+      return `https://argocd.sandbox.local/applications/${typeof target === 'string' ? target : target.name}`;
     },
   };
 

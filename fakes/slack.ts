@@ -21,6 +21,26 @@ export interface FakeSlackOptions {
   bot?: { userId: string; botId: string; appId: string };
   /** Seconds part of the first ts. Default 1700000000. */
   startSeconds?: number;
+  /** Workspace members users.info knows (the bot user is always known). */
+  users?: FakeSlackUser[];
+  /** When set, message timestamps follow this clock (epoch ms), as Slack's do, still strictly increasing. */
+  clock?: () => number;
+}
+
+export interface FakeSlackUser {
+  id: string;
+  name: string;
+  deleted?: boolean;
+  is_bot?: boolean;
+}
+
+/** Everything a reader sees, as plain JSON: what snapshot() returns and restore() takes back. */
+export interface FakeSlackState {
+  topLevel: [string, FakeSlackMessage[]][];
+  replies: [string, FakeSlackMessage[]][];
+  ephemerals: FakeSlackEphemeral[];
+  /** The newest ts handed out, in microseconds, so restored messages keep their order. */
+  lastMicros: number;
 }
 
 export interface FakeSlackMessage {
@@ -130,6 +150,7 @@ export class SlackFake {
   readonly team: { id: string; name: string };
   readonly bot: { userId: string; botId: string; appId: string };
   private readonly channels = new Map<string, FakeSlackChannel>();
+  private readonly users = new Map<string, FakeSlackUser>();
   private readonly topLevel = new Map<string, FakeSlackMessage[]>();
   private readonly replies = new Map<string, FakeSlackMessage[]>();
   private readonly ephemeralLog: FakeSlackEphemeral[] = [];
@@ -137,22 +158,28 @@ export class SlackFake {
   private readonly responseLog = new Map<string, Record<string, unknown>[]>();
   private readonly listeners = new Set<(event: FakeSlackEvent) => void>();
   private readonly startSeconds: number;
+  private readonly clock?: () => number;
   private seq = 0;
+  private lastMicros = 0;
 
   constructor(options: FakeSlackOptions = {}) {
     this.tokens = new Set(options.tokens ?? [DEFAULT_FAKE_SLACK_TOKEN]);
     this.team = options.team ?? { id: 'T0FAKE', name: 'Fake Workspace' };
     this.bot = options.bot ?? { userId: 'U0RUNWAY', botId: 'B0RUNWAY', appId: 'A0RUNWAY' };
     this.startSeconds = options.startSeconds ?? 1_700_000_000;
+    this.clock = options.clock;
     for (const c of options.channels ?? []) this.addChannel(c);
+    for (const u of options.users ?? []) this.users.set(u.id, u);
     this.http
       .route('POST', '/api/auth.test', (req) => this.handle(req, () => this.authTest()))
       .route('POST', '/api/chat.postMessage', (req) => this.handle(req, (a) => this.postMessage(a)))
       .route('POST', '/api/chat.update', (req) => this.handle(req, (a) => this.update(a)))
       .route('POST', '/api/chat.postEphemeral', (req) => this.handle(req, (a) => this.postEphemeral(a)))
       .route('POST', '/api/conversations.history', (req) => this.handle(req, (a) => this.history(a)))
-      .route('POST', '/api/conversations.list', (req) => this.handle(req, (a) => this.list(a)))
       .route('POST', '/api/conversations.replies', (req) => this.handle(req, (a) => this.repliesOf(a)))
+      .route('POST', '/api/conversations.info', (req) => this.handle(req, (a) => this.conversationInfo(a)))
+      .route('POST', '/api/conversations.list', (req) => this.handle(req, (a) => this.list(a)))
+      .route('POST', '/api/users.info', (req) => this.handle(req, (a) => this.userInfo(a)))
       .route('POST', '/api/:method', (req) => this.handle(req, () => fail('unknown_method')))
       .route('POST', '/response/:id', (req, params) => this.respond(params.id!, req));
   }
@@ -285,9 +312,30 @@ export class SlackFake {
     for (const listener of this.listeners) listener(event);
   }
 
+  /** The channels' messages, threads and ephemerals, to save and restore() later (the sandbox keeps them on disk). */
+  snapshot(): FakeSlackState {
+    return structuredClone({
+      topLevel: [...this.topLevel],
+      replies: [...this.replies],
+      ephemerals: this.ephemeralLog,
+      lastMicros: this.lastMicros,
+    });
+  }
+
+  /** Puts back what snapshot() saw, for the channels this fake knows (others are dropped). */
+  restore(state: FakeSlackState): void {
+    const known = (key: string) => this.channels.has(key.split('/')[0] ?? '');
+    for (const [id, list] of state.topLevel) if (known(id)) this.topLevel.set(id, structuredClone(list));
+    for (const [key, list] of state.replies) if (known(key)) this.replies.set(key, structuredClone(list));
+    this.ephemeralLog.push(...structuredClone(state.ephemerals.filter((e) => known(e.channel))));
+    this.lastMicros = Math.max(this.lastMicros, state.lastMicros);
+  }
+
   private nextTs(): string {
     this.seq += 1;
-    const micros = this.startSeconds * 1_000_000 + this.seq * 100;
+    const base = this.clock ? this.clock() * 1_000 : this.startSeconds * 1_000_000 + this.seq * 100;
+    const micros = Math.max(Math.floor(base), this.lastMicros + 1);
+    this.lastMicros = micros;
     return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
   }
 
@@ -458,14 +506,7 @@ export class SlackFake {
     const slice = all.slice(offset, offset + limit);
     const more = offset + limit < all.length;
     return ok({
-      channels: slice.map((c) => ({
-        id: c.id,
-        name: c.name ?? c.id.toLowerCase(),
-        is_channel: true,
-        is_private: false,
-        is_archived: false,
-        is_member: c.botIsMember !== false,
-      })),
+      channels: slice.map((c) => this.channelJson(c)),
       response_metadata: { next_cursor: more ? cursorFor(offset + limit) : '' },
     });
   }
@@ -500,6 +541,35 @@ export class SlackFake {
     const items = [...(top ? [top] : []), ...(this.replies.get(`${channel.id}/${root}`) ?? [])];
     const page = this.page(args, items, 1000);
     return 'status' in page ? (page as FakeResponse) : ok(page);
+  }
+
+  /** The channel object of conversations.info / conversations.list (is_member: whether the bot is in it). */
+  private channelJson(c: FakeSlackChannel): Record<string, unknown> {
+    return {
+      id: c.id,
+      name: c.name ?? c.id.toLowerCase(),
+      is_channel: true,
+      is_private: false,
+      is_archived: false,
+      is_member: c.botIsMember !== false,
+    };
+  }
+
+  /** conversations.info takes a channel id only: a name (`#releases`) is channel_not_found, as on Slack. */
+  private conversationInfo(args: Args): FakeResponse {
+    const channel = typeof args.channel === 'string' ? this.channels.get(args.channel) : undefined;
+    return channel ? ok({ channel: this.channelJson(channel) }) : fail('channel_not_found');
+  }
+
+  /** conversations.list, one page (the fake holds few channels): public channels with the bot's membership. */
+  /** users.info: the user object, or user_not_found. */
+  private userInfo(args: Args): FakeResponse {
+    const id = str(args.user);
+    if (id === this.bot.userId)
+      return ok({ user: { id, name: 'runway', deleted: false, is_bot: true, team_id: this.team.id } });
+    const user = this.users.get(id);
+    if (!user) return fail('user_not_found');
+    return ok({ user: { deleted: false, is_bot: false, team_id: this.team.id, ...user } });
   }
 
   private postEphemeral(args: Args): FakeResponse {

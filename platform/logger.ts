@@ -1,6 +1,7 @@
 // Structured JSON logs. Secrets are redacted by key wherever they appear in logged objects (up to
 // three levels deep), and masked inside error messages and log messages (see scrub.ts).
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { prettyDestination, wantsPrettyLogs } from './pretty-log.js';
 import { scrubSecrets } from './scrub.js';
 
 export const REDACTED_KEYS = [
@@ -59,5 +60,7 @@ export function createLogger(
       },
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // A person at a terminal gets readable lines; LOG_FORMAT=json|pretty decides explicitly.
+  return wantsPrettyLogs() ? pino(options, prettyDestination()) : pino(options);
 }

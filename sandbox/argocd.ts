@@ -1,23 +1,52 @@
-// The sandbox Argo CD: FakeArgoCd with a controller that follows the infra repository. A sync to a commit
-// reads the application's manifest at that commit (`git show <rev>:<file>`); an image whose tag contains
-// `bad` rolls out Degraded, anything else Healthy, about two seconds after the sync.
+// The sandbox Argo CD: FakeArgoCd with a controller that follows the infra repository, which two services
+// (hello and world) share on one branch. A refresh (every few seconds, or on request) resolves `main` to
+// its head and reads each application's manifest there (`git show <rev>:<file>`); the staging apps are
+// auto-sync apps (the controller syncs them itself), production is a manual app Runway syncs. An image whose
+// tag contains `bad` rolls out Degraded, anything else Healthy, about two seconds after the sync.
 import { FakeArgoCd } from '../fakes/argocd.js';
 import { formatImageRef, readImage } from '../domain/manifest/index.js';
 import type { ManifestTarget } from '../domain/types.js';
-import { INFRA_BRANCH, PRODUCTION_FILE, SEED_IMAGE, branchHead, showFile, STAGING_FILE } from './infra-repo.js';
+import {
+  INFRA_BRANCH,
+  PRODUCTION_FILE,
+  SEED_IMAGE,
+  branchHead,
+  inRepo,
+  showFile,
+  STAGING_FILE,
+  WORLD_IMAGE,
+  WORLD_STAGING_FILE,
+} from './infra-repo.js';
 
 export interface SandboxApplication {
   name: string;
   /** How the cluster reads the deployed image out of the manifest. */
   target: ManifestTarget;
+  /** The image name the manifest starts from. */
+  image: string;
+  /** An auto-sync app (`syncPolicy.automated`). */
+  automated: boolean;
 }
 
 /** What each Argo CD application renders. Helm reads the repository too: the cluster runs what the file says. */
 export const SANDBOX_APPLICATIONS: readonly SandboxApplication[] = [
-  { name: 'hello-staging', target: { kind: 'kustomize', file: STAGING_FILE, name: SEED_IMAGE } },
+  {
+    name: 'hello-staging',
+    target: { kind: 'kustomize', file: STAGING_FILE, name: SEED_IMAGE },
+    image: SEED_IMAGE,
+    automated: true,
+  },
   {
     name: 'hello-production',
     target: { kind: 'helm', file: PRODUCTION_FILE, tagPath: 'image.tag', repositoryPath: 'image.repository' },
+    image: SEED_IMAGE,
+    automated: false,
+  },
+  {
+    name: 'world-staging',
+    target: { kind: 'kustomize', file: WORLD_STAGING_FILE, name: WORLD_IMAGE },
+    image: WORLD_IMAGE,
+    automated: true,
   },
 ];
 
@@ -28,6 +57,8 @@ export interface ArgoTiming {
   operationMs?: number;
   /** How long health stays Progressing after the sync. */
   healthyAfterMs?: number;
+  /** The controller's own refresh interval (upstream: 3 minutes). */
+  pollMs?: number;
 }
 
 export const BAD_TAG_MARKER = 'bad';
@@ -41,7 +72,7 @@ export function tagOf(image: string): string {
 
 export async function imageAt(repoPath: string, app: SandboxApplication, revision: string): Promise<string> {
   const text = await showFile(repoPath, revision, app.target.file);
-  return formatImageRef(readImage(text, app.target, SEED_IMAGE));
+  return formatImageRef(readImage(text, app.target, app.image));
 }
 
 export async function createSandboxArgoCd(options: {
@@ -52,35 +83,39 @@ export async function createSandboxArgoCd(options: {
   const { repoPath } = options;
   const argocd = new FakeArgoCd({
     token: options.token,
+    repoURL: repoPath,
     pickupMs: options.timing?.pickupMs ?? 200,
     operationMs: options.timing?.operationMs ?? 800,
     healthyAfterMs: options.timing?.healthyAfterMs ?? 2_000,
+    pollMs: options.timing?.pollMs ?? 5_000,
     isBadImage: (image) => tagOf(image).includes(BAD_TAG_MARKER),
+    resolveRevision: async (revision) => {
+      const ref = revision === 'HEAD' ? INFRA_BRANCH : revision;
+      try {
+        return (await inRepo(repoPath, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    resolveImage: async (revision, name) => {
+      const app = SANDBOX_APPLICATIONS.find((a) => a.name === name);
+      return app ? imageAt(repoPath, app, revision) : undefined;
+    },
   });
-  // The fake asks by revision only; the application it is finishing a sync for is the one whose
-  // operation is Running towards that revision (or towards no revision in particular: the branch head).
-  argocd.resolveImage = async (revision) => {
-    const app = SANDBOX_APPLICATIONS.find((a) => {
-      const state = argocd.app(a.name).status.operationState;
-      const wanted = state?.operation.sync?.revision;
-      return state?.phase === 'Running' && (wanted === revision || wanted === undefined);
-    });
-    return app ? imageAt(repoPath, app, revision) : undefined;
-  };
 
   // Every application starts Synced and Healthy on the branch head: what was deployed before Runway came.
   const head = await branchHead(repoPath, INFRA_BRANCH);
   if (!head) throw new Error(`the sandbox infra repository ${repoPath} has no ${INFRA_BRANCH} branch`);
   for (const app of SANDBOX_APPLICATIONS) {
-    argocd.addApp(app.name, { revision: head, image: await imageAt(repoPath, app, head) });
+    argocd.addApp(app.name, { revision: head, image: await imageAt(repoPath, app, head), automated: app.automated });
   }
 
   // Argo CD's UI link (appUrl) lands here: the application as JSON instead of a 404.
   argocd.http.route('GET', '/applications/:name', (_req, p) => {
     const known = SANDBOX_APPLICATIONS.some((a) => a.name === p.name);
     if (!known) return { status: 404, body: { message: `no application ${p.name}` } };
-    const { metadata, status } = argocd.app(p.name!);
-    return { status: 200, body: { name: metadata.name, ...status } };
+    const { metadata, spec, status } = argocd.app(p.name!);
+    return { status: 200, body: { name: metadata.name, syncPolicy: spec.syncPolicy ?? 'manual', ...status } };
   });
   return argocd;
 }

@@ -2,7 +2,7 @@
 // secrets, the git infra driver on the local bare repository), validated like any runway.yaml.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { ConfigError, formatPath, substituteEnv } from '../config/load.js';
+import { ConfigError, describeIssue, problemsMessage, substituteEnv } from '../config/load.js';
 import { SANDBOX_CONFIG_PATH } from '../config/runtime.js';
 import { configSchema, type RunwayConfig } from '../config/schema.js';
 import type { SandboxConfigOverlay } from './overlay.js';
@@ -37,10 +37,11 @@ export function sandboxConfig(overlay: SandboxConfigOverlay, options: SandboxCon
   const missing: string[] = [];
   const substituted = substituteEnv(raw, options.env ?? process.env, [], missing);
   if (missing.length) throw new ConfigError(`${source} refers to unset environment variables`, missing);
-  const result = configSchema.safeParse(mergeOverlay(substituted, overlay));
+  const merged = mergeOverlay(substituted, overlay);
+  const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${formatPath(i.path) || '(root)'}: ${i.message}`);
-    throw new ConfigError(`${source} with the sandbox overlay is invalid`, problems);
+    const problems = result.error.issues.flatMap((i) => describeIssue(i, merged));
+    throw new ConfigError(problemsMessage(`${source} with the sandbox overlay`, problems), problems);
   }
   return result.data;
 }

@@ -11,6 +11,9 @@ export const SEED_IMAGE = 'registry.sandbox.local/sandbox/hello';
 export const SEED_TAG = 'v0.1.0';
 export const STAGING_FILE = 'apps/hello/staging/kustomization.yaml';
 export const PRODUCTION_FILE = 'apps/hello/production/values.yaml';
+/** The second sandbox service, `world`: it shares this repository (and its branch) with `hello`. */
+export const WORLD_IMAGE = 'registry.sandbox.local/sandbox/world';
+export const WORLD_STAGING_FILE = 'apps/world/staging/kustomization.yaml';
 
 export function seedFiles(): Record<string, string> {
   return {
@@ -29,6 +32,16 @@ resources:
 images:
   # the image the base Deployment names; Runway sets newTag (and newName when the registry differs)
   - name: ${SEED_IMAGE}
+    newTag: ${SEED_TAG} # the release running in staging
+`,
+    [WORLD_STAGING_FILE]: `# Staging overlay for world, the second sandbox service (same repository, same branch as hello).
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: world-staging
+resources:
+  - ../base
+images:
+  - name: ${WORLD_IMAGE}
     newTag: ${SEED_TAG} # the release running in staging
 `,
     [PRODUCTION_FILE]: `# Helm values for hello in production.
@@ -86,7 +99,7 @@ export function showFile(repoPath: string, revision: string, file: string): Prom
  */
 export async function ensureInfraRepo(repoPath: string): Promise<{ created: boolean; head: string }> {
   const existing = await branchHead(repoPath);
-  if (existing) return { created: false, head: existing };
+  if (existing) return { created: false, head: await addMissingSeedFiles(repoPath, existing) };
 
   await rm(repoPath, { recursive: true, force: true });
   await mkdir(repoPath, { recursive: true });
@@ -109,4 +122,25 @@ export async function ensureInfraRepo(repoPath: string): Promise<{ created: bool
   const head = await branchHead(repoPath);
   if (!head) throw new Error(`seeding the sandbox infra repository at ${repoPath} failed`);
   return { created: true, head };
+}
+
+/** A repository seeded by an older sandbox gets the seed files added since (e.g. the second service's). */
+async function addMissingSeedFiles(repoPath: string, head: string): Promise<string> {
+  const present = new Set((await inRepo(repoPath, ['ls-tree', '-r', '--name-only', head])).split('\n'));
+  const missing = Object.entries(seedFiles()).filter(([file]) => !present.has(file));
+  if (missing.length === 0) return head;
+  const work = await mkdtemp(path.join(tmpdir(), 'runway-sandbox-seed-'));
+  try {
+    await git(work, ['clone', '--quiet', '--branch', INFRA_BRANCH, repoPath, '.']);
+    for (const [file, text] of missing) {
+      await mkdir(path.dirname(path.join(work, file)), { recursive: true });
+      await writeFile(path.join(work, file), text);
+    }
+    await git(work, ['add', '--all']);
+    await git(work, ['commit', '--quiet', '--no-verify', '-m', 'Add the newer sandbox seed files']);
+    await git(work, ['push', '--quiet', 'origin', `HEAD:refs/heads/${INFRA_BRANCH}`]);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return (await branchHead(repoPath)) ?? head;
 }

@@ -6,7 +6,30 @@ import { INFRA_BRANCH } from './infra-repo.js';
 
 /** Fixed by default so the curl commands in the docs work; every one can be overridden (0 = any free port). */
 export const DEFAULT_SANDBOX_PORTS = { gitlab: 8081, argocd: 8082, slack: 8083, registry: 8084 } as const;
-export type SandboxPorts = { [K in keyof typeof DEFAULT_SANDBOX_PORTS]: number };
+export type SandboxPorts = { -readonly [K in keyof typeof DEFAULT_SANDBOX_PORTS]: number };
+
+/** The environment variables that move each fake (0 = any free port). */
+export const SANDBOX_PORT_ENV: { [K in keyof SandboxPorts]: string } = {
+  gitlab: 'RUNWAY_SANDBOX_GITLAB_PORT',
+  argocd: 'RUNWAY_SANDBOX_ARGOCD_PORT',
+  slack: 'RUNWAY_SANDBOX_SLACK_PORT',
+  registry: 'RUNWAY_SANDBOX_REGISTRY_PORT',
+};
+
+/** The ports the environment asks for; throws a plain sentence for a value that is not a port. */
+export function sandboxPortsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<SandboxPorts> {
+  const ports: Partial<SandboxPorts> = {};
+  for (const [what, variable] of Object.entries(SANDBOX_PORT_ENV) as [keyof SandboxPorts, string][]) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new Error(`${variable}=${value} is not a port number (0-65535; 0 picks any free port)`);
+    }
+    ports[what] = port;
+  }
+  return ports;
+}
 
 export const SANDBOX_SECRETS = {
   gitlabToken: 'glpat-sandbox-token',
@@ -18,6 +41,9 @@ export const SANDBOX_SECRETS = {
 
 export const SANDBOX_SERVICE = 'hello';
 export const SANDBOX_PROJECT = 'sandbox/hello';
+/** The second service, sharing the infra repository and branch with hello. */
+export const SANDBOX_SECOND_SERVICE = 'world';
+export const SANDBOX_SECOND_PROJECT = 'sandbox/world';
 export const SANDBOX_CHANNEL = { id: 'C0RELEASES', name: 'releases' } as const;
 
 export interface SandboxConfigOverlay {
@@ -69,6 +95,10 @@ export function sandboxConfigOverlay(options: {
     services: {
       [SANDBOX_SERVICE]: {
         image: { repository: `${registryHost(ports)}/${SANDBOX_PROJECT}` },
+        infra: { driver: 'git', repository: path.resolve(options.repoPath), branch: INFRA_BRANCH },
+      },
+      [SANDBOX_SECOND_SERVICE]: {
+        image: { repository: `${registryHost(ports)}/${SANDBOX_SECOND_PROJECT}` },
         infra: { driver: 'git', repository: path.resolve(options.repoPath), branch: INFRA_BRANCH },
       },
     },

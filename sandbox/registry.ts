@@ -1,6 +1,7 @@
-// A tiny OCI registry stand-in: every tag of every repository exists. The sandbox has no CI that could
-// build images, so a release finds its image "already in the registry" and skips the build wait; the
-// real registry client still makes its HEAD request and reads Docker-Content-Digest.
+// A tiny OCI registry stand-in: every tag of every repository exists, except those `isMissing` names (the
+// sandbox's failing-build demo). The sandbox has no CI that could build images, so a release finds its
+// image "already in the registry" and skips the build wait; the real registry client still makes its HEAD
+// request and reads Docker-Content-Digest.
 import { createHash } from 'node:crypto';
 import { HttpFake, type FakeResponse } from '../fakes/http-fake.js';
 
@@ -31,11 +32,26 @@ function manifest(name: string, reference: string): FakeResponse {
   };
 }
 
-export function createRegistryFake(): HttpFake {
+/** distribution's answer for an unknown tag (registry/api/errcode: MANIFEST_UNKNOWN, 404). */
+function manifestUnknown(name: string, reference: string): FakeResponse {
+  return {
+    status: 404,
+    body: { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail: { name, tag: reference } }] },
+    headers: API_VERSION,
+  };
+}
+
+export function createRegistryFake(
+  options: { isMissing?: (name: string, reference: string) => boolean } = {},
+): HttpFake {
   const http = new HttpFake('registry');
   http.route('GET', '/v2/', () => ({ status: 200, body: {}, headers: API_VERSION }));
   for (const method of ['HEAD', 'GET']) {
-    http.route(method, '/v2/:name*/manifests/:reference', (_req, p) => manifest(p.name!, p.reference!));
+    http.route(method, '/v2/:name*/manifests/:reference', (_req, p) =>
+      options.isMissing?.(p.name!, p.reference!)
+        ? manifestUnknown(p.name!, p.reference!)
+        : manifest(p.name!, p.reference!),
+    );
   }
   return http;
 }

@@ -20,7 +20,9 @@ button.primary{background:#007a5a;border-color:#007a5a;color:#fff}button.danger{
 button:disabled{opacity:.5;cursor:wait}.ephemeral{background:#f4ede4;border-style:dashed}
 details{margin-top:6px;font-size:14px}details .msg{margin-left:18px}summary{cursor:pointer;color:#1264a3}
 #toast{position:fixed;bottom:16px;left:50%;transform:translateX(-50%);background:#1d1c1d;color:#fff;padding:8px 14px;border-radius:6px;max-width:80%;white-space:pre-wrap;display:none}
-.empty{color:#616061}`;
+.empty{color:#616061}
+form{position:fixed;bottom:0;left:0;right:0;display:flex;gap:8px;padding:10px 20px;background:#fff;border-top:1px solid #ddd}
+form input{flex:1;font:inherit;padding:6px 10px;border:1px solid #bbb;border-radius:6px}`;
 
 const SCRIPT = `
 const base = location.pathname.replace(/\\/+$/, '').replace(/\\/slack$/, '') + '/slack';
@@ -131,6 +133,22 @@ async function poll() {
   } catch (err) { status.textContent = 'Cannot show the messages: ' + err; }
   timer = setTimeout(poll, 1500);
 }
+document.getElementById('command').onsubmit = async (event) => {
+  event.preventDefault();
+  const input = document.getElementById('command-text');
+  const text = input.value.replace(/^\\s*\\/runway\\b/, '').trim();
+  const userId = document.getElementById('user').value;
+  const channel = document.querySelector('h2') ? document.querySelector('h2').textContent : '#releases';
+  input.disabled = true;
+  try {
+    const res = await fetch(base + '/command', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel, text, userId }) });
+    const out = await res.json();
+    toast(res.ok ? '/runway ' + text + ' as ' + userId + ': HTTP ' + out.status : 'Not sent: ' + (out.error || res.status));
+    if (res.ok) input.value = '';
+  } catch (err) { toast('Not sent: ' + err); }
+  input.disabled = false; input.focus(); last = ''; poll();
+};
 poll();`;
 
 const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
@@ -157,6 +175,7 @@ export const SLACK_PAGE_HTML = `<!doctype html>
 <body>
 <header><h1>Runway sandbox · Slack</h1><span id="status"></span><label>Act as<select id="user"></select></label></header>
 <main><p class="empty">Loading…</p></main>
+<form id="command"><input id="command-text" autocomplete="off" placeholder="/runway help · /runway status hello · /runway approve …" aria-label="Slash command"><button type="submit">Send</button></form>
 <div id="toast" role="status"></div>
 <script>${SCRIPT}</script>
 </body>

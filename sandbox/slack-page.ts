@@ -30,6 +30,8 @@ export interface SandboxRoutesOptions {
   signingSecret: string;
   /** Runway's interactivity endpoint, e.g. http://127.0.0.1:8080/slack/interactions. */
   interactionsUrl: string;
+  /** Runway's slash command endpoint; default `/slack/commands` on the interactions origin. */
+  commandsUrl?: string;
   /** Base of the response_url handed to Runway; default `/sandbox/slack/respond` on the interactions origin. */
   responseUrlBase?: string;
   users?: readonly SandboxUser[];
@@ -78,6 +80,31 @@ const respondInput = z.looseObject({
   response_type: z.enum(['ephemeral', 'in_channel']).optional(),
   thread_ts: z.string().optional(),
 });
+
+const commandInput = z.object({
+  channel: z.string().min(1),
+  text: z.string().max(3_000),
+  userId: z.string().min(1),
+});
+
+/** A slash command exactly as Slack posts it: a signed form (api.slack.com/interactivity/slash-commands). */
+export function signedCommand(
+  fields: Record<string, string>,
+  signingSecret: string,
+  nowMs: number,
+): { body: string; headers: Record<string, string> } {
+  const body = new URLSearchParams(fields).toString();
+  const timestamp = Math.floor(nowMs / 1000);
+  return {
+    body,
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'X-Slack-Request-Timestamp': String(timestamp),
+      'X-Slack-Signature': slackSignature(signingSecret, timestamp, body),
+      'User-Agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+    },
+  };
+}
 
 const truthy = (v: boolean | string | undefined): boolean => v === true || v === 'true';
 const actionTs = (nowMs: number): string =>
@@ -131,6 +158,56 @@ export function sandboxRoutes(sandbox: SandboxSlackSource, options: SandboxRoute
       return c.json({ status: res.status, body: (await res.text()).slice(0, 2_000) });
     } catch (err) {
       return c.json({ error: `Runway did not answer at ${options.interactionsUrl}: ${(err as Error).message}` }, 502);
+    }
+  });
+
+  // The slash-command box: `/runway <text>` as the chosen user, sent to Runway's /slack/commands. An
+  // immediate answer (the ack's body) is shown the way Slack shows it: an ephemeral only that user sees.
+  app.post('/slack/command', async (c) => {
+    const parsed = commandInput.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json({ error: 'expected {channel, text, userId}' }, 400);
+    const { text, userId } = parsed.data;
+    const user = users.find((u) => u.id === userId);
+    if (!user) return c.json({ error: `unknown sandbox user ${userId}` }, 400);
+    const listed = (await callSlack(slack, 'conversations.list', {})) as { channels?: { id: string; name: string }[] };
+    const channel = listed.channels?.find((ch) => ch.name === parsed.data.channel.replace(/^#/, ''));
+    if (!channel) return c.json({ error: `no channel ${parsed.data.channel}` }, 404);
+    const nowMs = now();
+    const fields = {
+      token: 'sandbox-verification-token',
+      team_id: slack.team.id,
+      team_domain: 'runway-sandbox',
+      channel_id: channel.id,
+      channel_name: channel.name,
+      user_id: user.id,
+      user_name: user.username,
+      command: '/runway',
+      text: text.trim(),
+      api_app_id: slack.bot.appId,
+      is_enterprise_install: 'false',
+      response_url: `${responseBase}/${encodeURIComponent(channel.id)}/0.000000/${encodeURIComponent(user.id)}`,
+      trigger_id: `${Math.floor(nowMs / 1000)}.0.${randomBytes(16).toString('hex')}`,
+    };
+    const { body, headers } = signedCommand(fields, options.signingSecret, nowMs);
+    const url = options.commandsUrl ?? new URL('/slack/commands', options.interactionsUrl).href;
+    try {
+      const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+      const answer = await res.text();
+      let reply: { text?: string; blocks?: unknown[]; response_type?: string } = {};
+      try {
+        reply = answer ? (JSON.parse(answer) as typeof reply) : {};
+      } catch {
+        reply = { text: answer };
+      }
+      if (res.ok && (reply.text || reply.blocks)) {
+        const content = { text: reply.text ?? '', ...(reply.blocks ? { blocks: reply.blocks } : {}) };
+        await (reply.response_type === 'in_channel'
+          ? callSlack(slack, 'chat.postMessage', { channel: channel.id, ...content })
+          : callSlack(slack, 'chat.postEphemeral', { channel: channel.id, user: user.id, ...content }));
+      }
+      return c.json({ status: res.status, body: answer.slice(0, 2_000) });
+    } catch (err) {
+      return c.json({ error: `Runway did not answer at ${url}: ${(err as Error).message}` }, 502);
     }
   });
 

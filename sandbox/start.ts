@@ -9,7 +9,8 @@
  * - Slack (SlackFake, http://127.0.0.1:8083/api/): channel `#releases`. Read it, and click Approve / Reject,
  *   at http://localhost:8080/sandbox/slack (see slack-page.ts).
  * - A registry (http://127.0.0.1:8084) where every tag exists: there is no CI in the sandbox, so every
- *   release finds its image already built and skips the pipeline wait.
+ *   release finds its image already built and skips the pipeline wait. Except a commit starting `fa11`:
+ *   its image is never pushed, and `fa11edc0ffee…` has a failed pipeline (see gitlab-web.ts).
  * - The infra repo: a real bare git repository at `<dataDir>/infra.git`, kept across restarts (delete
  *   the directory to start over). `git --git-dir=.data/sandbox/infra.git log -p` shows Runway's commits.
  *
@@ -23,7 +24,9 @@
  *          "merge_commit_sha":"0123456789abcdef0123456789abcdef01234567"}}'
  *
  * Staging deploys on its own; production waits for Approve in the sandbox Slack page (as `admin`; acting
- * as `U_INTRUDER` shows the refusal). Nothing here is persisted except the infra repo.
+ * as `U_INTRUDER` shows the refusal). The infra repo and the Slack channel (`<dataDir>/slack.json`) are
+ * kept across restarts, so a release waiting for approval keeps its buttons. Every port can be set from
+ * the environment (sandboxPortsFromEnv in overlay.ts).
  */
 import { createServer } from 'node:net';
 import { mkdir } from 'node:fs/promises';
@@ -38,12 +41,16 @@ import {
   DEFAULT_SANDBOX_PORTS,
   SANDBOX_CHANNEL,
   SANDBOX_PROJECT,
+  SANDBOX_SECOND_PROJECT,
   SANDBOX_SECRETS,
   sandboxConfigOverlay,
   type SandboxConfigOverlay,
   type SandboxPorts,
 } from './overlay.js';
 import { createRegistryFake } from './registry.js';
+import { addFailedPipeline, addGitLabWebPages, buildFails, FAILING_BUILD_SHA } from './gitlab-web.js';
+import { SANDBOX_PORT_ENV } from './overlay.js';
+import { persistSlack } from './slack-store.js';
 
 export { DEFAULT_SANDBOX_PORTS, SANDBOX_SECRETS, type SandboxConfigOverlay, type SandboxPorts } from './overlay.js';
 
@@ -54,6 +61,8 @@ export interface SandboxOptions {
   ports?: Partial<SandboxPorts>;
   /** Fake Argo CD controller speed (tests make it faster). */
   argocdTiming?: ArgoTiming;
+  /** Told about background problems (e.g. saving the Slack channel failed). */
+  onError?: (err: Error) => void;
 }
 
 export interface Sandbox {
@@ -89,8 +98,12 @@ function assertPortFree(port: number, what: string): Promise<void> {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${err.code ?? err.message})`;
+      const variable = SANDBOX_PORT_ENV[what as keyof typeof SANDBOX_PORT_ENV];
+      const how = variable ? `, e.g. ${variable}=0 (any free port) or ${variable}=${port + 100}` : '';
       reject(
-        new Error(`sandbox ${what}: port ${port} on 127.0.0.1 ${why}; stop the other process or choose another port`),
+        new Error(
+          `sandbox ${what}: port ${port} on 127.0.0.1 ${why}; stop the other process or choose another port${how}`,
+        ),
       );
     });
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
@@ -119,8 +132,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       files: { 'README.md': '# hello\n\nThe sandbox service Runway releases.\n' },
     });
     project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
+    addFailedPipeline(gitlabFake, project, FAILING_BUILD_SHA);
+    addGitLabWebPages(gitlabFake, SANDBOX_PROJECT);
+    const second = gitlabFake.addProject({ path: SANDBOX_SECOND_PROJECT, defaultBranch: 'main' });
+    second.mergeRequests = new AnyMergeRequest(second.mergeRequests);
     // The webhook a real project would have, so Runway's merge catch-up finds it healthy.
     gitlabFake.addProjectHook(SANDBOX_PROJECT, { url: 'http://localhost:8080/webhooks/gitlab', pipelineEvents: true });
+    gitlabFake.addProjectHook(SANDBOX_SECOND_PROJECT, {
+      url: 'http://localhost:8080/webhooks/gitlab',
+      pipelineEvents: true,
+    });
     await gitlabFake.listen(wanted.gitlab);
     stops.push(() => gitlabFake.close());
 
@@ -128,14 +149,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       tokens: [SANDBOX_SECRETS.slackBotToken],
       channels: [{ ...SANDBOX_CHANNEL }],
       team: { id: 'T0SANDBOX', name: 'Runway Sandbox' },
-      // Timestamps from now on: a release that outlives a restart must not find (and edit) a newer message
-      // under its old ts; it gets message_not_found and posts afresh.
-      startSeconds: Math.floor(Date.now() / 1000),
+      // Real timestamps, as Slack's: the page shows when each message was posted, and a restored channel
+      // (slack-store.ts) never hands out a ts an earlier run already used.
+      clock: Date.now,
     });
+    const slackStore = await persistSlack(slackFake, dataDir, { onError: options.onError });
+    stops.push(() => slackStore.close());
     await slackFake.listen(wanted.slack);
     stops.push(() => slackFake.close());
 
-    const registryFake = createRegistryFake();
+    const registryFake = createRegistryFake({ isMissing: (_name, reference) => buildFails(reference) });
     await registryFake.listen(wanted.registry);
     stops.push(() => registryFake.close());
 

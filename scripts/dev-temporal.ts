@@ -2,7 +2,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 
-const [port = '7233', uiPort = '8233'] = process.argv.slice(2);
+const [port = '7233', uiPort = '8233', dbFilename = '.data/sandbox/temporal.db'] = process.argv.slice(2);
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'cached-download' },
@@ -10,7 +10,7 @@ const env = await TestWorkflowEnvironment.createLocal({
     port: Number(port),
     ui: true,
     uiPort: Number(uiPort),
-    dbFilename: '.data/temporal.db',
+    dbFilename,
     searchAttributes: [...RUNWAY_SEARCH_ATTRIBUTES],
   },
 });

@@ -13,7 +13,7 @@ import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-
 import { createSlackNotifier } from '../activities/integrations/slack.js';
 import { createPrometheusClient } from '../activities/integrations/prometheus.js';
 import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
-import type { RunwayConfig } from '../config/schema.js';
+import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { missingIntegrations } from '../config/requirements.js';
 
@@ -57,12 +57,17 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
 
   const gitlab = standIns.gitlab ?? createGitLabClient({ url: config.gitlab!.url, token: config.gitlab!.token });
 
-  const argo = config.argocd;
-  const argocd =
-    standIns.argocd ??
-    (argo!.driver === 'api'
-      ? createArgoCdApiClient({ url: argo!.url!, token: argo!.token!, uiUrl: argo!.uiUrl })
-      : createArgoCdKubernetesClient({ namespace: argo!.namespace, uiUrl: argo!.uiUrl }));
+  // Every configured Argo CD (the top-level one is `default`); environments name theirs (argocd.instance).
+  const argocdInstances = Object.fromEntries(
+    Object.entries(argocdInstancesOf(config)).map(([name, a]) => [
+      name,
+      (a.driver ?? 'api') === 'api'
+        ? createArgoCdApiClient({ url: a.url!, token: a.token!, uiUrl: a.uiUrl })
+        : createArgoCdKubernetesClient({ namespace: a.namespace ?? 'argocd', uiUrl: a.uiUrl }),
+    ]),
+  );
+  // With only named instances and no default, no environment uses the default (the schema checks it).
+  const argocd = standIns.argocd ?? argocdInstances.default ?? Object.values(argocdInstances)[0]!;
 
   const notifier =
     standIns.notifier ??
@@ -78,6 +83,7 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
     registry,
     gitlab,
     argocd,
+    argocdInstances,
     notifier,
     infra: standIns.infra ?? infraDrivers(config),
     temporal,

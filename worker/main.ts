@@ -38,8 +38,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // A refused config prints one line per problem, readable without a JSON log viewer.
-  if (err instanceof ConfigError) console.error(err.message);
+  // A config problem is for a person: every problem as plain lines on stderr, not one JSON string.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`\nrunway cannot start: ${err.message}\n\n`);
+    process.exit(1);
+  }
   log.error(
     { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
     'worker failed to start',

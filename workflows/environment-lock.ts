@@ -7,6 +7,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -27,6 +28,7 @@ import {
   type EnvLockResult,
   type EnvLockState,
 } from './messages.js';
+import { envLockDetails } from './lock-details.js';
 
 // Short calls; a failure is caught and handled (never ends the lock): a question unanswered is asked again later.
 const acts = proxyLocalActivities<RunwayActivities>({
@@ -80,6 +82,8 @@ class EnvironmentLock {
 
     await this.inherit();
     for (;;) {
+      // No command: the Temporal UI's current details (who holds the lock, who waits).
+      setCurrentDetails(envLockDetails(this.state));
       const busyBefore = this.busy();
       if (!busyBefore) this.lastLivenessCheck = workflowNow().getTime();
       const woke = await condition(() => this.incoming.length > 0 || this.changed, this.nextWake(busyBefore));

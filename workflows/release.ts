@@ -313,17 +313,57 @@ class ReleaseRun {
   }
 
   private async syncAndWait(environment: EnvironmentPlan, revision: string, stage: StageRecord): Promise<void> {
-    const { appUrl } = await this.acts.syncApplication({ application: environment.argocd.application, revision });
-    this.rec.link(`argocd:${environment.name}`, appUrl);
-    stage.details.argocdUrl = appUrl;
-    const health = await this.acts.healthWait(environment.healthTimeoutMs)({
-      application: environment.argocd.application,
+    const { argocd } = environment;
+    const app = {
+      instance: argocd.instance,
+      namespace: argocd.namespace,
+      project: argocd.project,
+    };
+    const started = await this.acts.syncApplication({
+      application: argocd.application,
       revision,
-      timeoutMs: environment.healthTimeoutMs,
-      degradedGraceMs: environment.degradedGraceMs,
-      pollIntervalMs: this.timing.pollIntervalMs,
+      app,
+      infra: this.plan.infra,
     });
-    stage.details.health = health.status;
+    this.rec.link(`argocd:${environment.name}`, started.appUrl);
+    stage.details.argocdUrl = started.appUrl;
+    if (started.mode) stage.details.argocdSync = started.mode;
+    const deadline = workflowNow().getTime() + environment.healthTimeoutMs;
+    let blocked = started.blocked;
+    let announced = false;
+    for (;;) {
+      // A sync window holds the deploy: say so once (timeline, Slack), then keep waiting for it to open.
+      if (blocked && !announced) {
+        announced = true;
+      }
+      if (blocked && announced && !stage.details.blockedBySyncWindow && patched('argocd-sync-window')) {
+        const until = blocked.until ? ` until ${blocked.until}` : '';
+        const line = `${environment.name}: blocked by sync window${until}`;
+        stage.details.blockedBySyncWindow = blocked.until ?? 'unknown';
+        this.rec.warn(line);
+        await this.notify('deploy_blocked', { environment: environment.name, detail: line });
+      }
+      const remaining = Math.max(deadline - workflowNow().getTime(), 1);
+      const health = await this.acts.healthWait(environment.healthTimeoutMs)({
+        application: argocd.application,
+        revision,
+        timeoutMs: announced ? remaining : environment.healthTimeoutMs,
+        degradedGraceMs: environment.degradedGraceMs,
+        pollIntervalMs: this.timing.pollIntervalMs,
+        app,
+        infra: this.plan.infra,
+        autoSyncTimeoutMs: argocd.autoSyncTimeoutMs,
+        suspended: argocd.onSuspended,
+        missing: argocd.onMissing,
+        blockAnnounced: announced,
+      });
+      if (health.blocked && !announced) {
+        blocked = health.blocked;
+        continue;
+      }
+      stage.details.health = health.status;
+      return;
+    }
   }
 
   private async approvalGate(environment: EnvironmentPlan): Promise<void> {
@@ -605,7 +645,13 @@ class ReleaseRun {
   /** Notifications never fail a release: a failure becomes a warning in the timeline. */
   private async notify(
     kind: NotificationKind,
-    options: { environment?: string; channel?: string; approvers?: string[]; updateOnly?: boolean } = {},
+    options: {
+      environment?: string;
+      channel?: string;
+      approvers?: string[];
+      detail?: string;
+      updateOnly?: boolean;
+    } = {},
   ): Promise<void> {
     const channel = options.channel ?? this.plan.notify.channel;
     const key = channel ?? '';
@@ -615,6 +661,7 @@ class ReleaseRun {
         channel,
         environment: options.environment,
         approvers: options.approvers,
+        ...(options.detail ? { detail: options.detail } : {}),
         ...(options.updateOnly ? { updateOnly: true } : {}),
         timeline: this.rec.timeline,
         messageRef: this.messageRefs[key],

@@ -9,6 +9,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -52,6 +53,7 @@ export async function serviceLockWorkflow(initial: ServiceLockState): Promise<vo
   });
 
   for (;;) {
+    setCurrentDetails(lockDetails(state));
     const woke = await condition(() => regrant || (!state.holder && state.queue.length > 0), state.livenessCheckMs);
     if (woke) {
       if (!state.holder) state.holder = state.queue.shift();
@@ -91,6 +93,23 @@ export async function serviceLockWorkflow(initial: ServiceLockState): Promise<vo
       await continueAsNew<typeof serviceLockWorkflow>(state);
     }
   }
+}
+
+/** The Temporal UI's current details: who holds the lock, who waits for it, who waits for approval. */
+export function lockDetails(state: ServiceLockState): string {
+  const release = (id: string, environment?: string) => `\`${id}\`${environment ? ` (${environment})` : ''}`;
+  return [
+    `**Service lock for ${state.service}** — not a release; it lets one release at a time change an environment.`,
+    state.holder ? `Held by ${release(state.holder.releaseId, state.holder.environment)}.` : 'Free.',
+    state.queue.length
+      ? `Waiting for the lock:\n${state.queue.map((q) => `- ${release(q.releaseId, q.environment)}`).join('\n')}`
+      : '',
+    state.waitingForApproval.length
+      ? `Waiting for approval:\n${state.waitingForApproval.map((w) => `- ${release(w.releaseId)}`).join('\n')}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 /** A release that was terminated never releases the lock: drop holders and waiters that are not running. */

@@ -84,20 +84,37 @@ export class TimelineRecorder {
     setCurrentDetails(this.summary());
   }
 
-  /** Markdown shown in the Temporal UI's "current details". */
+  /** Markdown shown in the Temporal UI's "current details": paragraphs and a list, one stage per line. */
   summary(): string {
     const t = this.timeline;
-    const lines = [
-      `**${this.plan.service}** ${shortSha(this.plan.commit.sha)} → \`${imageToString(this.plan.image)}\``,
-      `status: **${t.status}**, stage: ${t.stage}`,
-      // Window, verify and soak stages carry a one-line summary ("queued: …; opens at …").
-      ...t.stages.map(
-        (s) =>
-          `- ${s.kind}${s.environment ? `:${s.environment}` : ''}: ${s.state}` +
-          (s.details.summary && s.state === 'running' ? ` — ${String(s.details.summary)}` : ''),
-      ),
+    const paragraphs = [
+      `**${this.plan.service}** \`${shortSha(this.plan.commit.sha)}\` → \`${imageToString(this.plan.image)}\``,
+      `Status: **${t.status.replace(/_/g, ' ')}** · stage: \`${t.stage}\``,
     ];
-    if (t.error) lines.push(`error: ${t.error}`);
-    return lines.join('\n');
+    if (t.stages.length) {
+      paragraphs.push(
+        t.stages
+          .map((s) => {
+            const where = s.environment ? ` · ${s.environment}` : '';
+            // Window, verify and soak stages carry a one-line summary ("queued: …; opens at …").
+            const note = s.details.summary && s.state === 'running' ? ` — ${String(s.details.summary)}` : '';
+            return `- ${STATE_MARK[s.state]} ${s.kind}${where}: ${s.state}${note}`;
+          })
+          .join('\n'),
+      );
+    }
+    if (t.error) paragraphs.push(`**Error:** ${t.error}`);
+    if (t.warnings.length) paragraphs.push(t.warnings.map((w) => `- ⚠️ ${w}`).join('\n'));
+    // Blank lines between paragraphs: markdown joins single newlines into one line.
+    return paragraphs.join('\n\n');
   }
 }
+
+const STATE_MARK: Record<StageState, string> = {
+  pending: '⚪',
+  running: '⏳',
+  succeeded: '✅',
+  failed: '❌',
+  skipped: '⏭️',
+  cancelled: '⛔',
+};

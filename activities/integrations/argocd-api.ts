@@ -1,14 +1,8 @@
 // ArgoCdPort over Argo CD's REST API (grpc-gateway), authenticated with a Bearer token.
 import { request as httpsRequest } from 'node:https';
-import type { ArgoCdPort, AppStatus } from '../ports.js';
-import {
-  activeOperation,
-  DEFAULT_BUSY_WAIT,
-  PermanentArgoCdError,
-  toAppStatus,
-  untilIdle,
-  type BusyWaitOptions,
-} from './argocd-status.js';
+import type { AppStatus, ArgoAppRef, ArgoCdPort, SyncOutcome, SyncRequest } from '../ports.js';
+import { appRef, PermanentArgoCdError, SYNC_WINDOW_BLOCKED, toAppStatus } from './argocd-status.js';
+import { syncAllowedAt, type SyncWindowSpec } from './argocd-sync-windows.js';
 
 export interface ArgoCdApiOptions {
   /** API server base URL, e.g. `https://argocd.example.com`. */
@@ -20,8 +14,6 @@ export interface ArgoCdApiOptions {
   timeoutMs?: number;
   /** Skip TLS certificate verification (self-signed in-cluster endpoints). */
   insecureTls?: boolean;
-  /** How long `sync` waits out someone else's operation. */
-  busyWait?: Partial<BusyWaitOptions>;
 }
 
 interface Reply {
@@ -85,17 +77,28 @@ export function createArgoCdApiClient(options: ArgoCdApiOptions): ArgoCdPort {
   const base = options.url.replace(/\/+$/, '');
   const ui = (options.uiUrl ?? options.url).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const wait: BusyWaitOptions = { ...DEFAULT_BUSY_WAIT, ...options.busyWait };
   const send = options.insecureTls ? insecureTransport(timeoutMs) : fetchTransport(timeoutMs);
 
   // Belt and braces: no message may carry the token, whatever a server or proxy echoes back.
   const redact = (text: string): string => (options.token ? text.split(options.token).join('[redacted]') : text);
 
   const appPath = (name: string): string => `/api/v1/applications/${encodeURIComponent(name)}`;
+  /** `appNamespace` (apps in any namespace) and `project` (a missing app is then 404, not 403). */
+  const scope = (ref: ArgoAppRef, extra: Record<string, string> = {}): string => {
+    const query = new URLSearchParams(extra);
+    if (ref.namespace) query.set('appNamespace', ref.namespace);
+    if (ref.project) query.set('project', ref.project);
+    const text = query.toString();
+    return text ? `?${text}` : '';
+  };
 
   async function exchange(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Reply> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${options.token}`, Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // Argo CD answers 415 to a request without this header, even one without a body (B.2a).
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${options.token}`,
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+    };
     try {
       return await send(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
@@ -120,36 +123,66 @@ export function createArgoCdApiClient(options: ArgoCdApiOptions): ArgoCdPort {
     }
   }
 
-  async function getApp(name: string, refresh?: 'normal' | 'hard'): Promise<unknown> {
-    const path = appPath(name) + (refresh ? `?refresh=${refresh}` : '');
+  async function getApp(ref: ArgoAppRef, refresh?: 'normal' | 'hard'): Promise<unknown> {
+    const path = appPath(ref.name) + scope(ref, refresh ? { refresh } : {});
     const reply = await exchange('GET', path);
     if (reply.status !== 200) throw failure('GET', path, reply);
     return parse('GET', path, reply);
   }
 
+  /** `GET …/syncwindows` (ApplicationSyncWindowsResponse): the windows assigned to the app. */
+  async function syncWindowEnd(target: Parameters<ArgoCdPort['appUrl']>[0]): Promise<string | undefined> {
+    const ref = appRef(target);
+    const path = `${appPath(ref.name)}/syncwindows${scope(ref)}`;
+    const reply = await exchange('GET', path);
+    if (reply.status !== 200) return undefined;
+    const body = parse('GET', path, reply) as { assignedWindows?: SyncWindowSpec[] } | null;
+    const at = syncAllowedAt(body?.assignedWindows ?? [], new Date(), true);
+    return at?.toISOString();
+  }
+
   return {
-    async sync(application: string, revision: string): Promise<void> {
-      const path = `${appPath(application)}/sync`;
-      const body = { revision, prune: false, strategy: { hook: {} } };
-      await untilIdle(application, wait, async () => {
-        const reply = await exchange('POST', path, body);
-        if (reply.status >= 200 && reply.status < 300) return 'done';
-        if (reply.status !== 400 || !ANOTHER_OPERATION.test(serverMessage(reply.text))) {
-          throw failure('POST', path, reply);
-        }
-        // A retried activity may find its own earlier sync still running: that is success.
-        const active = activeOperation(await getApp(application));
-        if (active?.revision === revision) return 'done';
-        return { busyWith: active?.revision };
-      });
+    async sync(target, request?: string | SyncRequest): Promise<SyncOutcome> {
+      const ref = appRef(target);
+      const wanted: SyncRequest = typeof request === 'string' ? { revision: request } : (request ?? {});
+      const path = `${appPath(ref.name)}/sync`;
+      const body: Record<string, unknown> = { name: ref.name, prune: false, strategy: { hook: {} } };
+      if (ref.namespace) body.appNamespace = ref.namespace;
+      if (ref.project) body.project = ref.project;
+      if (wanted.revision !== undefined) {
+        // Multi-source: name the revision of the infra repo's source only (ApplicationSyncRequest.sourcePositions).
+        if (wanted.sourceIndex !== undefined) {
+          body.revisions = [wanted.revision];
+          body.sourcePositions = [wanted.sourceIndex + 1];
+        } else body.revision = wanted.revision;
+      }
+      const reply = await exchange('POST', path, body);
+      if (reply.status >= 200 && reply.status < 300) {
+        const app = parse('POST', path, reply) as { operation?: { sync?: { revision?: string } } } | null;
+        return { state: 'started', revision: app?.operation?.sync?.revision };
+      }
+      const message = serverMessage(reply.text);
+      // SetAppOperation: FailedPrecondition (400, code 9). Someone else's operation: watch it, never fail.
+      if (reply.status === 400 && ANOTHER_OPERATION.test(message)) return { state: 'busy' };
+      // Server.Sync: PermissionDenied (403, code 7) "Cannot sync: Blocked by sync window".
+      if (reply.status === 403 && SYNC_WINDOW_BLOCKED.test(message)) {
+        const until = await syncWindowEnd(ref).catch(() => undefined);
+        return { state: 'blocked', message, until };
+      }
+      throw failure('POST', path, reply);
     },
 
-    async getStatus(application: string, opts?: { refresh?: 'normal' | 'hard' }): Promise<AppStatus> {
-      return toAppStatus(await getApp(application, opts?.refresh));
+    async getStatus(target, opts?: { refresh?: 'normal' | 'hard' }): Promise<AppStatus> {
+      return toAppStatus(await getApp(appRef(target), opts?.refresh), target);
     },
 
-    appUrl(application: string): string {
-      return `${ui}/applications/${encodeURIComponent(application)}`;
+    syncWindowEnd,
+
+    appUrl(target): string {
+      const ref = appRef(target);
+      // Apps outside the control-plane namespace are addressed as <namespace>/<name> in the UI.
+      const name = ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;
+      return `${ui}/applications/${name.split('/').map(encodeURIComponent).join('/')}`;
     },
   };
 }

@@ -2,25 +2,27 @@
 // JSON merge patch that sets `operation` (the route Argo CD documents for kubectl), so no Argo CD API
 // server or token is needed, only RBAC on applications.argoproj.io.
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import type { AppStatus, ArgoCdPort } from '../ports.js';
+import type { AppStatus, ArgoAppRef, ArgoAppTarget, ArgoCdPort, SyncOutcome, SyncRequest } from '../ports.js';
 import {
   activeOperation,
-  DEFAULT_BUSY_WAIT,
+  appRef,
+  decidingSource,
+  destinationOf,
   PermanentArgoCdError,
   toAppStatus,
-  untilIdle,
-  type BusyWaitOptions,
 } from './argocd-status.js';
+import { syncAllowedAt, windowsFor, type SyncWindowSpec } from './argocd-sync-windows.js';
 
 export interface ArgoCdKubernetesOptions {
   /** A ready KubeConfig, or where to load one from; defaults to `'default'` (KUBECONFIG or ~/.kube/config). */
   kubeConfig?: KubeConfig | 'default' | 'cluster';
-  /** Namespace of the Application resources (where Argo CD runs, usually `argocd`). */
+  /**
+   * Argo CD's own namespace (usually `argocd`): where its AppProjects live, and the Applications unless an
+   * app names its own namespace (apps in any namespace).
+   */
   namespace: string;
   /** Argo CD UI base URL for links. */
   uiUrl?: string;
-  /** How long `sync` waits out someone else's operation. */
-  busyWait?: Partial<BusyWaitOptions>;
 }
 
 type K8s = typeof import('@kubernetes/client-node');
@@ -61,10 +63,13 @@ function statusMessage(body: unknown): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
+/** Attempts of a sync whose resourceVersion precondition lost to another writer (409). */
+const CONFLICT_ATTEMPTS = 4;
+
 export function createArgoCdKubernetesClient(options: ArgoCdKubernetesOptions): ArgoCdPort {
-  const { namespace } = options;
-  const wait: BusyWaitOptions = { ...DEFAULT_BUSY_WAIT, ...options.busyWait };
+  const home = options.namespace;
   let client: Promise<Client> | undefined;
+  const nsOf = (ref: ArgoAppRef): string => ref.namespace ?? home;
 
   function connect(): Promise<Client> {
     client ??= loadK8s().then((k8s) => {
@@ -85,85 +90,137 @@ export function createArgoCdKubernetesClient(options: ArgoCdKubernetesOptions): 
     return client;
   }
 
-  function mapError({ k8s, token }: Client, verb: string, name: string, err: unknown): Error {
-    const what = `Argo CD application ${namespace}/${name}: Kubernetes ${verb}`;
+  function mapError({ k8s, token }: Client, verb: string, what: string, err: unknown): Error {
+    const prefix = `Argo CD ${what}: Kubernetes ${verb}`;
     let message: string;
     let permanent = false;
     if (err instanceof k8s.ApiException) {
-      message = `${what}: HTTP ${err.code} ${statusMessage(err.body) ?? ''}`.trimEnd();
+      message = `${prefix}: HTTP ${err.code} ${statusMessage(err.body) ?? ''}`.trimEnd();
       permanent = PERMANENT_CODES.includes(err.code);
     } else {
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-      message = `${what} failed: ${err instanceof Error ? err.message : String(err)}${cause}`;
+      message = `${prefix} failed: ${err instanceof Error ? err.message : String(err)}${cause}`;
     }
     if (token) message = message.split(token).join('[redacted]');
     return permanent ? new PermanentArgoCdError(message) : new Error(message);
   }
 
+  const label = (ref: ArgoAppRef) => `application ${nsOf(ref)}/${ref.name}`;
   const isConflict = (c: Client, err: unknown): boolean => err instanceof c.k8s.ApiException && err.code === 409;
 
-  async function get(c: Client, name: string): Promise<unknown> {
+  async function get(c: Client, ref: ArgoAppRef): Promise<unknown> {
     try {
-      return await c.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name });
+      return await c.api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: nsOf(ref),
+        plural: PLURAL,
+        name: ref.name,
+      });
     } catch (err) {
-      throw mapError(c, 'GET', name, err);
+      throw mapError(c, 'GET', label(ref), err);
     }
   }
 
   /** Sends a JSON merge patch; the generated client would otherwise default to a JSON (6902) patch. */
-  async function mergePatch(c: Client, name: string, body: object): Promise<unknown> {
+  async function mergePatch(c: Client, ref: ArgoAppRef, body: object): Promise<unknown> {
     const headers = c.k8s.setHeaderOptions('Content-Type', c.k8s.PatchStrategy.MergePatch);
     return c.api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
+      { group: GROUP, version: VERSION, namespace: nsOf(ref), plural: PLURAL, name: ref.name, body },
       headers,
     );
   }
 
+  /** The operation a sync sets (docs/user-guide/sync-kubectl.md): multi-source apps name every source's revision. */
+  function operationFor(app: unknown, ref: ArgoAppRef, wanted: SyncRequest): Record<string, unknown> {
+    const sync: Record<string, unknown> = { prune: false, syncStrategy: { hook: {} } };
+    if (wanted.revision !== undefined) {
+      const { index, count } = decidingSource(app, ref);
+      if (count > 1) {
+        const sources = (app as { spec?: { sources?: { targetRevision?: string }[] } }).spec?.sources ?? [];
+        sync.revisions = sources.map((s, i) => (i === index ? wanted.revision : (s.targetRevision ?? 'HEAD')));
+      } else sync.revision = wanted.revision;
+    }
+    return { initiatedBy: { username: 'runway' }, sync };
+  }
+
+  async function syncWindowEnd(target: ArgoAppTarget): Promise<string | undefined> {
+    const ref = appRef(target);
+    const c = await connect();
+    const app = await get(c, ref);
+    const project = (app as { spec?: { project?: string } }).spec?.project ?? 'default';
+    let windows: SyncWindowSpec[];
+    try {
+      const proj = (await c.api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: home,
+        plural: 'appprojects',
+        name: project,
+      })) as { spec?: { syncWindows?: SyncWindowSpec[] } };
+      windows = proj.spec?.syncWindows ?? [];
+    } catch {
+      return undefined; // no RBAC on appprojects: the release says "blocked" without an end
+    }
+    const dest = destinationOf(app);
+    const mine = windowsFor(windows, {
+      name: ref.name,
+      destinationNamespace: dest.namespace,
+      destinationServer: dest.server,
+      destinationName: dest.name,
+    });
+    return syncAllowedAt(mine, new Date(), true)?.toISOString();
+  }
+
   return {
-    async sync(application: string, revision: string): Promise<void> {
+    async sync(target, request?: string | SyncRequest): Promise<SyncOutcome> {
+      const ref = appRef(target);
+      const wanted: SyncRequest = typeof request === 'string' ? { revision: request } : (request ?? {});
       const c = await connect();
-      await untilIdle(application, wait, async () => {
-        const app = await get(c, application);
-        const active = activeOperation(app);
-        // A retried activity may find its own earlier operation still pending or running: that is success.
-        if (active) return active.revision === revision ? 'done' : { busyWith: active.revision };
+      for (let attempt = 1; ; attempt++) {
+        const app = await get(c, ref);
+        const { index, count } = decidingSource(app, ref);
+        // The same guard SetAppOperation has: never overwrite an operation that is pending or running.
+        const active = activeOperation(app, index, count > 1);
+        if (active) return { state: 'busy', revision: active.revision };
         const resourceVersion = (app as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
         const body = {
           // Precondition: if anyone changed the app since the GET (maybe setting their own operation), the
           // API server answers 409 instead of letting this patch overwrite it.
           ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
-          operation: {
-            initiatedBy: { username: 'runway' },
-            sync: { revision, prune: false, syncStrategy: { hook: {} } },
-          },
+          operation: operationFor(app, ref, wanted),
         };
         try {
-          await mergePatch(c, application, body);
-          return 'done';
+          await mergePatch(c, ref, body);
+          return { state: 'started', revision: wanted.revision };
         } catch (err) {
-          if (isConflict(c, err)) return {};
-          throw mapError(c, 'PATCH', application, err);
+          if (!isConflict(c, err)) throw mapError(c, 'PATCH', label(ref), err);
+          if (attempt >= CONFLICT_ATTEMPTS) return { state: 'busy' };
         }
-      });
-    },
-
-    async getStatus(application: string, opts?: { refresh?: 'normal' | 'hard' }): Promise<AppStatus> {
-      const c = await connect();
-      if (!opts?.refresh) return toAppStatus(await get(c, application));
-      // The controller refreshes on this annotation and removes it; the patch answers with the current object.
-      try {
-        const patched = await mergePatch(c, application, {
-          metadata: { annotations: { [REFRESH_ANNOTATION]: opts.refresh } },
-        });
-        return toAppStatus(patched);
-      } catch (err) {
-        throw mapError(c, 'PATCH', application, err);
       }
     },
 
-    appUrl(application: string): string {
+    async getStatus(target, opts?: { refresh?: 'normal' | 'hard' }): Promise<AppStatus> {
+      const ref = appRef(target);
+      const c = await connect();
+      if (!opts?.refresh) return toAppStatus(await get(c, ref), ref);
+      // The controller refreshes on this annotation and removes it; the patch answers with the current object.
+      try {
+        const patched = await mergePatch(c, ref, {
+          metadata: { annotations: { [REFRESH_ANNOTATION]: opts.refresh } },
+        });
+        return toAppStatus(patched, ref);
+      } catch (err) {
+        throw mapError(c, 'PATCH', label(ref), err);
+      }
+    },
+
+    syncWindowEnd,
+
+    appUrl(target): string {
+      const ref = appRef(target);
       const base = (options.uiUrl ?? '').replace(/\/+$/, '');
-      return `${base}/applications/${encodeURIComponent(namespace)}/${encodeURIComponent(application)}`;
+      return `${base}/applications/${encodeURIComponent(nsOf(ref))}/${encodeURIComponent(ref.name)}`;
     },
   };
 }

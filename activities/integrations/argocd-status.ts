@@ -1,6 +1,6 @@
 // What the REST and the Kubernetes Argo CD drivers share: reading an Application object (both APIs return
 // the same JSON), the permanent error type, and waiting out "another operation is already in progress".
-import type { AppStatus, HealthStatus, OperationPhase, SyncStatus } from '../ports.js';
+import type { AppStatus, ArgoAppRef, ArgoAppTarget, HealthStatus, OperationPhase, SyncStatus } from '../ports.js';
 
 /** 401/403/404 and other answers a retry cannot change; the activity layer makes it non-retryable. */
 export class PermanentArgoCdError extends Error {
@@ -25,46 +25,117 @@ function oneOf<T extends string>(allowed: readonly T[], value: unknown): T | und
   return allowed.find((v) => v === value);
 }
 
-/** `revision`, or the first of `revisions` for multi-source applications. */
-function revisionOf(holder: Json): string | undefined {
-  const revisions = holder.revisions;
-  return str(holder.revision) ?? (Array.isArray(revisions) ? str(revisions[0]) : undefined);
+/** An app given by name only, or fully. */
+export function appRef(target: ArgoAppTarget): ArgoAppRef {
+  return typeof target === 'string' ? { name: target } : target;
 }
 
-function requestedRevision(operation: Json): string | undefined {
-  return revisionOf(obj(operation.sync));
+/** `https://user@host/group/repo.git`, `git@host:group/repo`, `group/repo` → comparable `host/group/repo`. */
+export function normalizeRepo(url: string): string {
+  return url
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
+    .replace(/^[^@/]+@/, '')
+    .replace(/^([^/:]+):(?!\d+\/)/, '$1/')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/^\/+/, '');
+}
+
+/** Whether an Argo CD source's repoURL is the infra repository (a full URL, or a GitLab project path). */
+export function sameRepo(repoURL: string, infraRepo: string): boolean {
+  const a = normalizeRepo(repoURL);
+  const b = normalizeRepo(infraRepo);
+  return a === b || a.endsWith(`/${b}`) || b.endsWith(`/${a}`);
+}
+
+/** `spec.sources[]` when set (multi-source), else `[spec.source]`. */
+function sourcesOf(spec: Json): Json[] {
+  const sources = spec.sources;
+  if (Array.isArray(sources) && sources.length > 0) return sources.map(obj);
+  return [obj(spec.source)];
+}
+
+/**
+ * Which source decides: the only one, or the one whose repoURL is the infra repository. A multi-source app
+ * none of whose sources is the infra repository cannot be deployed by Runway: a permanent error.
+ */
+export function decidingSource(app: unknown, ref: ArgoAppRef): { index: number; count: number; source: Json } {
+  const sources = sourcesOf(obj(obj(app).spec));
+  if (sources.length === 1) return { index: 0, count: 1, source: sources[0]! };
+  const index = ref.infraRepo ? sources.findIndex((s) => sameRepo(str(s.repoURL) ?? '', ref.infraRepo!)) : -1;
+  if (index === -1) {
+    const repos = sources.map((s) => str(s.repoURL) ?? '?').join(', ');
+    throw new PermanentArgoCdError(
+      `Argo CD application ${ref.name} has ${sources.length} sources (${repos}) and none is the infra repository ${ref.infraRepo ?? '(not given)'}`,
+    );
+  }
+  return { index, count: sources.length, source: sources[index]! };
+}
+
+/** `revision` of a single-source app, `revisions[index]` of a multi-source one. */
+function revisionAt(holder: Json, index: number, multi: boolean): string | undefined {
+  const revisions = holder.revisions;
+  if (multi || (Array.isArray(revisions) && revisions.length > 0 && !str(holder.revision))) {
+    return Array.isArray(revisions) ? str(revisions[index]) : undefined;
+  }
+  return str(holder.revision);
+}
+
+/** Argo CD 3: `automated: {enabled: false}` keeps the block but turns auto-sync off (IsAutomatedSyncEnabled). */
+export function isAutomated(app: unknown): boolean {
+  const policy = obj(obj(obj(app).spec).syncPolicy);
+  if (policy.automated == null) return false;
+  return obj(policy.automated).enabled !== false;
 }
 
 /**
  * The operation that blocks a new sync, if any: `operation` is set until the controller finishes it, and a
  * Running/Terminating `operationState` is still in flight.
  */
-export function activeOperation(app: unknown): { revision?: string } | null {
+export function activeOperation(app: unknown, index = 0, multi = false): { revision?: string } | null {
   const root = obj(app);
   const state = obj(obj(root.status).operationState);
   const phase = oneOf(PHASES, state.phase);
-  if (root.operation != null) return { revision: requestedRevision(obj(root.operation)) };
+  if (root.operation != null) return { revision: revisionAt(obj(obj(root.operation).sync), index, multi) };
   if (phase === 'Running' || phase === 'Terminating') {
-    return { revision: revisionOf(obj(state.syncResult)) ?? requestedRevision(obj(state.operation)) };
+    return {
+      revision:
+        revisionAt(obj(state.syncResult), index, multi) ?? revisionAt(obj(obj(state.operation).sync), index, multi),
+    };
   }
   return null;
 }
 
-export function toAppStatus(app: unknown): AppStatus {
+export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus {
+  const ref = appRef(target);
   const root = obj(app);
   const status = obj(root.status);
   const sync = obj(status.sync);
   const health = obj(status.health);
   const state = obj(status.operationState);
+  const { index, count, source } = decidingSource(app, {
+    ...ref,
+    name: ref.name || str(obj(root.metadata).name) || '?',
+  });
+  const multi = count > 1;
+  const operationSync = obj(obj(state.operation).sync);
 
   const result: AppStatus = {
     syncStatus: oneOf(SYNC, sync.status) ?? 'Unknown',
-    syncRevision: revisionOf(sync),
+    syncRevision: revisionAt(sync, index, multi),
     health: oneOf(HEALTH, health.status) ?? 'Unknown',
     healthMessage: str(health.message),
     operationPhase: oneOf(PHASES, state.phase),
-    operationRevision: revisionOf(obj(state.syncResult)) ?? requestedRevision(obj(state.operation)),
+    operationRevision: revisionAt(obj(state.syncResult), index, multi) ?? revisionAt(operationSync, index, multi),
     operationMessage: str(state.message),
+    operationAutomated: obj(obj(state.operation).initiatedBy).automated === true || undefined,
+    operationFinishedAt: str(state.finishedAt),
+    automated: isAutomated(app) || undefined,
+    targetRevision: str(source.targetRevision),
+    sourceIndex: multi ? index : undefined,
+    sourceCount: multi ? count : undefined,
   };
 
   // A requested operation the controller has not picked up yet sits next to the previous, finished
@@ -73,45 +144,22 @@ export function toAppStatus(app: unknown): AppStatus {
   const pending =
     root.operation != null && result.operationPhase !== 'Running' && result.operationPhase !== 'Terminating';
   if (pending) {
+    const operation = obj(root.operation);
     result.operationPhase = 'Running';
-    result.operationRevision = requestedRevision(obj(root.operation));
+    result.operationRevision = revisionAt(obj(operation.sync), index, multi);
     result.operationMessage = 'operation requested, waiting for the application controller';
+    result.operationAutomated = obj(operation.initiatedBy).automated === true || undefined;
+    result.operationFinishedAt = undefined;
   }
 
   for (const key of Object.keys(result) as (keyof AppStatus)[]) if (result[key] === undefined) delete result[key];
   return result;
 }
 
-export interface BusyWaitOptions {
-  /** Give up (with a retryable error) after this long. */
-  deadlineMs: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
+/** The destination of an app, for matching sync windows. */
+export function destinationOf(app: unknown): { namespace?: string; server?: string; name?: string } {
+  const d = obj(obj(obj(app).spec).destination);
+  return { namespace: str(d.namespace), server: str(d.server), name: str(d.name) };
 }
 
-export const DEFAULT_BUSY_WAIT: BusyWaitOptions = { deadlineMs: 60_000, initialDelayMs: 500, maxDelayMs: 5_000 };
-
-/**
- * Repeats `attempt` until it reports `done`, sleeping with a small exponential backoff while it reports the
- * application busy with someone else's operation. Past the deadline it throws a plain (retryable) Error.
- */
-export async function untilIdle(
-  application: string,
-  wait: BusyWaitOptions,
-  attempt: () => Promise<'done' | { busyWith?: string }>,
-): Promise<void> {
-  const deadline = Date.now() + wait.deadlineMs;
-  for (let round = 0; ; round++) {
-    const outcome = await attempt();
-    if (outcome === 'done') return;
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      const other = outcome.busyWith ? ` (for revision ${outcome.busyWith})` : '';
-      throw new Error(
-        `Argo CD application ${application}: another operation is still in progress${other} after ${wait.deadlineMs} ms`,
-      );
-    }
-    const delay = Math.min(wait.maxDelayMs, wait.initialDelayMs * 2 ** round, remaining);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
+export const SYNC_WINDOW_BLOCKED = /blocked by sync window/i;

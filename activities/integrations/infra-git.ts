@@ -64,7 +64,48 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
         }
       });
     },
+
+    async isAncestor(location, ancestor, descendant) {
+      assertSha(ancestor);
+      assertSha(descendant);
+      // A bare copy of its own: the question must not wait behind bumps holding the working copy's lock.
+      const dir = path.resolve(options.cacheDir, `${cacheName(location.repository)}.ancestry`);
+      const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
+      const ask = () => git(['merge-base', '--is-ancestor', ancestor, descendant]);
+      return withLock(dir, async () => {
+        await validateBranch(git, location.branch, dir);
+        if ((await git(['rev-parse', '--is-bare-repository'])).stdout.trim() !== 'true') {
+          await rm(dir, { recursive: true, force: true });
+          await mkdir(dir, { recursive: true });
+          await check(git, ['init', '--quiet', '--bare'], 'init');
+        }
+        let answer = await ask();
+        // 0: ancestor, 1: not; anything else (128): a commit this copy has not fetched yet.
+        if (answer.code > 1) {
+          const ref = `refs/remotes/origin/${location.branch}`;
+          await check(
+            git,
+            [
+              'fetch',
+              '--quiet',
+              '--no-tags',
+              '--end-of-options',
+              location.repository,
+              `+refs/heads/${location.branch}:${ref}`,
+            ],
+            'fetch',
+          );
+          answer = await ask();
+        }
+        return answer.code === 0;
+      });
+    },
   };
+}
+
+/** Ancestry is asked about commit ids only: never let a revision become a git option or a ref expression. */
+function assertSha(value: string): void {
+  if (!/^[0-9a-f]{7,64}$/i.test(value)) throw new PermanentInfraError(`not a commit id: "${value.slice(0, 80)}"`);
 }
 
 type Git = (args: string[]) => Promise<GitResult>;

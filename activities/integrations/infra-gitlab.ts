@@ -69,6 +69,20 @@ export function createGitLabInfraRepo(
         `${target.file} in ${project}@${branch} kept changing: gave up after ${MAX_ATTEMPTS} attempts`,
       );
     },
+
+    // GitLab's repository merge_base (lib/api/repositories.rb): the ancestor is the merge base of the two.
+    async isAncestor(location, ancestor, descendant) {
+      if (ancestor === descendant) return true;
+      try {
+        const base = await api.Repositories.mergeBase(location.repository, [ancestor, descendant]);
+        return base.id === ancestor;
+      } catch (err) {
+        // 400 "Could not find ref": a commit GitLab does not know is not an ancestor of anything known.
+        const { status, description } = gitlabFailure(err);
+        if (status === 400 && /could not find ref/i.test(description)) return false;
+        throw gitlab.mapError(err, 'merge base');
+      }
+    },
   };
 }
 

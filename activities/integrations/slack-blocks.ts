@@ -424,6 +424,7 @@ const EVENT: Record<NotificationKind, (env: string) => string> = {
   approval_requested: (env) => `:raised_hand: Approval requested${env}`,
   approval_decided: (env) => `:ballot_box_with_check: Approval decided${env}`,
   deployed: (env) => `:white_check_mark: Deployed${env}`,
+  deploy_blocked: (env) => `:no_entry: Deploy blocked${env}`,
   progress: (env) => `:arrows_counterclockwise: Progress${env}`,
   succeeded: () => ':tada: Release succeeded',
   failed: (env) => `:x: Release failed${env}`,

@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   activeOperation,
+  decidingSource,
+  normalizeRepo,
   PermanentArgoCdError,
+  sameRepo,
   toAppStatus,
-  untilIdle,
 } from '../../activities/integrations/argocd-status.js';
 import { evaluateHealth } from '../../domain/health.js';
 
@@ -23,13 +25,15 @@ describe('toAppStatus', () => {
       operationPhase: 'Succeeded',
       operationRevision: SHA,
       operationMessage: 'successfully synced (all tasks run)',
+      operationFinishedAt: '2025-03-04T10:06:31Z',
+      targetRevision: 'main',
     });
   });
 
   it('keeps the fixture quirk visible to evaluateHealth: sync and operation revisions disagree', () => {
     // In the fixture status.sync.revision is "rev1" but the operation synced ea87599…: neither is "done".
     const status = toAppStatus(fixture('argocd-app-healthy.json'));
-    const ctx = { degradedForMs: 0, degradedGraceMs: 0 };
+    const ctx = { degradedForMs: 0, degradedGraceMs: 0, contains: (r?: string) => (r ? r === SHA : undefined) };
     expect(evaluateHealth(status, { ...ctx, revision: SHA }).state).toBe('waiting');
     expect(evaluateHealth(status, { ...ctx, revision: 'rev1' }).state).toBe('waiting');
     const consistent = toAppStatus(
@@ -75,7 +79,10 @@ describe('toAppStatus', () => {
     const status = toAppStatus(app);
     expect(status.operationPhase).toBe('Running');
     expect(status.operationRevision).toBe('abc');
-    expect(evaluateHealth(status, { revision: 'abc', degradedForMs: 0, degradedGraceMs: 0 }).state).toBe('waiting');
+    const contains = (r?: string) => (r ? r === 'abc' : undefined);
+    expect(evaluateHealth(status, { revision: 'abc', degradedForMs: 0, degradedGraceMs: 0, contains }).state).toBe(
+      'waiting',
+    );
   });
 
   it('uses the first of `revisions` for multi-source applications', () => {
@@ -115,24 +122,56 @@ describe('activeOperation', () => {
   });
 });
 
-describe('untilIdle', () => {
-  it('retries while busy and gives up with a plain, retryable Error after the deadline', async () => {
-    let calls = 0;
-    const err = await untilIdle('web', { deadlineMs: 60, initialDelayMs: 5, maxDelayMs: 20 }, async () => {
-      calls++;
-      return { busyWith: 'other' };
-    }).catch((e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(Error);
-    expect(err).not.toBeInstanceOf(PermanentArgoCdError);
-    expect((err as Error).message).toMatch(/another operation is still in progress \(for revision other\)/);
-    expect(calls).toBeGreaterThan(2);
+describe('multi-source applications', () => {
+  const app = {
+    spec: {
+      sources: [
+        { repoURL: 'https://charts.example.com', chart: 'web', targetRevision: '1.4.2' },
+        { repoURL: 'https://gitlab.example.com/platform/infra.git', path: 'apps/web', targetRevision: 'main' },
+      ],
+      syncPolicy: { automated: { prune: true } },
+    },
+    status: {
+      sync: { status: 'Synced', revisions: ['1.4.2', 'head'] },
+      health: { status: 'Healthy' },
+      operationState: {
+        phase: 'Succeeded',
+        operation: { sync: { revisions: ['1.4.2', 'synced'] }, initiatedBy: { automated: true } },
+        syncResult: { revisions: ['1.4.2', 'synced'] },
+      },
+    },
+  };
+
+  it('reads the source that points at the infra repository (a URL or a GitLab project path)', () => {
+    for (const infraRepo of ['platform/infra', 'git@gitlab.example.com:platform/infra.git']) {
+      expect(toAppStatus(app, { name: 'web', infraRepo })).toMatchObject({
+        syncRevision: 'head',
+        operationRevision: 'synced',
+        operationAutomated: true,
+        automated: true,
+        targetRevision: 'main',
+        sourceIndex: 1,
+        sourceCount: 2,
+      });
+    }
   });
 
-  it('stops as soon as the attempt is done', async () => {
-    let calls = 0;
-    await untilIdle('web', { deadlineMs: 1000, initialDelayMs: 1, maxDelayMs: 1 }, async () =>
-      ++calls < 3 ? {} : 'done',
+  it('refuses an app none of whose sources is the infra repository, permanently', () => {
+    expect(() => decidingSource(app, { name: 'web', infraRepo: 'platform/other' })).toThrow(PermanentArgoCdError);
+    expect(() => decidingSource(app, { name: 'web' })).toThrow(/none is the infra repository/);
+  });
+
+  it('compares repository URLs the way people write them', () => {
+    expect(normalizeRepo('https://user:tok@GitLab.example.com/Platform/Infra.git/')).toBe(
+      'gitlab.example.com/platform/infra',
     );
-    expect(calls).toBe(3);
+    expect(sameRepo('ssh://git@gitlab.example.com:2222/platform/infra.git', 'platform/infra')).toBe(true);
+    expect(sameRepo('file:///tmp/x/infra.git', 'file:///tmp/x/infra.git')).toBe(true);
+    expect(sameRepo('https://gitlab.example.com/platform/infra-tools', 'platform/infra')).toBe(false);
+  });
+
+  it('treats `automated: {enabled: false}` as a manual app (Argo CD 3)', () => {
+    const off = { ...app, spec: { ...app.spec, syncPolicy: { automated: { enabled: false } } } };
+    expect(toAppStatus(off, { name: 'web', infraRepo: 'platform/infra' }).automated).toBeUndefined();
   });
 });

@@ -17,7 +17,6 @@ type K8s = typeof import('@kubernetes/client-node');
 
 const REV = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const OTHER = 'ffffffffffffffffffffffffffffffffffffffff';
-const FAST_WAIT = { deadlineMs: 5_000, initialDelayMs: 20, maxDelayMs: 50 };
 
 let k8sModule: Promise<K8s> | undefined;
 
@@ -52,7 +51,7 @@ const drivers: Driver[] = [
   {
     name: 'REST',
     make: async (fake, token = fake.token) =>
-      createArgoCdApiClient({ url: fake.url, token, uiUrl: 'https://argocd.example.com/', busyWait: FAST_WAIT }),
+      createArgoCdApiClient({ url: fake.url, token, uiUrl: 'https://argocd.example.com/' }),
   },
   {
     name: 'Kubernetes',
@@ -61,7 +60,6 @@ const drivers: Driver[] = [
         kubeConfig: kubeConfig(await loadK8s(), fake.url, token),
         namespace: fake.namespace,
         uiUrl: 'https://argocd.example.com',
-        busyWait: FAST_WAIT,
       }),
   },
 ];
@@ -83,6 +81,7 @@ async function watch(
     else degradedSince = undefined;
     const verdict = evaluateHealth(last, {
       revision,
+      contains: (r) => (r ? r === revision : undefined),
       degradedForMs: degradedSince === undefined ? 0 : Date.now() - degradedSince,
       degradedGraceMs: opts.graceMs ?? 0,
     });
@@ -156,7 +155,10 @@ describe.each(drivers)('$name driver', (driver) => {
     fake.pickupMs = 100; // widen the window in which the old Failed state is still stored
     await port.sync('web', REV);
     const immediately = await port.getStatus('web');
-    expect(evaluateHealth(immediately, { revision: REV, degradedForMs: 0, degradedGraceMs: 0 }).state).toBe('waiting');
+    const contains = (r?: string) => (r ? r === REV : undefined);
+    expect(evaluateHealth(immediately, { revision: REV, degradedForMs: 0, degradedGraceMs: 0, contains }).state).toBe(
+      'waiting',
+    );
     expect((await watch(port, 'web', REV)).verdict).toEqual({ state: 'healthy' });
   });
 
@@ -168,43 +170,64 @@ describe.each(drivers)('$name driver', (driver) => {
     expect(last).toMatchObject({ health: 'Missing', syncRevision: REV, operationPhase: 'Succeeded' });
   });
 
-  it('waits out another revision’s operation, then syncs', async () => {
-    fake.startOperation('web', OTHER, { runningMs: 300 });
-    await port.sync('web', REV);
+  it('answers busy while another operation runs, never failing, and syncs once it is over', async () => {
+    fake.startOperation('web', OTHER, { runningMs: 200 });
+    expect(await port.sync('web', REV)).toMatchObject({ state: 'busy' });
+    const over = Date.now() + 3_000;
+    let outcome = await port.sync('web', REV);
+    while (outcome.state === 'busy' && Date.now() < over) {
+      await new Promise((r) => setTimeout(r, 20));
+      outcome = await port.sync('web', REV);
+    }
+    expect(outcome.state).toBe('started');
     expect((await watch(port, 'web', REV)).verdict).toEqual({ state: 'healthy' });
     expect(fake.app('web').status.history.map((h) => h.revision)).toEqual([OTHER, REV]);
-    if (driver.name === 'REST') {
-      expect(fake.http.received('POST', /\/sync$/).length).toBeGreaterThan(1);
-    } else {
-      // One operation for REV (history above); a busy controller may 409 one PATCH first, which is retried.
-      expect(fake.http.received('PATCH').filter((r) => r.body.includes('"operation"')).length).toBeGreaterThanOrEqual(
-        1,
-      );
-    }
   });
 
-  it('treats an operation already running for our revision as success', async () => {
-    fake.startOperation('web', REV, { runningMs: 200 });
-    await port.sync('web', REV);
-    if (driver.name === 'REST') expect(fake.http.received('POST', /\/sync$/)).toHaveLength(1);
-    else expect(fake.http.received('PATCH')).toHaveLength(0);
+  it('sends no revision when asked for none: the app syncs to its targetRevision', async () => {
+    fake.resolveRevision = (r) => (r === 'main' ? REV : r);
+    expect(await port.sync('web', {})).toMatchObject({ state: 'started' });
     expect((await watch(port, 'web', REV)).verdict).toEqual({ state: 'healthy' });
+    expect(fake.app('web').status.operationState?.syncResult?.revision).toBe(REV);
   });
 
-  it('gives up on a long foreign operation with a retryable error', async () => {
-    fake.startOperation('web', OTHER, { runningMs: 10_000 });
-    const short =
-      driver.name === 'REST'
-        ? createArgoCdApiClient({ url: fake.url, token: fake.token, busyWait: { ...FAST_WAIT, deadlineMs: 150 } })
-        : createArgoCdKubernetesClient({
-            kubeConfig: kubeConfig(await loadK8s(), fake.url, fake.token),
-            namespace: fake.namespace,
-            busyWait: { ...FAST_WAIT, deadlineMs: 150 },
-          });
-    const err = await short.sync('web', REV).then(unexpected, (e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(Error);
-    expect(err.name).toBe('Error');
-    expect(err.message).toMatch(new RegExp(`another operation is still in progress \\(for revision ${OTHER}\\)`));
+  it('reads an app in another namespace (apps in any namespace)', async () => {
+    await fake.close();
+    fake = new FakeArgoCd({ appNamespaces: ['team-a'] });
+    await fake.listen();
+    fake.addApp('web', { revision: OTHER, image: 'registry.example.com/web:1.0.0', namespace: 'team-a' });
+    fake.images.set(REV, 'registry.example.com/web:1.1.0');
+    const p = await driver.make(fake);
+    const ref = { name: 'web', namespace: 'team-a' };
+    expect(await p.sync(ref, REV)).toMatchObject({ state: 'started' });
+    expect((await watch(p, ref as never, REV)).verdict).toEqual({ state: 'healthy' });
+    expect(fake.syncRequests.map((r) => r.namespace)).toEqual(['team-a']);
+    expect(p.appUrl(ref)).toBe('https://argocd.example.com/applications/team-a/web');
+  });
+
+  it('a sync window: blocked (REST 403) or held Running by the controller (Kubernetes), with when it opens', async () => {
+    const now = new Date();
+    fake.setSyncWindows('default', [
+      {
+        kind: 'deny',
+        schedule: `${now.getUTCMinutes()} ${now.getUTCHours()} * * *`,
+        duration: '2h',
+        applications: ['*'],
+      },
+    ]);
+    const outcome = await port.sync('web', REV);
+    const until = await port.syncWindowEnd!('web');
+    expect(Date.parse(until!)).toBeGreaterThan(now.getTime() + 3_600_000);
+    if (driver.name === 'REST') {
+      expect(outcome).toMatchObject({ state: 'blocked', message: 'Cannot sync: Blocked by sync window', until });
+    } else {
+      expect(outcome.state).toBe('started');
+      await new Promise((r) => setTimeout(r, fake.pickupMs + fake.operationMs + 30));
+      expect(await port.getStatus('web')).toMatchObject({
+        operationPhase: 'Running',
+        operationMessage: 'Sync operation blocked by sync window',
+      });
+    }
   });
 
   it('makes a bad token a permanent error that does not leak the token', async () => {
@@ -260,25 +283,22 @@ describe('REST driver on the wire', () => {
     await port.sync('web', REV);
     const [sent] = fake.http.received('POST', /^\/api\/v1\/applications\/web\/sync$/);
     expect(sent!.headers.authorization).toBe(`Bearer ${fake.token}`);
-    expect(JSON.parse(sent!.body)).toEqual({ revision: REV, prune: false, strategy: { hook: {} } });
+    expect(JSON.parse(sent!.body)).toEqual({ name: 'web', revision: REV, prune: false, strategy: { hook: {} } });
     await port.getStatus('web', { refresh: 'normal' });
     expect(fake.http.received('GET').at(-1)!.query.get('refresh')).toBe('normal');
   });
 
-  it('treats other 400s (e.g. auto-sync pinned) as permanent', async () => {
-    fake.http.inject(
-      {
-        kind: 'status',
-        status: 400,
-        body: { error: 'x', code: 9, message: 'Cannot sync to abc: auto-sync currently set to main' },
-      },
-      { method: 'POST' },
-    );
-    const err = await createArgoCdApiClient({ url: fake.url, token: fake.token })
-      .sync('web', REV)
-      .then(unexpected, (e: unknown) => e as Error);
+  it('an auto-sync app refuses a revision with the real error (permanent) and accepts none', async () => {
+    fake.addApp('auto', { revision: OTHER, image: 'registry.example.com/web:1.0.0', automated: true });
+    const port = createArgoCdApiClient({ url: fake.url, token: fake.token });
+    const err = await port.sync('auto', REV).then(unexpected, (e: unknown) => e as Error);
     expect(err.name).toBe('PermanentArgoCdError');
-    expect(err.message).toMatch(/auto-sync currently set to main/);
+    expect(err.message).toContain(`HTTP 400 Cannot sync to ${REV}: auto-sync currently set to main`);
+    const [refused] = fake.http.received('POST', /auto\/sync$/);
+    expect(refused).toBeDefined();
+    expect(fake.syncRequests.at(-1)?.outcome).toBe(400);
+    fake.resolveRevision = (r) => (r === 'main' ? REV : r);
+    expect(await port.sync('auto', {})).toMatchObject({ state: 'started' });
   });
 
   it('times out a hanging request with a retryable error', async () => {

@@ -327,3 +327,30 @@ describe('git infra driver', () => {
     );
   });
 });
+
+describe('isAncestor: does a revision contain a commit?', () => {
+  const location = () => ({ driver: 'git' as const, repository: remote, branch: 'main' });
+
+  it('answers like git merge-base --is-ancestor, fetching commits pushed by others', async () => {
+    const infra = driver();
+    const bump = await infra.setImage(
+      request(kustomize, { repository: 'registry.example.com/payments', tag: '2.0.0' }, 'a/1'),
+    );
+    // Someone else moves the branch on from another clone; this driver's copy has not seen that commit.
+    const other = await preparedClone('envs/prod/values.yaml', '# later\n');
+    await git(other, 'push', '--quiet', 'origin', 'HEAD:main');
+    const later = await remoteHead();
+    expect(await infra.isAncestor(location(), bump.commitSha, later)).toBe(true);
+    expect(await infra.isAncestor(location(), bump.commitSha, bump.commitSha)).toBe(true);
+    expect(await infra.isAncestor(location(), later, bump.commitSha)).toBe(false);
+    // A commit the repository does not know contains nothing and is contained in nothing.
+    expect(await infra.isAncestor(location(), 'f'.repeat(40), later)).toBe(false);
+  });
+
+  it('refuses anything but a commit id (no options, no ref expressions)', async () => {
+    const err = await driver()
+      .isAncestor(location(), '--help', 'main')
+      .catch((e: unknown) => e as Error);
+    expect((err as Error).name).toBe('PermanentInfraError');
+  });
+});

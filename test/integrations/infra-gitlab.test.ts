@@ -185,3 +185,19 @@ describe('setImage', () => {
     expect((await infra.setImage(request(STAGING, '1.1.0'))).changed).toBe(true);
   });
 });
+
+describe('isAncestor through the repository merge_base API', () => {
+  const location = { driver: 'gitlab' as const, repository: INFRA, branch: 'main' };
+
+  it('a later commit on the branch contains an earlier one, not the other way round', async () => {
+    const bump = await infra.setImage(request(STAGING, '2.0.0'));
+    const later = fake.pushCommit(INFRA, 'main', { [PRODUCTION]: kustomization('0.9.1') }, 'someone else');
+    expect(await infra.isAncestor(location, bump.commitSha, later.id)).toBe(true);
+    expect(await infra.isAncestor(location, later.id, bump.commitSha)).toBe(false);
+    expect(await infra.isAncestor(location, bump.commitSha, bump.commitSha)).toBe(true);
+    // GitLab answers 400 "Could not find ref" for an unknown commit: not an ancestor.
+    expect(await infra.isAncestor(location, 'e'.repeat(40), later.id)).toBe(false);
+    const asked = fake.http.received('GET', /repository\/merge_base$/);
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+  });
+});

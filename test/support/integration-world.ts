@@ -14,11 +14,12 @@ import { createArgoCdApiClient } from '../../activities/integrations/argocd-api.
 import { createArgoCdKubernetesClient } from '../../activities/integrations/argocd-kubernetes.js';
 import { createGitLabClient } from '../../activities/integrations/gitlab.js';
 import { createGitInfraRepo } from '../../activities/integrations/infra-git.js';
+import { createGitLabInfraRepo } from '../../activities/integrations/infra-gitlab.js';
 import { createRegistryClient } from '../../activities/integrations/registry.js';
 import { createSlackNotifier } from '../../activities/integrations/slack.js';
 import { formatImageRef, readImage } from '../../domain/manifest/index.js';
 import type { ManifestTarget, ReleasePlan } from '../../domain/types.js';
-import { FakeArgoCd } from '../../fakes/argocd.js';
+import { FakeArgoCd, type FakeArgoCdOptions, type FakeAppInit } from '../../fakes/argocd.js';
 import { FAKE_GITLAB_TOKEN, FakeGitLab } from '../../fakes/gitlab.js';
 import { DEFAULT_FAKE_SLACK_TOKEN, SlackFake } from '../../fakes/slack.js';
 import { startDockerRegistry, type DockerRegistry } from './docker-registry.js';
@@ -44,9 +45,25 @@ export interface IntegrationWorldOptions {
   argocdDriver?: 'api' | 'kubernetes';
   /** Fake Argo CD controller speed. */
   argocdTiming?: { pickupMs?: number; operationMs?: number; healthyAfterMs?: number };
-  /** Tags containing this are rolled out Degraded by the fake controller. Default `bad`. */
+  /**
+   * Tags with this as a dash-separated part (`1a2b3c4d-bad`) are rolled out Degraded by the fake controller.
+   * Default `bad`. Not a plain substring: a random hex commit sha would contain `bad` about once in a hundred.
+   */
   badTagMarker?: string;
+  /** Which infra driver plans use: a real bare git repo (default) or a project in the fake GitLab. */
+  infraDriver?: 'git' | 'gitlab';
+  /** Applications (names) created with `syncPolicy.automated`; `true`: all of them. */
+  autoSync?: boolean | string[];
+  /** The fake controller's own refresh interval (0: only on request). */
+  argocdPollMs?: number;
+  /** Per application: how the fake creates it (namespace, extra sources, project, …). */
+  appOptions?: Record<string, Partial<FakeAppInit>>;
+  /** Namespaces besides Argo CD's own that Applications may live in. */
+  argocdAppNamespaces?: string[];
 }
+
+/** The infra repository's GitLab project (infraDriver: gitlab). */
+export const INFRA_PROJECT = 'acme/infra';
 
 export interface WorldEnvironment {
   name: 'staging' | 'production';
@@ -93,6 +110,10 @@ export interface IntegrationWorld {
   service(name: string): WorldService;
   gitlab: FakeGitLab;
   argocd: FakeArgoCd;
+  /** How a fake Argo CD follows this world's infra repo: for a second instance (another cluster). */
+  argocdFollower: Pick<FakeArgoCdOptions, 'repoURL' | 'resolveImage' | 'resolveRevision' | 'isBadImage'>;
+  /** The commit every app was last synced to at the start. */
+  initialRevision: string;
   slack: SlackFake;
   registry: DockerRegistry;
   infra: InfraRepo;
@@ -194,6 +215,8 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
       seedFiles[s.environments[1]!.target.file] = productionValues(s.imageRepository, previousTag, s.name);
     }
     const infra = await seedInfraRepo(root, seedFiles);
+    const viaGitLab = options.infraDriver === 'gitlab';
+    if (viaGitLab) gitlab.addProject({ path: INFRA_PROJECT, files: seedFiles });
 
     // ---- Argo CD: a controller following the infra repo ----
     const applications = new Map<string, { target: ManifestTarget; repository: string }>();
@@ -201,31 +224,54 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
       for (const env of s.environments)
         applications.set(env.application, { target: env.target, repository: s.imageRepository });
     }
+    // What the repo server sees: the bare repo (git driver) or the fake GitLab project (gitlab driver).
+    const readFile = async (revision: string, file: string): Promise<string> => {
+      if (!viaGitLab) return infra.show(revision, file);
+      const text = gitlab.fileAt(INFRA_PROJECT, file, revision);
+      if (text === undefined) throw new Error(`${file} not found at ${revision}`);
+      return text;
+    };
+    const resolveRevision = async (revision: string): Promise<string | undefined> => {
+      if (viaGitLab) {
+        const project = gitlab.project(INFRA_PROJECT);
+        const ref = revision === 'HEAD' ? project.defaultBranch : revision;
+        return project.branches.get(ref) ?? (project.commits.has(ref) ? ref : undefined);
+      }
+      try {
+        return (await infra.git('rev-parse', '--verify', '--quiet', `${revision}^{commit}`)).trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const argocdFollower: IntegrationWorld['argocdFollower'] = {
+      repoURL: viaGitLab ? `${gitlab.url}/${INFRA_PROJECT}.git` : infra.url,
+      isBadImage: (image) => tagOf(image).split('-').includes(badMarker),
+      resolveRevision,
+      resolveImage: async (revision, app) => {
+        const found = applications.get(app);
+        if (!found) return undefined;
+        return formatImageRef(readImage(await readFile(revision, found.target.file), found.target, found.repository));
+      },
+    };
     const argocd = new FakeArgoCd({
       ...options.argocdTiming,
-      isBadImage: (image) => tagOf(image).includes(badMarker),
+      ...argocdFollower,
+      pollMs: options.argocdPollMs ?? 0,
+      appNamespaces: options.argocdAppNamespaces,
     });
-    argocd.resolveImage = async (revision) => {
-      // The fake asks by revision only; the application being synced to it is the one whose operation runs now.
-      const syncing = [...applications.keys()].filter((name) => {
-        const state = argocd.app(name).status.operationState;
-        return state?.phase === 'Running' && state.operation.sync?.revision === revision;
-      });
-      const images = new Set<string>();
-      for (const name of syncing) {
-        const { target, repository } = applications.get(name)!;
-        images.add(formatImageRef(readImage(await infra.show(revision, target.file), target, repository)));
-      }
-      if (images.size > 1) throw new Error(`revision ${revision} is synced by several applications at once`);
-      return [...images][0];
-    };
     await argocd.listen();
     cleanups.push(() => argocd.close());
+    const automated = (name: string) =>
+      options.autoSync === true || (Array.isArray(options.autoSync) && options.autoSync.includes(name));
+    // The GitLab project has its own commit ids: there every app starts on its head.
+    const initialRevision = viaGitLab ? gitlab.project(INFRA_PROJECT).branches.get('main')! : infra.seedCommit;
     for (const s of services) {
       for (const env of s.environments) {
         argocd.addApp(env.application, {
-          revision: infra.seedCommit,
+          revision: initialRevision,
           image: `${s.imageRepository}:${previousTag}`,
+          automated: automated(env.application),
+          ...options.appOptions?.[env.application],
         });
       }
     }
@@ -240,27 +286,34 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
     for (const s of services) await registry.push(`acme/${s.name}`, previousTag);
 
     // ---- the real clients ----
-    const infraDriver: InfraRepoPort = createGitInfraRepo({
-      cacheDir: path.join(root, 'cache'),
-      authorName: 'Runway',
-      authorEmail: 'runway@example.com',
-    });
-    const busyWait = { deadlineMs: 10_000, initialDelayMs: 20, maxDelayMs: 100 };
+    const infraDriver: InfraRepoPort = viaGitLab
+      ? createGitLabInfraRepo({
+          url: gitlab.url,
+          token: FAKE_GITLAB_TOKEN,
+          requestTimeoutMs: 5_000,
+          authorName: 'Runway',
+          authorEmail: 'runway@example.com',
+        })
+      : createGitInfraRepo({
+          cacheDir: path.join(root, 'cache'),
+          authorName: 'Runway',
+          authorEmail: 'runway@example.com',
+        });
     const argocdPort: ArgoCdPort =
       options.argocdDriver === 'kubernetes'
         ? createArgoCdKubernetesClient({
             kubeConfig: await kubeConfigFor(argocd.url, argocd.token),
             namespace: argocd.namespace,
             uiUrl: ARGOCD_UI_URL,
-            busyWait,
           })
-        : createArgoCdApiClient({ url: argocd.url, token: argocd.token, uiUrl: ARGOCD_UI_URL, busyWait });
+        : createArgoCdApiClient({ url: argocd.url, token: argocd.token, uiUrl: ARGOCD_UI_URL });
     const ports: IntegrationWorld['ports'] = {
       registry: createRegistryClient({ insecureHosts: [registry.host], timeoutMs: 5_000 }),
       gitlab: createGitLabClient({ url: gitlab.url, token: FAKE_GITLAB_TOKEN, requestTimeoutMs: 5_000 }),
       infra: (location) => {
-        if (location.driver !== 'git')
-          throw new Error(`this world only has the git infra driver, not ${location.driver}`);
+        const wanted = viaGitLab ? 'gitlab' : 'git';
+        if (location.driver !== wanted)
+          throw new Error(`this world has the ${wanted} infra driver, not ${location.driver}`);
         return infraDriver;
       },
       argocd: argocdPort,
@@ -284,6 +337,8 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
       service,
       gitlab,
       argocd,
+      argocdFollower,
+      initialRevision,
       slack,
       registry,
       infra,
@@ -304,7 +359,9 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
             url: `${gitlab.url}/${s.project}/-/merge_requests/${MERGE_REQUEST_IID}`,
           },
           image: { repository: s.imageRepository, tag: base.commit.sha },
-          infra: { driver: 'git', repository: infra.url, branch: infra.branch },
+          infra: viaGitLab
+            ? { driver: 'gitlab', repository: INFRA_PROJECT, branch: 'main' }
+            : { driver: 'git', repository: infra.url, branch: infra.branch },
           environments: base.environments.map((env) => {
             const mine = s.environments.find((e) => e.name === env.name)!;
             // Approvers as Slack user ids (so messages mention them) plus a username.

@@ -497,9 +497,9 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('is multi-stage on node:20-bookworm-slim, installs production dependencies only, runs as non-root', () => {
+  it('is multi-stage on node:22-bookworm-slim (LTS), installs production dependencies only, runs as non-root', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    expect(finalStage.base).toBe('node:20-bookworm-slim');
+    expect(finalStage.base).toBe('node:22-bookworm-slim');
     const runs = stages.flatMap((s) => instructionsOf(s, 'RUN').map((i) => i.args));
     const installs = runs.filter((r) => /\bnpm (ci|install|i)\b/.test(r));
     expect(installs.length).toBeGreaterThan(0);
@@ -549,7 +549,9 @@ describe('Dockerfile', () => {
 
   it('copies every directory the entry points load, and .dockerignore keeps them in the context', () => {
     const needed = new Set(
-      [...runtimeFiles(['api/main.ts', 'worker/main.ts'])].map((f) => f.split('/')[0]!).concat(['package.json']),
+      [...runtimeFiles(['api/main.ts', 'worker/main.ts', 'cli/check.ts'])]
+        .map((f) => f.split('/')[0]!)
+        .concat(['package.json']),
     );
     const inImage = contextPathsIn(finalStage);
     expect(

@@ -46,7 +46,7 @@ describe('config', () => {
     expect(problems(broken)).toEqual(
       expect.arrayContaining([
         'services.payments.environments[1].argocd.application: required',
-        'services.payments.environments[1].argocd.aplication: unknown key',
+        'services.payments.environments[1].argocd.aplication: unknown key; did you mean "application"?',
         expect.stringMatching(/^services\.payments\.environments\[0\]\.healthTimeout: invalid duration "ten minutes"/),
       ]),
     );
@@ -69,6 +69,45 @@ describe('config', () => {
     const found = problems(example, rest);
     expect(found).toEqual(['gitlab.token: environment variable GITLAB_TOKEN is not set']);
     expect(JSON.stringify(found)).not.toContain('secret');
+  });
+
+  it('reports every problem at once: unset variables, empty secrets, typos and schema errors together', () => {
+    const { ARGOCD_TOKEN: _dropped, ...rest } = secrets;
+    const broken = example
+      .replace('environments:', 'enviroments:')
+      .replace('botToken: ${SLACK_BOT_TOKEN}', 'botToken: ""');
+    let error: ConfigError | undefined;
+    try {
+      parseConfig(broken, { ...rest, GITLAB_TOKEN: '' }, 'runway.yaml');
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toEqual(
+      expect.arrayContaining([
+        'argocd.token: environment variable ARGOCD_TOKEN is not set',
+        'gitlab.token: is empty (environment variable GITLAB_TOKEN is set but empty)',
+        'slack.botToken: is empty',
+        'services.payments.environments: required',
+        'services.payments.enviroments: unknown key; did you mean "environments"?',
+      ]),
+    );
+    // Plain text for a person: a count, then one line per problem.
+    expect(error!.message.split('\n')[0]).toBe(`runway.yaml has ${error!.problems.length} problems:`);
+    expect(error!.message).toContain('\n  - gitlab.token: is empty');
+  });
+
+  it('suggests a key only when one is close, and says "required" only for what is absent', () => {
+    const typo = example.replace('healthTimeout: 10m', 'healthTimout: 10m\n        zzzzzzzz: 1');
+    const found = problems(typo);
+    expect(found).toContain(
+      'services.payments.environments[0].healthTimout: unknown key; did you mean "healthTimeout"?',
+    );
+    expect(found).toContain('services.payments.environments[0].zzzzzzzz: unknown key');
+    const wrongType = example.replace('taskQueue: runway', 'taskQueue: 5');
+    expect(problems(wrongType)).toEqual([
+      expect.stringMatching(/^temporal\.taskQueue: Invalid input: expected string/),
+    ]);
   });
 
   it('rejects invalid YAML with a clear error', () => {
@@ -136,5 +175,69 @@ describe('release plan', () => {
 
   it('renders tag templates', () => {
     expect(renderTag('{shortSha}-{branch}', { sha, ref: 'feature/x' })).toBe('01234567-feature-x');
+  });
+
+  describe('Argo CD instances and app options', () => {
+    const withArgo = (argocd: string, envArgo: string) =>
+      example
+        .replace(/^argocd:\n(?: {2}.*\n|\n)*?(?=slack:)/m, `${argocd}\n\n`)
+        .replace('application: payments-production', `application: payments-production\n${envArgo}`);
+
+    it('keeps the single argocd form as the default instance', () => {
+      const config = parseConfig(example, secrets);
+      const plan = buildReleasePlan(config, 'payments', { sha: 'a'.repeat(40), ref: 'main' });
+      expect(plan.environments.map((e) => e.argocd.instance)).toEqual([undefined, undefined]);
+    });
+
+    it('names instances, and an environment picks one with its namespace and outcomes', () => {
+      const text = withArgo(
+        [
+          'argocd:',
+          '  url: https://argocd.example.com',
+          '  token: ${ARGOCD_TOKEN}',
+          '  instances:',
+          '    production: { url: https://argocd.prod.example.com, token: prod-token }',
+        ].join('\n'),
+        [
+          '          instance: production',
+          '          namespace: team-payments',
+          '          autoSyncTimeout: 45s',
+          '          onSuspended: healthy',
+          '          onMissing: fail',
+        ].join('\n'),
+      );
+      const config = parseConfig(text, secrets);
+      const plan = buildReleasePlan(config, 'payments', { sha: 'a'.repeat(40), ref: 'main' });
+      expect(plan.environments[1]!.argocd).toEqual({
+        application: 'payments-production',
+        project: undefined,
+        instance: 'production',
+        namespace: 'team-payments',
+        autoSyncTimeoutMs: 45_000,
+        onSuspended: 'healthy',
+        onMissing: 'fail',
+      });
+    });
+
+    it('refuses an environment naming an unknown instance, and instances without a default', () => {
+      expect(
+        problems(withArgo('argocd:\n  url: https://a.example.com\n  token: t', '          instance: prod')),
+      ).toEqual([
+        'services.payments.environments[1].argocd.instance: no Argo CD instance "prod" (configured: default)',
+      ]);
+      const noDefault = withArgo(
+        'argocd:\n  instances:\n    prod: { url: https://a.example.com, token: t }',
+        '          instance: prod',
+      );
+      expect(problems(noDefault)).toEqual([
+        'services.payments.environments[0].argocd.instance: no default Argo CD instance: name one here or set argocd.default',
+      ]);
+      expect(problems(noDefault.replace('argocd:\n  instances:', 'argocd:\n  default: prod\n  instances:'))).toEqual(
+        [],
+      );
+      expect(problems(withArgo('argocd:\n  instances:\n    prod: { driver: api }\n  default: prod', ''))).toEqual([
+        'argocd.instances.prod: the api driver needs url and token',
+      ]);
+    });
   });
 });

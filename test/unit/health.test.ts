@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateHealth } from '../../domain/health.js';
+import { evaluateHealth, type HealthContext } from '../../domain/health.js';
 import type { AppStatus } from '../../activities/ports.js';
 
 const rev = 'c0ffee0000000000000000000000000000000000';
-const ctx = { revision: rev, degradedForMs: 0, degradedGraceMs: 30_000 };
+const later = 'beef000000000000000000000000000000000000'; // a descendant of rev (another service's bump)
+const older = 'dead000000000000000000000000000000000000'; // before rev
+const history: Record<string, boolean> = { [rev]: true, [later]: true, [older]: false };
+const ctx: HealthContext = {
+  revision: rev,
+  contains: (r) => (r === undefined ? undefined : history[r]),
+  degradedForMs: 0,
+  degradedGraceMs: 30_000,
+};
 const done: AppStatus = {
   syncStatus: 'Synced',
   syncRevision: rev,
@@ -13,32 +21,57 @@ const done: AppStatus = {
 };
 
 describe('evaluateHealth', () => {
-  it('is healthy only when synced to exactly the revision, Healthy, and the operation Succeeded', () => {
+  it('is healthy when Synced + Healthy at a revision containing the commit, after a successful sync containing it', () => {
     expect(evaluateHealth(done, ctx)).toEqual({ state: 'healthy' });
-    expect(evaluateHealth({ ...done, syncRevision: 'other' }, ctx).state).toBe('waiting');
+    // The branch moved on (status.sync.revision is the head after a refresh): still deployed.
+    expect(evaluateHealth({ ...done, syncRevision: later }, ctx)).toEqual({ state: 'healthy' });
+    // The last sync (manual or automated) ran at a later commit that contains ours.
+    expect(evaluateHealth({ ...done, syncRevision: later, operationRevision: later }, ctx)).toEqual({
+      state: 'healthy',
+    });
+  });
+
+  it('waits while the revision or the last sync does not contain the commit', () => {
+    expect(evaluateHealth({ ...done, syncRevision: older }, ctx).state).toBe('waiting');
+    expect(evaluateHealth({ ...done, operationRevision: older }, ctx).state).toBe('waiting');
+    expect(evaluateHealth({ ...done, syncRevision: 'unknown' }, ctx).state).toBe('waiting');
     expect(evaluateHealth({ ...done, syncStatus: 'OutOfSync' }, ctx).state).toBe('waiting');
     expect(evaluateHealth({ ...done, operationPhase: 'Running' }, ctx).state).toBe('waiting');
     expect(evaluateHealth({ ...done, operationPhase: undefined }, ctx).state).toBe('waiting');
-    expect(evaluateHealth({ ...done, operationRevision: 'older' }, ctx).state).toBe('waiting');
     expect(evaluateHealth({ ...done, health: 'Progressing' }, ctx).state).toBe('waiting');
   });
 
-  it('keeps waiting on Missing and Unknown (bounded by the health timeout)', () => {
+  it('keeps waiting on Missing and Unknown by default (bounded by the health timeout)', () => {
     expect(evaluateHealth({ ...done, health: 'Missing' }, ctx).state).toBe('waiting');
     expect(evaluateHealth({ ...done, health: 'Unknown', syncStatus: 'Unknown' }, ctx).state).toBe('waiting');
   });
 
-  it('fails fast when our sync operation Failed or Errored', () => {
+  it('Missing fails after the grace when configured so', () => {
+    const missing = { ...done, health: 'Missing' as const };
+    expect(evaluateHealth(missing, { ...ctx, missing: 'fail', missingForMs: 1_000 }).state).toBe('waiting');
+    expect(evaluateHealth(missing, { ...ctx, missing: 'fail', missingForMs: 30_000 }).state).toBe('failed');
+  });
+
+  it('Suspended waits, counts as healthy, or fails, as configured', () => {
+    const suspended = { ...done, health: 'Suspended' as const, healthMessage: 'Rollout is paused' };
+    expect(evaluateHealth(suspended, ctx).state).toBe('waiting');
+    expect(evaluateHealth(suspended, { ...ctx, suspended: 'healthy' })).toEqual({ state: 'healthy' });
+    expect(evaluateHealth(suspended, { ...ctx, suspended: 'fail' })).toEqual({
+      state: 'failed',
+      reason: 'application Suspended: Rollout is paused',
+    });
+  });
+
+  it('fails fast when a sync containing the commit Failed or Errored', () => {
     const failed = evaluateHealth(
       { ...done, operationPhase: 'Failed', operationMessage: 'one or more objects failed to apply' },
       ctx,
     );
     expect(failed).toEqual({ state: 'failed', reason: 'sync operation Failed: one or more objects failed to apply' });
     expect(evaluateHealth({ ...done, operationPhase: 'Error', syncRevision: 'x' }, ctx).state).toBe('failed');
-    // an older operation's failure is not ours
-    expect(evaluateHealth({ ...done, operationPhase: 'Failed', operationRevision: 'older' }, ctx).state).toBe(
-      'waiting',
-    );
+    expect(evaluateHealth({ ...done, operationPhase: 'Failed', operationRevision: later }, ctx).state).toBe('failed');
+    // a failed sync of an older revision is not this deploy failing: a new sync is needed
+    expect(evaluateHealth({ ...done, operationPhase: 'Failed', operationRevision: older }, ctx).state).toBe('waiting');
   });
 
   it('tolerates Degraded during the grace period, then fails', () => {

@@ -317,7 +317,7 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it('grants the worker exactly get, patch and watch on argoproj.io applications in argocd', () => {
+  it('grants the worker exactly get, patch and watch on argoproj.io applications (and get on appprojects) in argocd', () => {
     for (const objects of [base, overlay]) {
       expect(ofKind(objects, 'ClusterRole')).toEqual([]);
       expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
@@ -327,6 +327,8 @@ describe('deploy/kubernetes', () => {
       expect(role.metadata?.namespace).toBe(ARGOCD_NAMESPACE);
       expect(role.rules).toEqual([
         { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: expect.any(Array) },
+        // Sync windows live on the AppProject: read-only, to say until when a window blocks a deploy.
+        { apiGroups: ['argoproj.io'], resources: ['appprojects'], verbs: ['get'] },
       ]);
       expect([...role.rules![0]!.verbs].sort()).toEqual(['get', 'patch', 'watch']);
 

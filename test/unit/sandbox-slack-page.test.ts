@@ -36,7 +36,11 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200).end();
+      // A slash command is acked with its answer, as Runway's /runway does for quick subcommands.
+      if (req.url === '/slack/commands') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ response_type: 'ephemeral', text: '*hello*: staging `0123abcd`' }));
+      } else res.writeHead(200).end();
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -337,6 +341,55 @@ function walk(node: StubElement | { text: string }, out: (StubElement | { text: 
   return out;
 }
 
+describe('the slash-command box', () => {
+  it('sends /runway as Slack would (signed form) and shows the answer only to the sender', async () => {
+    const res = await routes.request('/slack/command', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: '#releases', text: 'status hello', userId: 'U_SANDBOX_ADMIN' }),
+    });
+    expect(res.status).toBe(200);
+    expect(received).toHaveLength(1);
+    const { headers, body } = received[0]!;
+    const form = new URLSearchParams(body);
+    expect(Object.fromEntries(form)).toMatchObject({
+      command: '/runway',
+      text: 'status hello',
+      user_id: 'U_SANDBOX_ADMIN',
+      user_name: 'admin',
+      channel_id: 'C0RELEASES',
+      channel_name: 'releases',
+    });
+    const timestamp = Number(headers['x-slack-request-timestamp']);
+    expect(headers['x-slack-signature']).toBe(slackSignature(SECRET, timestamp, body));
+    expect(
+      isValidSlackRequest({
+        signingSecret: SECRET,
+        body,
+        headers: {
+          'x-slack-signature': String(headers['x-slack-signature']),
+          'x-slack-request-timestamp': timestamp,
+        },
+      }),
+    ).toBe(true);
+    const answer = slack.ephemerals('releases').at(-1);
+    expect(answer).toMatchObject({ user: 'U_SANDBOX_ADMIN', text: '*hello*: staging `0123abcd`' });
+  });
+
+  it('refuses an unknown user or channel without calling Runway', async () => {
+    const post = (input: unknown) =>
+      routes.request('/slack/command', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(input),
+      });
+    expect((await post({ channel: '#releases', text: 'help', userId: 'U_NOBODY' })).status).toBe(400);
+    expect((await post({ channel: '#elsewhere', text: 'help', userId: 'U_SANDBOX_ADMIN' })).status).toBe(404);
+    expect((await post({ text: 'help' })).status).toBe(400);
+    expect(received).toHaveLength(0);
+  });
+});
+
 describe('the page script', () => {
   it('renders the channel and clicks through the server', async () => {
     const ref = await postApprovalRequest();
@@ -344,6 +397,8 @@ describe('the page script', () => {
       user: new StubElement('select'),
       status: new StubElement('span'),
       toast: new StubElement('div'),
+      command: new StubElement('form'),
+      'command-text': new StubElement('input'),
     };
     const main = new StubElement('main');
     const document = {

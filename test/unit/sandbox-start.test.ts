@@ -38,14 +38,20 @@ async function argoRest(pathname: string, init: RequestInit = {}): Promise<FakeA
   return (await res.json()) as FakeApplication;
 }
 
-/** Syncs through the REST API and waits for health to settle after the sync. */
+/**
+ * Deploys `revision` (the branch head) and waits for health to settle: an auto-sync app is only refreshed (it
+ * syncs itself; Argo CD would refuse a revision), a manual one is synced through the REST API.
+ */
 async function syncAndSettle(application: string, revision: string): Promise<FakeApplication> {
-  await argoRest(`/api/v1/applications/${application}/sync`, { method: 'POST', body: JSON.stringify({ revision }) });
+  const before = await argoRest(`/api/v1/applications/${application}`);
+  if (before.spec.syncPolicy?.automated) await argoRest(`/api/v1/applications/${application}?refresh=normal`);
+  else
+    await argoRest(`/api/v1/applications/${application}/sync`, { method: 'POST', body: JSON.stringify({ revision }) });
   const deadline = Date.now() + 10_000;
   for (;;) {
     const app = await argoRest(`/api/v1/applications/${application}`);
     const settled = app.status.operationState?.phase === 'Succeeded' && app.status.health.status !== 'Progressing';
-    if (settled && app.status.sync.revision === revision) return app;
+    if (settled && app.status.operationState?.syncResult?.revision === revision) return app;
     if (app.status.operationState?.phase === 'Error') throw new Error(app.status.operationState.message);
     if (Date.now() > deadline) throw new Error(`no settled sync of ${application}: ${JSON.stringify(app.status)}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -102,6 +108,9 @@ describe('startSandbox', () => {
 
     const hello = config.services.hello!;
     expect(hello.infra).toEqual({ driver: 'git', repository: sandbox.repoPath, branch: 'main' });
+    // A second service shares the repository and its branch.
+    expect(config.services.world!.infra).toEqual(hello.infra);
+    expect(config.services.world!.environments.map((e) => e.argocd.application)).toEqual(['world-staging']);
     expect(hello.image.repository).toBe(`127.0.0.1:${ports.registry}/sandbox/hello`);
     expect(hello.environments.map((e) => e.name)).toEqual(['staging', 'production']);
     expect(hello.environments[0]!.approval).toBeUndefined();

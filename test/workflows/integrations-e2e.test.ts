@@ -210,18 +210,16 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     expect(result.timeline.stages[3]!.details.infraCommit).toBe(commits[1]!.sha);
 
     // ---- Argo CD: synced to exactly those commits with the Bearer token; the controller deployed the image ----
-    expect(syncsOf(staging!.application)).toEqual([
-      { revision: commits[0]!.sha, auth: `Bearer ${world.argocd.token}` },
-    ]);
-    expect(syncsOf(production!.application)).toEqual([
-      { revision: commits[1]!.sha, auth: `Bearer ${world.argocd.token}` },
-    ]);
+    // Manual apps tracking main are synced to the branch (which then contains the bump), not to a sha.
+    expect(syncsOf(staging!.application)).toEqual([{ revision: 'main', auth: `Bearer ${world.argocd.token}` }]);
+    expect(syncsOf(production!.application)).toEqual([{ revision: 'main', auth: `Bearer ${world.argocd.token}` }]);
     for (const [env, commit] of [
       [staging!, commits[0]!],
       [production!, commits[1]!],
     ] as const) {
       const app = world.argocd.app(env.application);
       expect(app.status.sync).toEqual({ status: 'Synced', revision: commit.sha });
+      expect(app.status.operationState?.syncResult?.revision).toBe(commit.sha);
       expect(app.status.health.status).toBe('Healthy');
       expect(app.status.summary.images).toEqual([image]);
     }
@@ -319,7 +317,10 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     expect(await world.infra.show('main', production!.target.file)).toBe(world.seedFiles[production!.target.file]);
 
     // ---- Argo CD: synced to the bump, then to the revert; back on the previous image and Healthy ----
-    expect(syncsOf(staging!.application).map((s) => s.revision)).toEqual(commits.map((c) => c.sha));
+    expect(syncsOf(staging!.application).map((s) => s.revision)).toEqual(['main', 'main']);
+    expect(world.argocd.app(staging!.application).status.history.map((h) => h.revision)).toEqual(
+      commits.map((c) => c.sha),
+    );
     expect(syncsOf(production!.application)).toEqual([]);
     const app = world.argocd.app(staging!.application);
     expect(app.status.sync.revision).toBe(commits[1]!.sha);
@@ -447,8 +448,9 @@ describe('release through the real clients (Argo CD Kubernetes driver)', () => {
     expect(syncs[0]).toMatchObject({
       contentType: expect.stringContaining('application/merge-patch+json'),
       auth: `Bearer ${world.argocd.token}`,
-      body: { operation: { sync: { revision: commits[0]!.sha } } },
+      body: { operation: { sync: { revision: 'main' } } },
     });
+    expect(world.argocd.app(staging.application).status.operationState?.syncResult?.revision).toBe(commits[0]!.sha);
     // The health wait asked for a refresh through the annotation, as kubectl users do.
     expect(world.argocd.refreshes).toContainEqual({
       application: staging.application,
