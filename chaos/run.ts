@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     const names = Array.from({ length: OPTIONS.services }, (_, i) => `chaos${i}-${randomUUID().slice(0, 4)}`);
     world = await createIntegrationWorld({
       services: names,
-      badTagMarker: '-broken',
+      badTagMarker: 'broken',
       argocdTiming: { pickupMs: 50, operationMs: 150, healthyAfterMs: 600 },
     });
     const w = world;

@@ -26,7 +26,7 @@ let native: NativeConnection;
 
 beforeAll(async () => {
   if (!Runtime.instantiator) Runtime.install({ logger: new DefaultLogger('ERROR') });
-  world = await createIntegrationWorld({ services: [SERVICE], badTagMarker: '-broken' });
+  world = await createIntegrationWorld({ services: [SERVICE], badTagMarker: 'broken' });
   connection = await Connection.connect({ address: inject('temporalAddress') });
   native = await NativeConnection.connect({ address: inject('temporalAddress') });
 }, 120_000);
