@@ -75,7 +75,9 @@ describe('the sandbox across a restart', () => {
         token: second.configOverlay.slack.botToken,
         apiUrl: second.configOverlay.slack.apiUrl,
       });
-      const next = await notifier.publish({ kind: 'started', channel: '#releases', timeline });
+      // Another release's first message (the same release's would be found again by its metadata, not re-posted).
+      const other = { ...timeline, releaseId: 'release/hello/89abcdef0123456789abcdef0123456789abcdef' };
+      const next = await notifier.publish({ kind: 'started', channel: '#releases', timeline: other });
       expect(Number(next.messageRef!.ts)).toBeGreaterThan(Number(posted.ts));
       const res = await fetch(`${second.slackFake.apiUrl}chat.update`, {
         method: 'POST',

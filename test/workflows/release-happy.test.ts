@@ -63,7 +63,11 @@ describe('release: happy path', () => {
     const releaseMessages = h.world.slack.messages.filter((m) => m.channel === '#releases');
     expect(releaseMessages.length).toBeGreaterThanOrEqual(1);
     const mine = h.world.slack.notifications.filter((n) => n.timeline.releaseId === plan.releaseId);
-    expect(mine.map((n) => n.kind)).toEqual([
+    // The approval message lives in its own channel: at the end it is updated in place (no thread reply), so it
+    // no longer shows buttons.
+    const closing = mine.filter((n) => n.updateOnly);
+    expect(closing.map((n) => [n.kind, n.channel])).toEqual([['succeeded', plan.environments[1]!.approval!.channel]]);
+    expect(mine.filter((n) => !n.updateOnly).map((n) => n.kind)).toEqual([
       'started',
       'deployed',
       'approval_requested',
