@@ -36,7 +36,8 @@ export const APPROVAL_BLOCK_ID = 'runway_approval';
 
 /**
  * The `StageRecord.details` keys this message renders (the ones the release stages in workflows/stages/
- * record); others are ignored. Images are `repo:tag` strings; a deploy stage without `image` shows the image stage's `image`.
+ * record); others are ignored. Images are `repo:tag` strings; a deploy stage without `image` shows the image
+ * stage's `image`.
  */
 export type RenderedDetailKey =
   | 'image'
