@@ -63,13 +63,16 @@ describe('release: happy path', () => {
     const releaseMessages = h.world.slack.messages.filter((m) => m.channel === '#releases');
     expect(releaseMessages.length).toBeGreaterThanOrEqual(1);
     const mine = h.world.slack.notifications.filter((n) => n.timeline.releaseId === plan.releaseId);
-    expect(mine.map((n) => n.kind)).toEqual([
+    // The approval message lives in the approval channel: at the end it is brought up to date too
+    // (patch approval-message-closed), without a thread reply.
+    expect(mine.map((n) => (n.updateOnly ? `${n.kind} (update ${n.channel})` : n.kind))).toEqual([
       'started',
       'deployed',
       'approval_requested',
       'approval_decided',
       'deployed',
       'succeeded',
+      `succeeded (update ${plan.environments[1]!.approval!.channel})`,
     ]);
   });
 });
