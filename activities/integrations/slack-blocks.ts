@@ -35,8 +35,9 @@ export const REJECT_ACTION_ID = 'runway_reject';
 export const APPROVAL_BLOCK_ID = 'runway_approval';
 
 /**
- * The `StageRecord.details` keys this message renders (the ones workflows/release.ts records); others are
- * ignored. Images are `repo:tag` strings; a deploy stage without `image` shows the image stage's `image`.
+ * The `StageRecord.details` keys this message renders (the ones the release stages in workflows/stages/
+ * record); others are ignored. Images are `repo:tag` strings; a deploy stage without `image` shows the image
+ * stage's `image`.
  */
 export type RenderedDetailKey =
   | 'image'

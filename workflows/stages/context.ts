@@ -1,10 +1,15 @@
 // What a stage module gets from the release run: the plan, the timeline, notifications and its activities.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+// The release's own stages (image, approval, deploy, compensation, finish) also share the run's state.
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RunwayActivities } from '../../activities/index.js';
 import { PERMANENT_ERROR_TYPES } from '../../domain/errors.js';
-import type { ActivityTiming, ReleasePlan } from '../../domain/types.js';
+import type { ActivityTiming, EnvironmentPlan, ImageRef, ReleasePlan, StageRecord } from '../../domain/types.js';
 import type { NotificationKind } from '../../activities/ports.js';
-import type { TimelineRecorder } from '../timeline.js';
+import { DEFAULT_TIMING, releaseActivities } from '../activity-options.js';
+import type { ApprovalDecisionResult, PipelineEvent } from '../messages.js';
+import { ReleaseLocks, isOperatorChoice } from '../release-locks.js';
+import { TimelineRecorder } from '../timeline.js';
+import { sendNotification } from './notify.js';
 
 export interface StageContext {
   plan: ReleasePlan;
@@ -13,6 +18,71 @@ export interface StageContext {
   /** Epoch ms the release started (from workflowInfo, deterministic). */
   startedAt: number;
   notify(kind: NotificationKind, options?: { environment?: string }): Promise<void>;
+}
+
+export interface NotifyOptions {
+  environment?: string;
+  channel?: string;
+  approvers?: string[];
+  detail?: string;
+  updateOnly?: boolean;
+}
+
+/** A bump this release made, to revert if a later step fails. */
+export interface Compensation {
+  environment: EnvironmentPlan;
+  previous: ImageRef;
+  bumpCommit: string;
+}
+
+/** The environment being changed right now: its deploy stage and GitLab deployment. */
+export interface InFlight {
+  environment: EnvironmentPlan;
+  stage: StageRecord;
+  deploymentId?: number;
+}
+
+export type MessageRef = { channel: string; ts: string };
+export type ReleaseActivities = ReturnType<typeof releaseActivities>;
+
+/** One release (or rollback) run: signal handlers write into it, stages read and advance it. */
+export interface ReleaseContext extends StageContext {
+  kind: 'release' | 'rollback';
+  acts: ReleaseActivities;
+  locks: ReleaseLocks;
+  compensations: Compensation[];
+  /** Slack messages to update, by channel ('' for the default one). */
+  messageRefs: Record<string, MessageRef>;
+  inFlight?: InFlight;
+  approvalWait?: { environment: string; approvers: string[] };
+  decision?: ApprovalDecisionResult;
+  pipelineEvent?: PipelineEvent;
+  notify(kind: NotificationKind, options?: NotifyOptions): Promise<void>;
+}
+
+export function createReleaseContext(plan: ReleasePlan, kind: 'release' | 'rollback'): ReleaseContext {
+  const startedAt = workflowInfo().startTime.getTime();
+  const timing = { ...DEFAULT_TIMING, ...plan.timing };
+  // Releases started before local activities existed replay with ordinary ones.
+  const acts = releaseActivities(timing, { local: patched('local-activities') });
+  const rec = new TimelineRecorder(plan);
+  // Releases started on the per-service lock keep it; new ones use ordered environment locks.
+  const locks = new ReleaseLocks(plan, acts, startedAt, patched('environment-locks'), {
+    ordered: !isOperatorChoice(plan.releaseId, workflowInfo().workflowType),
+  });
+  const ctx: ReleaseContext = {
+    plan,
+    kind,
+    rec,
+    timing,
+    startedAt,
+    acts,
+    locks,
+    compensations: [],
+    messageRefs: {},
+    notify: (notificationKind, options) => sendNotification(ctx, notificationKind, options),
+  };
+  return ctx;
 }
 
 /** How often a queued release re-reads its window (freezes can be lifted at any time). */
