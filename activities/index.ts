@@ -195,7 +195,10 @@ export function createActivities(deps: ActivityDeps) {
       },
 
       async checkDeployWindow(input: WindowCheckInput) {
-        return checkDeployWindow({ temporal: deps.temporal, taskQueue: deps.taskQueue, now: deps.now }, input);
+        return checkDeployWindow(
+          { temporal: deps.temporal, taskQueue: deps.taskQueue, now: deps.now, gitlab: deps.gitlab },
+          input,
+        );
       },
 
       /** Used by the lock workflow to drop holders that were terminated without releasing. */

@@ -3,7 +3,9 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DeployWindow, PlannedFreeze } from '../domain/types.js';
 import { windowState, type ActiveFreeze, type WindowState } from '../domain/windows.js';
-import { RunwayService } from '../domain/search-attributes.js';
+import { RunwayCommit, RunwayService } from '../domain/search-attributes.js';
+import { isNewer, type OrderedCommit } from '../domain/ordering.js';
+import type { GitLabPort } from './ports.js';
 import { freezeRegistryId, freezesQuery, type RuntimeFreeze } from '../workflows/freeze-messages.js';
 
 export interface WindowCheckInput {
@@ -14,6 +16,9 @@ export interface WindowCheckInput {
   /** Set once the release has waited: then a newer release of the service in flight supersedes it. */
   releaseId?: string;
   releaseStartedAt?: number;
+  /** The release's project and commit: a newer release is one whose commit descends from this one. */
+  projectId?: string;
+  sha?: string;
 }
 
 export interface WindowCheckResult extends WindowState {
@@ -33,7 +38,7 @@ export async function runtimeFreezes(temporal: Client, taskQueue: string): Promi
 }
 
 export async function checkDeployWindow(
-  deps: { temporal: Client; taskQueue: string; now?: () => Date },
+  deps: { temporal: Client; taskQueue: string; now?: () => Date; gitlab?: Pick<GitLabPort, 'relateCommits'> },
   input: WindowCheckInput,
 ): Promise<WindowCheckResult> {
   const now = (deps.now?.() ?? new Date()).getTime();
@@ -47,29 +52,45 @@ export async function checkDeployWindow(
   const state = windowState(now, input.windows ?? [], freezes);
   const result: WindowCheckResult = { ...state, now: new Date(now).toISOString() };
   if (state.open && input.releaseId && input.releaseStartedAt !== undefined) {
-    result.supersededBy = await newerRelease(deps.temporal, input.service, input.releaseId, input.releaseStartedAt);
+    const me: OrderedCommit = {
+      releaseId: input.releaseId,
+      sha: input.sha ?? '',
+      releaseStartedAt: input.releaseStartedAt,
+    };
+    result.supersededBy = await newerRelease(deps, input.service, me, input.projectId);
   }
   return result;
 }
 
-/** The newest release of `service` started after this one and still running, if any. */
+/**
+ * A running release of `service` that is newer than this one: by the target branch's history (its commit descends
+ * from ours, or the later commit when histories diverged), never by arrival; by start time only when the commits
+ * cannot be compared (no GitLab, no commit recorded).
+ */
 async function newerRelease(
-  temporal: Client,
+  deps: { temporal: Client; gitlab?: Pick<GitLabPort, 'relateCommits'> },
   service: string,
-  releaseId: string,
-  startedAt: number,
+  me: OrderedCommit,
+  projectId: string | undefined,
 ): Promise<string | undefined> {
   const query = [
     `WorkflowType = "releaseWorkflow"`,
     `ExecutionStatus = "Running"`,
     `${RunwayService.name} = "${service.replace(/["\\]/g, '')}"`,
-    `StartTime > "${new Date(startedAt).toISOString()}"`,
   ].join(' AND ');
-  let newest: { id: string; at: number } | undefined;
-  for await (const wf of temporal.workflow.list({ query })) {
-    if (wf.workflowId === releaseId) continue;
-    const at = wf.startTime.getTime();
-    if (at > startedAt && (!newest || at > newest.at)) newest = { id: wf.workflowId, at };
+  let newest: OrderedCommit | undefined;
+  for await (const wf of deps.temporal.workflow.list({ query })) {
+    if (wf.workflowId === me.releaseId) continue;
+    const other: OrderedCommit = {
+      releaseId: wf.workflowId,
+      sha: wf.typedSearchAttributes.get(RunwayCommit) ?? '',
+      releaseStartedAt: wf.startTime.getTime(),
+    };
+    const comparable = deps.gitlab && projectId && me.sha && other.sha;
+    const newer = comparable
+      ? isNewer(other, me, await deps.gitlab!.relateCommits(projectId, other.sha, me.sha))
+      : other.releaseStartedAt > me.releaseStartedAt;
+    if (newer && (!newest || other.releaseStartedAt > newest.releaseStartedAt)) newest = other;
   }
-  return newest?.id;
+  return newest?.releaseId;
 }

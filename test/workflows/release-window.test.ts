@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-function windowedPlan(overrides: Partial<ReleasePlan> = {}, service?: string): ReleasePlan {
+function windowedPlan(overrides: Partial<ReleasePlan> & { sha?: string } = {}, service?: string): ReleasePlan {
   const plan = testPlan({ ...overrides, ...(service ? { service } : {}) });
   const [staging] = plan.environments;
   return {
@@ -92,6 +92,38 @@ describe('release: deploy windows', () => {
     expect(b.status).toBe('succeeded');
     expect(h.world.infra.imageAt(newer.environments[0]!.target)?.tag).toBe(newer.image.tag);
     expect(h.world.infra.commits.some((c) => c.changeId.startsWith(older.releaseId))).toBe(false);
+  });
+
+  it('the newest commit goes when the window opens, not the release that arrived last', async () => {
+    clock.now = Date.parse('2026-12-01T18:00:00Z'); // Tuesday evening
+    const service = `svc-o${Date.now().toString(36)}`;
+    const [oldSha, newSha] = [0, 1].map((i) => `${Date.now().toString(16)}${i}`.padEnd(40, 'c').slice(0, 40));
+    // The history says oldSha → newSha (the first call is the parent of the second).
+    h.world.gitlab.commit(`acme/${service}`, oldSha!);
+    h.world.gitlab.commit(`acme/${service}`, newSha!);
+    const newer = windowedPlan({ sha: newSha }, service);
+    const late = windowedPlan({ sha: oldSha }, service); // a late redelivery of the older merge
+    ready(newer);
+    h.world.registry.publish(late.image);
+    const first = await start(h, newer);
+    await waitFor(async () => (await first.handle.query(statusQuery)).status === 'queued' || undefined);
+    const second = await start(h, late);
+    await waitFor(async () => (await second.handle.query(statusQuery)).status === 'queued' || undefined);
+    await waitFor(async () => {
+      for await (const wf of h.client.workflow.list({
+        query: `RunwayService = "${service}" AND RunwayStatus = "queued"`,
+      }))
+        if (wf.workflowId === late.releaseId) return true;
+      return undefined;
+    });
+    clock.now = Date.parse('2026-12-02T08:00:00Z');
+    const [a, b] = await Promise.all([first.handle.result(), second.handle.result()]);
+    expect(a.status).toBe('succeeded');
+    expect(b.status).toBe('superseded');
+    // Superseded by the window stage or by the environment lock, whichever notices first: by the newer commit.
+    expect(JSON.stringify(b.timeline)).toContain(`superseded by ${newer.releaseId}`);
+    expect(h.world.infra.imageAt(newer.environments[0]!.target)?.tag).toBe(newer.image.tag);
+    expect(h.world.infra.commits.some((c) => c.changeId.startsWith(late.releaseId))).toBe(false);
   });
 
   it('a runtime freeze holds a release inside a window until unfrozen; a forced hotfix goes through, on record', async () => {

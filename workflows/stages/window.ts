@@ -46,7 +46,13 @@ export async function windowStage(ctx: StageContext, environment: EnvironmentPla
     const untilOpen = state.opensAt ? Date.parse(state.opensAt) - Date.parse(state.now) : recheckMs;
     await sleep(Math.max(Math.min(untilOpen, recheckMs), 1));
     const last = state;
-    state = await acts.checkDeployWindow({ ...input, releaseId: plan.releaseId, releaseStartedAt: ctx.startedAt });
+    state = await acts.checkDeployWindow({
+      ...input,
+      releaseId: plan.releaseId,
+      releaseStartedAt: ctx.startedAt,
+      projectId: plan.project.id,
+      sha: plan.commit.sha,
+    });
     if (state.open) break;
     if (state.reason !== last.reason || state.opensAt !== last.opensAt) {
       Object.assign(stage.details, { closedBecause: state.reason, opensAt: state.opensAt, summary: describe() });
