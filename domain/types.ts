@@ -167,6 +167,10 @@ export const RELEASE_STATUSES = [
   'cancelled',
 ] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+/** Statuses a release never leaves: every one but running, queued and awaiting approval. */
+export const ENDED_RELEASE_STATUSES: ReadonlySet<ReleaseStatus> = new Set(
+  RELEASE_STATUSES.filter((s) => s !== 'running' && s !== 'queued' && s !== 'awaiting_approval'),
+);
 
 export type StageState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 

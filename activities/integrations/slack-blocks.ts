@@ -1,5 +1,6 @@
 // Pure Block Kit builders for the one Slack message a release gets. The whole message is rebuilt
 // from the timeline on every notification, so an update never depends on what Slack currently shows.
+import { ENDED_RELEASE_STATUSES } from '../../domain/types.js';
 import type { ReleaseStatus, ReleaseTimeline, StageRecord, StageState } from '../../domain/types.js';
 import type { NotificationKind, ReleaseNotification } from '../ports.js';
 
@@ -274,16 +275,7 @@ function approvalBlocks(n: ReleaseNotification): SlackBlock[] {
   ];
 }
 
-const ENDED: ReadonlySet<ReleaseStatus> = new Set([
-  'succeeded',
-  'failed',
-  'rolled_back',
-  'rollback_failed',
-  'rejected',
-  'expired',
-  'superseded',
-  'cancelled',
-]);
+const ENDED = ENDED_RELEASE_STATUSES;
 
 /**
  * Why an approval that was asked for and never decided can no longer be given, once the release ended
