@@ -13,6 +13,12 @@ import type { ActivityDeps } from '../../activities/index.js';
 
 let runtimeInstalled = false;
 
+/**
+ * How much slower workflows run in this test run: the `temporal-cacheless` project replays every history on every
+ * task, so leases and windows a test sets up must allow for it (timings are scaled, never assertions dropped).
+ */
+export const TIME_SCALE = process.env.RUNWAY_MAX_CACHED_WORKFLOWS === '0' ? 4 : 1;
+
 export interface Harness {
   client: Client;
   world: MemoryWorld;
