@@ -49,7 +49,7 @@ sha256_of() {
 
 # Downloads the release archive into the cache; fails (returns 1, saying why) on any problem, fast when offline.
 download_release() {
-  local os arch platform expected archive url work actual
+  local os arch platform expected archive url actual
   os="$(uname -s | tr '[:upper:]' '[:lower:]')"
   case "$(uname -m)" in
     x86_64 | amd64) arch=amd64 ;;
@@ -69,8 +69,9 @@ download_release() {
   archive="temporal_cli_${version#v}_${platform}.tar.gz"
   url="$download_base/$version/$archive"
   mkdir -p "$cache_dir"
+  # Global, so the EXIT trap still sees it after this function returns.
   work="$(mktemp -d "$cache_dir/.download-XXXXXX")"
-  trap 'rm -rf "$work"' EXIT
+  trap 'rm -rf "${work:-}"' EXIT
   say "downloading the Temporal CLI $version release: $url"
   # A short connect timeout: without internet this fails in seconds, then Go builds it.
   if ! curl --fail --silent --show-error --location --connect-timeout 5 --max-time 300 --retry 1 \
@@ -93,7 +94,6 @@ download_release() {
   fi
   mv -f "$work/temporal" "$cached"
   rm -rf "$work"
-  trap - EXIT
   say "downloaded the Temporal CLI $version (sha256 verified): $cached"
 }
 

@@ -151,4 +151,12 @@ describe('scripts/ensure-temporal.sh: download first, go install only when that 
     expect(requests).toEqual([]);
     expect(skipped.stdout).toBe(cachedPath());
   });
+
+  it('with neither a download nor Go, hands over to the SDK download and leaves nothing behind', async () => {
+    const result = await ensure({ RUNWAY_TEMPORAL_DOWNLOAD_BASE: `${base}/nowhere`, RUNWAY_SKIP_GO_INSTALL: '1' });
+    expect(result.stdout).toBe('sdk-download');
+    expect(result.stderr).toContain('download failed');
+    expect(result.stderr).not.toMatch(/unbound variable|line \d+:/);
+    expect((await run('ls', ['-A', path.dirname(cachedPath())])).stdout.trim()).toBe('');
+  });
 });
