@@ -16,7 +16,7 @@ runs="${1:-5}"
 work="$(mktemp -d /tmp/runway-cold-start-XXXXXX)"
 pids=()
 cleanup() {
-  for pid in "${pids[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,6 +34,10 @@ for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && br
 cat >"$work/runway.yaml" <<EOF
 temporal: { address: '127.0.0.1:$port' }
 server: { host: 127.0.0.1, port: 0 }
+# Integrations are configured (the worker refuses to start without them) but not contacted at start.
+gitlab: { url: 'http://127.0.0.1:9', token: t }
+argocd: { url: 'http://127.0.0.1:9', token: t }
+slack: { botToken: xoxb-t, defaultChannel: '#releases' }
 services: {}
 EOF
 
@@ -65,7 +69,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 export RUNWAY_CONFIG="$work/runway.yaml" LOG_LEVEL=info RUNWAY_METRICS_PORT=0
 warm="$work/tsx-warm"
 mkdir -p "$warm"
-for role in api worker; do
+for role in ${ROLES:-api worker}; do
   if [[ "$role" == api ]]; then ready="runway api listening"; else ready="runway worker started"; fi
   compiled=() cold=() warmed=()
   for i in $(seq 1 "$runs"); do
