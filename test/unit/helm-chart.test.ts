@@ -159,6 +159,11 @@ describe.skipIf(missing !== '')(`deploy/helm/runway${missing ? ` (skipped: ${mis
     expect(report.resources).toHaveLength(objects.length);
   });
 
+  it('deploy/monitoring/prometheus-rules.yaml is a valid PrometheusRule too', () => {
+    const report = validate(readFileSync(join(root, 'deploy/monitoring/prometheus-rules.yaml'), 'utf8'));
+    expect(report.resources.map((r) => [r.kind, r.status])).toEqual([['PrometheusRule', 'statusValid']]);
+  });
+
   it('kubeconform catches what a cluster would refuse (the check can fail)', () => {
     const { objects } = render(fullValues);
     const worker = structuredClone(find(objects, 'Deployment', 'runway-worker'));
