@@ -43,10 +43,12 @@ EOF
 
 # Prints the milliseconds from start to the first log line matching $1 of the command that follows.
 time_to() {
-  local ready="$1" log="$work/run.log" start end pid
+  local ready="$1" log start end pid
   shift
+  # A new file per run, created before the process starts: grep never sees the previous run's line.
+  log="$(mktemp "$work/run-XXXXXX.log")"
   start=$(date +%s%N)
-  "$@" >"$log" 2>&1 &
+  "$@" >>"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 3000); do
     grep -q "$ready" "$log" && break
@@ -57,8 +59,9 @@ time_to() {
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   grep -q "$ready" "$log" || {
-    echo "not ready: $*" >&2
+    echo "not ready after $(((end - start) / 1000000)) ms: $*" >&2
     tail -5 "$log" >&2
+    tail -5 "$work/temporal.log" >&2
     exit 1
   }
   echo $(((end - start) / 1000000))
