@@ -22,6 +22,7 @@ export const BUILT_IN_KINDS: GroupVersionKind[] = [
   { group: '', version: 'v1', kind: 'Secret' },
   { group: '', version: 'v1', kind: 'Service' },
   { group: '', version: 'v1', kind: 'ServiceAccount' },
+  { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress' },
   { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget' },
   { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role' },
   { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding' },

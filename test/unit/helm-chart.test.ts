@@ -137,6 +137,13 @@ const fullValues = {
   config: configWithoutTemporal,
   secrets: { create: true, values: secretValues },
   api: { publicUrl: 'https://runway.example.com' },
+  ingress: {
+    enabled: true,
+    className: 'nginx',
+    host: 'runway.example.com',
+    tlsSecret: 'runway-tls',
+    annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+  },
   worker: { maxCachedWorkflows: 500 },
   serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
 };
@@ -151,7 +158,7 @@ describe.skipIf(missing !== '')(`deploy/helm/runway${missing ? ` (skipped: ${mis
 
   it.each([
     ['the defaults', {}],
-    ['a full install (Secret, Temporal mTLS + API key, ServiceMonitor)', fullValues],
+    ['a full install (Secret, Temporal mTLS + API key, Ingress, ServiceMonitor)', fullValues],
   ])('renders %s into objects valid against the strict Kubernetes schemas', (_, values) => {
     const { text, objects } = render(values);
     const report = validate(text);
@@ -198,6 +205,7 @@ describe.skipIf(missing !== '')(`deploy/helm/runway${missing ? ` (skipped: ${mis
       /\/config/,
     );
     expect(refusal({ worker: { replica: 2 } })).toMatch(/replica/);
+    expect(refusal({ ingress: { enabled: true, host: 'https://runway.example.com' } })).toMatch(/\/ingress\/host/);
   });
 
   it('writes a runway.yaml Runway accepts, with Temporal from the values and every ${VAR} in both pods', () => {
@@ -273,8 +281,26 @@ describe.skipIf(missing !== '')(`deploy/helm/runway${missing ? ` (skipped: ${mis
       expect(spec.template.metadata.labels).toMatchObject(spec.selector.matchLabels);
       expect(spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
     }
-    const api = find(objects, 'Service', 'runway-api') as K8sObject & { spec: { ports: { targetPort: string }[] } };
+    const api = find(objects, 'Service', 'runway-api') as K8sObject & {
+      spec: { ports: { name: string; targetPort: string }[] };
+    };
     expect(api.spec.ports[0]!.targetPort).toBe('http');
+    // The Ingress sends the public host to that Service port, under TLS.
+    const ingress = find(objects, 'Ingress', 'runway-api') as K8sObject & {
+      spec: {
+        tls: { hosts: string[]; secretName: string }[];
+        rules: {
+          host: string;
+          http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] };
+        }[];
+      };
+    };
+    expect(ingress.spec.rules[0]!.host).toBe(new URL(fullValues.api.publicUrl).host);
+    expect(ingress.spec.rules[0]!.http.paths[0]!.backend.service).toEqual({
+      name: api.metadata.name,
+      port: { name: api.spec.ports[0]!.name },
+    });
+    expect(ingress.spec.tls).toEqual([{ hosts: ['runway.example.com'], secretName: 'runway-tls' }]);
     const worker = find(objects, 'Deployment', 'runway-worker');
     const cacheDir = (configWithoutTemporal.git as { cacheDir: string }).cacheDir;
     expect(podSpec(worker).containers[0]!.volumeMounts!.map((m) => m.mountPath)).toContain(cacheDir);
