@@ -3,7 +3,16 @@
 // dependencies only, dist/) and runs `node dist/...` there, without tsx: the CLI answers, the worker refuses an
 // incomplete config, the API answers its probes, and the compiled worker loads the bundle built beside it.
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,4 +196,24 @@ describe('node dist/... in the image layout, without tsx', () => {
     expect(replayed).toBe('replayed');
     expect(result.code).toBe(0);
   }, 60_000);
+
+  it('without a bundle beside it, the compiled worker bundles the compiled workflows (dist/workflows/index.js)', async () => {
+    const bundle = join(dist, 'workflow-bundle.js');
+    renameSync(bundle, `${bundle}.aside`);
+    try {
+      const script = writeConfig(
+        'source.mjs',
+        "import { workflowSource } from './dist/worker/create-worker.js';\nconsole.log(JSON.stringify(workflowSource(process.env)));",
+      );
+      const result = await node([script]);
+      const source = JSON.parse(result.stdout) as { workflowsPath?: string };
+      expect(source).toEqual({ workflowsPath: join(dist, 'workflows/index.js') });
+      expect(existsSync(source.workflowsPath!)).toBe(true);
+      // RUNWAY_WORKFLOW_BUNDLE still wins.
+      const explicit = await node([script], { RUNWAY_WORKFLOW_BUNDLE: '/elsewhere/bundle.js' });
+      expect(JSON.parse(explicit.stdout)).toEqual({ workflowBundle: { codePath: '/elsewhere/bundle.js' } });
+    } finally {
+      renameSync(`${bundle}.aside`, bundle);
+    }
+  });
 });
