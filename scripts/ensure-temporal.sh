@@ -26,11 +26,23 @@ say() { echo "runway: $*" >&2; }
 works() { [[ -x "$1" ]] && "$1" --version >/dev/null 2>&1; }
 
 if [[ -n "${TEMPORAL_CLI:-}" ]]; then
-  if works "$TEMPORAL_CLI"; then echo "$TEMPORAL_CLI"; exit 0; fi
+  if works "$TEMPORAL_CLI"; then
+    say "Temporal CLI: TEMPORAL_CLI=$TEMPORAL_CLI"
+    echo "$TEMPORAL_CLI"
+    exit 0
+  fi
   say "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable temporal CLI; looking elsewhere"
 fi
-if works "$cached"; then echo "$cached"; exit 0; fi
-if command -v temporal >/dev/null 2>&1 && works "$(command -v temporal)"; then command -v temporal; exit 0; fi
+if works "$cached"; then
+  say "Temporal CLI $version: cached in $cache_dir"
+  echo "$cached"
+  exit 0
+fi
+if command -v temporal >/dev/null 2>&1 && works "$(command -v temporal)"; then
+  say "Temporal CLI: $(command -v temporal) (on PATH)"
+  command -v temporal
+  exit 0
+fi
 
 # The official release archives (goreleaser: temporal_cli_<version>_<os>_<arch>.tar.gz) and their sha256, as
 # published in the release's checksums file.

@@ -111,6 +111,7 @@ describe('scripts/ensure-temporal.sh: download first, go install only when that 
     requests.length = 0;
     const again = await ensure({ RUNWAY_TEMPORAL_SHA256: archiveSha256 });
     expect(again.stdout).toBe(cachedPath());
+    expect(again.stderr).toBe(`runway: Temporal CLI ${VERSION}: cached in ${path.dirname(cachedPath())}\n`);
     expect(requests).toEqual([]);
     expect(again.built).toBe('');
   });
