@@ -7,6 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  awaitingReconcile,
   describeStatus,
   evaluateHealth,
   operationInFlight,
@@ -53,6 +54,8 @@ interface HealthProgress {
   lastSyncAt?: number;
   syncs: number;
   last?: string;
+  /** The operation end (finishedAt) a refresh was asked for, so the window after it closes soon. */
+  refreshedFor?: string;
   /** revision → contains the commit. */
   ancestry: Record<string, boolean>;
 }
@@ -74,6 +77,7 @@ export async function waitForHealth(
     syncs: resumed?.syncs ?? 0,
     ancestry: resumed?.ancestry ?? {},
     ...(resumed?.lastSyncAt ? { lastSyncAt: resumed.lastSyncAt } : {}),
+    ...(resumed?.refreshedFor ? { refreshedFor: resumed.refreshedFor } : {}),
   };
   const ref: ArgoAppRef = {
     name: input.application,
@@ -125,7 +129,9 @@ export async function waitForHealth(
         const now = Date.now();
         const answers = (r: string | undefined) =>
           r ? (r === input.revision ? true : progress.ancestry[r]) : undefined;
-        const ours = answers(status.syncRevision) === true && answers(status.operationRevision) === true;
+        // Health and sync from before the last operation say nothing about it (see awaitingReconcile).
+        const stale = awaitingReconcile(status);
+        const ours = !stale && answers(status.syncRevision) === true && answers(status.operationRevision) === true;
         progress.degradedSince = status.health === 'Degraded' && ours ? (progress.degradedSince ?? now) : undefined;
         progress.missingSince = status.health === 'Missing' && ours ? (progress.missingSince ?? now) : undefined;
         const verdict = evaluateHealth(status, {
@@ -148,9 +154,15 @@ export async function waitForHealth(
           });
         }
 
-        // The Kubernetes route has no window check of its own: the controller keeps the operation Running
-        // with "Sync operation blocked by sync window" (SyncAppState).
-        if (operationInFlight(status) && SYNC_WINDOW_BLOCKED.test(status.operationMessage ?? '')) {
+        if (stale) {
+          // Ask once per operation for the reconcile that ends the window (the controller also queues one).
+          if (progress.refreshedFor !== status.operationFinishedAt) {
+            progress.refreshedFor = status.operationFinishedAt;
+            refresh = 'normal';
+          }
+        } else if (operationInFlight(status) && SYNC_WINDOW_BLOCKED.test(status.operationMessage ?? '')) {
+          // The Kubernetes route has no window check of its own: the controller keeps the operation Running
+          // with "Sync operation blocked by sync window" (SyncAppState).
           if (!input.blockAnnounced) {
             const until = await argocd.syncWindowEnd?.(ref).catch(() => undefined);
             return { status: progress.last, blocked: { message: status.operationMessage!, until } };

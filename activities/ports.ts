@@ -147,6 +147,8 @@ export interface AppStatus {
   operationAutomated?: boolean;
   /** When the last operation finished (ISO time). */
   operationFinishedAt?: string;
+  /** `status.reconciledAt`: when the controller last compared the app and assessed its health (ISO time). */
+  reconciledAt?: string;
   /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */
   automated?: boolean;
   /** `targetRevision` of the deciding source (a branch, tag, sha or HEAD). */
