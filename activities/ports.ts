@@ -85,6 +85,13 @@ export interface InfraRepoPort {
    * repository does not know (yet) is not an ancestor of anything.
    */
   isAncestor(location: InfraRepoLocation, ancestor: string, descendant: string): Promise<boolean>;
+  /**
+   * What `runway check` asks of a driver, writing nothing: the branch's head (a read with the worker's own
+   * credentials) and whether a push to the branch would be let in. Throws when the branch cannot be read.
+   */
+  checkAccess?(
+    location: InfraRepoLocation,
+  ): Promise<{ head: string; push: { ok: true } | { ok: false; reason: string } }>;
   /** The image the target names now (release notes compare from it); null when it names none. Optional. */
   currentImage?(request: {
     location: InfraRepoLocation;

@@ -3,7 +3,8 @@
 // commit carrying Runway trailers, so a retried activity can find the commit it already pushed.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatImageRef, ManifestTargetError, parseImageRef, setImage } from '../../domain/manifest/index.js';
@@ -63,6 +64,39 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
           await sleep(25 * 2 ** attempt + Math.random() * 100);
         }
       });
+    },
+
+    // A throwaway bare copy: fetch the branch (the read), then push its own head back with --dry-run, which
+    // asks the remote's receive-pack (authentication, push rights) and sends nothing.
+    async checkAccess(location) {
+      const dir = await mkdtemp(path.join(tmpdir(), 'runway-check-'));
+      const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
+      try {
+        await validateBranch(git, location.branch, dir);
+        await check(git, ['init', '--quiet', '--bare'], 'init');
+        const ref = `refs/heads/${location.branch}`;
+        await check(
+          git,
+          ['fetch', '--quiet', '--no-tags', '--depth=1', '--end-of-options', location.repository, `+${ref}:${ref}`],
+          'fetch',
+        );
+        const head = (await check(git, ['rev-parse', '--verify', ref], 'rev-parse')).stdout.trim();
+        const push = await git([
+          'push',
+          '--dry-run',
+          '--quiet',
+          '--end-of-options',
+          location.repository,
+          `${head}:${ref}`,
+        ]);
+        if (push.code === 0) return { head, push: { ok: true } };
+        return {
+          head,
+          push: { ok: false, reason: redact(push.stderr.trim().split('\n').pop() ?? `exit ${push.code}`) },
+        };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
 
     async isAncestor(location, ancestor, descendant) {
