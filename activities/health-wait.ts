@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   awaitingReconcile,
   describeStatus,
+  reconciledAfterOperation,
   evaluateHealth,
   operationInFlight,
   revisionsToCheck,
@@ -89,6 +90,7 @@ export async function waitForHealth(
   // Never sync again faster than the controller can show the previous request.
   const resyncGapMs = Math.max(input.pollIntervalMs * 4, 1_000);
   let refresh: 'normal' | undefined = 'normal';
+  let lastRefreshAsk = 0;
   // A slow call (a blocking refresh, a git fetch for ancestry) must not look like a lost worker.
   const beatEvery = Math.max(Math.floor((ctx.info.heartbeatTimeoutMs ?? 30_000) / 3), 50);
   const beat = setInterval(() => ctx.heartbeat(progress), beatEvery);
@@ -166,6 +168,12 @@ export async function waitForHealth(
           if (!input.blockAnnounced) {
             const until = await argocd.syncWindowEnd?.(ref).catch(() => undefined);
             return { status: progress.last, blocked: { message: status.operationMessage!, until } };
+          }
+        } else if (!operationInFlight(status) && needsSync(status, answers) && !reconciledAfterOperation(status)) {
+          // Reconciled in the very second the operation ended: ask for a later look before syncing again.
+          if (now - lastRefreshAsk >= resyncGapMs) {
+            lastRefreshAsk = now;
+            refresh = 'normal';
           }
         } else if (!operationInFlight(status) && needsSync(status, answers)) {
           const sinceStart = now - progress.startedAt;

@@ -59,6 +59,17 @@ export function awaitingReconcile(status: AppStatus): boolean {
   return Date.parse(status.reconciledAt) < Date.parse(status.operationFinishedAt);
 }
 
+/**
+ * Whether a reconcile certainly came after the last operation. Argo CD's times are whole seconds, so an equal
+ * `reconciledAt` may be the reconcile just before the operation ended: enough to believe health (as upstream
+ * does), not to decide that a new sync is needed, where believing a stale OutOfSync costs a second sync.
+ */
+export function reconciledAfterOperation(status: AppStatus): boolean {
+  if (!status.operationFinishedAt) return true;
+  if (!status.reconciledAt) return false;
+  return Date.parse(status.reconciledAt) > Date.parse(status.operationFinishedAt);
+}
+
 export function evaluateHealth(status: AppStatus, ctx: HealthContext): HealthVerdict {
   const short = ctx.revision.slice(0, 12);
   const opContains = ctx.contains(status.operationRevision);

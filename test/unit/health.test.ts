@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { awaitingReconcile, evaluateHealth, type HealthContext } from '../../domain/health.js';
+import {
+  awaitingReconcile,
+  evaluateHealth,
+  reconciledAfterOperation,
+  type HealthContext,
+} from '../../domain/health.js';
 import type { AppStatus } from '../../activities/ports.js';
 
 const rev = 'c0ffee0000000000000000000000000000000000';
@@ -115,5 +120,15 @@ describe('the window after an operation (argocd app wait: reconciledAt >= operat
     expect(evaluateHealth(stale, { ...ctx, degradedForMs: 60_000, degradedGraceMs: 0 }).state).toBe('waiting');
     const failed: AppStatus = { ...window, operationPhase: 'Failed', operationMessage: 'apply failed' };
     expect(evaluateHealth(failed, ctx).state).toBe('failed');
+  });
+});
+
+describe('reconciledAfterOperation (deciding a new sync)', () => {
+  it('needs a reconcile strictly after the operation: the same second may be the one before it', () => {
+    const base: AppStatus = { ...done, operationFinishedAt: '2026-12-07T10:00:05Z' };
+    expect(reconciledAfterOperation({ ...base, reconciledAt: '2026-12-07T10:00:05Z' })).toBe(false);
+    expect(reconciledAfterOperation({ ...base, reconciledAt: '2026-12-07T10:00:06Z' })).toBe(true);
+    expect(reconciledAfterOperation({ ...base, reconciledAt: undefined })).toBe(false);
+    expect(reconciledAfterOperation(done)).toBe(true);
   });
 });
