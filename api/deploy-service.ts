@@ -19,6 +19,7 @@ import {
 } from '../domain/search-attributes.js';
 import { ConflictError, NotFoundError, type ReleaseService } from './release-service.js';
 import { releaseLinks } from './release-links.js';
+import { alreadyAt, runningNow } from './rollback-target.js';
 
 export interface DeployRequest {
   service: string;
@@ -46,7 +47,7 @@ export class DeployService {
   constructor(
     private readonly client: Client,
     private readonly config: RunwayConfig,
-    private readonly releases: Pick<ReleaseService, 'plan' | 'start'>,
+    private readonly releases: Pick<ReleaseService, 'plan' | 'start' | 'environmentHistory'>,
     private readonly publicUrl?: string,
   ) {}
 
@@ -146,6 +147,12 @@ export class DeployService {
       // The version was built long ago: if the registry lost it, fail at once instead of waiting for CI.
       pipeline: { timeoutMs: 0, pollIntervalMs: base.pipeline.pollIntervalMs },
     };
+    // Asked again after it finished (or the version runs anyway): nothing to do, as REST answers 409.
+    const image = `${plan.image.repository}:${plan.image.tag}`;
+    const current = runningNow(await this.releases.environmentHistory(input.service, input.environment), image);
+    if (current) {
+      throw new ConflictError(`${input.service} in ${input.environment}: ${alreadyAt(input.version, current)}`);
+    }
     await this.client.workflow.start('rollbackWorkflow', {
       workflowId: rollbackId,
       taskQueue: this.config.temporal.taskQueue,
@@ -160,7 +167,7 @@ export class DeployService {
       ],
       staticSummary: `rollback ${input.service} ${input.environment} → ${plan.image.tag} (by ${input.by})`,
     });
-    return { rollbackId, image: `${plan.image.repository}:${plan.image.tag}` };
+    return { rollbackId, image };
   }
 
   /** For `/runway history`: the merge request title (memo) and who approved which environment (timeline). */

@@ -79,7 +79,20 @@ export function chooseRollbackVersion(
     chosen = { repository: repo, tag, commit: history.find((d) => d.image === previous)?.commit, current };
   }
   if (current && splitImage(current)[1] === chosen.tag && splitImage(current)[0] === chosen.repository) {
-    throw conflict(`${current} is already what runs`);
+    throw conflict(alreadyAt(chosen.tag, history[0]!));
   }
   return chosen;
+}
+
+/**
+ * What every door (REST 409, Slack) answers when asked to roll back to the version that already runs: the same
+ * request twice is one rollback.
+ */
+export function alreadyAt(version: string, current: DeployRecord): string {
+  return `already at ${version} since ${current.at} (${current.releaseId}); nothing changed`;
+}
+
+/** The environment's current deploy when it runs `image` (`repository:tag`), else undefined. */
+export function runningNow(history: readonly DeployRecord[], image: string): DeployRecord | undefined {
+  return history[0]?.image === image ? history[0] : undefined;
 }
