@@ -92,8 +92,8 @@ export interface InfraRepoPort {
   checkAccess?(
     location: InfraRepoLocation,
   ): Promise<{ head: string; push: { ok: true } | { ok: false; reason: string } }>;
-  /** The image the target names now (release notes compare from it); null when it names none. Optional. */
-  currentImage?(request: {
+  /** The image the target names now at the branch head (release notes compare from it); null when it names none. */
+  currentImage(request: {
     location: InfraRepoLocation;
     target: ManifestTarget;
     repository: string;

@@ -7,7 +7,13 @@ import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatImageRef, ManifestTargetError, parseImageRef, setImage } from '../../domain/manifest/index.js';
+import {
+  formatImageRef,
+  ManifestTargetError,
+  parseImageRef,
+  readImage,
+  setImage,
+} from '../../domain/manifest/index.js';
 import type { ImageRef } from '../../domain/types.js';
 import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
 
@@ -99,6 +105,35 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
       }
     },
 
+    // From the bare copy the ancestry questions use: fetch the branch, read the manifest at its head.
+    async currentImage({ location, target, repository }) {
+      const dir = path.resolve(options.cacheDir, `${cacheName(location.repository)}.ancestry`);
+      const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
+      const file = path.posix.normalize(target.file);
+      if (path.posix.isAbsolute(file) || file === '..' || file.startsWith('../')) {
+        throw new ManifestTargetError(`${target.file}: manifest path must be relative and inside the repository`);
+      }
+      return withLock(dir, async () => {
+        await validateBranch(git, location.branch, dir);
+        await ensureBare(git, dir);
+        const ref = `refs/remotes/origin/${location.branch}`;
+        await check(
+          git,
+          [
+            'fetch',
+            '--quiet',
+            '--no-tags',
+            '--end-of-options',
+            location.repository,
+            `+refs/heads/${location.branch}:${ref}`,
+          ],
+          'fetch',
+        );
+        const text = (await check(git, ['show', `${ref}:${file}`], 'read manifest')).stdout;
+        return readImage(text, target, repository);
+      });
+    },
+
     async isAncestor(location, ancestor, descendant) {
       assertSha(ancestor);
       assertSha(descendant);
@@ -108,11 +143,7 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
       const ask = () => git(['merge-base', '--is-ancestor', ancestor, descendant]);
       return withLock(dir, async () => {
         await validateBranch(git, location.branch, dir);
-        if ((await git(['rev-parse', '--is-bare-repository'])).stdout.trim() !== 'true') {
-          await rm(dir, { recursive: true, force: true });
-          await mkdir(dir, { recursive: true });
-          await check(git, ['init', '--quiet', '--bare'], 'init');
-        }
+        await ensureBare(git, dir);
         let answer = await ask();
         // 0: ancestor, 1: not; anything else (128): a commit this copy has not fetched yet.
         if (answer.code > 1) {
@@ -135,6 +166,14 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
       });
     },
   };
+}
+
+/** The bare copy behind ancestry questions and manifest reads (a working copy there is replaced). */
+async function ensureBare(git: Git, dir: string): Promise<void> {
+  if ((await git(['rev-parse', '--is-bare-repository'])).stdout.trim() === 'true') return;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await check(git, ['init', '--quiet', '--bare'], 'init');
 }
 
 /** Ancestry is asked about commit ids only: never let a revision become a git option or a ref expression. */
