@@ -1,5 +1,6 @@
 // OpenAPI schemas of the REST API (the OpenAPI document is generated from these).
 import { z } from '@hono/zod-openapi';
+import { NAME_PATTERN } from '../../config/schema.js';
 import { RELEASE_STATUSES } from '../../domain/types.js';
 
 export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
@@ -126,7 +127,7 @@ export const DoraReportSchema = z
   .openapi('DoraReport');
 
 /** Names as runway.yaml allows them (lowercase, digits, dashes): anything else cannot be configured. */
-export const NameSchema = z.string().max(63);
+export const NameSchema = z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes, as runway.yaml names');
 
 /** A full commit id, 40 hex digits (or 64 in a SHA-256 repository). */
 export const CommitShaSchema = z
@@ -156,4 +157,8 @@ export const errors = {
   403: json(ErrorSchema, 'The token lacks the role'),
   404: json(ErrorSchema, 'Not found'),
   409: json(ErrorSchema, 'Refused in the current state'),
+  // bodyLimit on /api/* (api/app.ts), with Connection: close.
+  413: json(ErrorSchema, 'Request body over the limit'),
+  // Every /api route needs Temporal: answered within the request deadline while it is down, with Retry-After.
+  503: json(ErrorSchema, 'Temporal is unreachable (Retry-After)'),
 } as const;
