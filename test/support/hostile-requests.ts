@@ -139,7 +139,7 @@ export function hostileCases(t: HostileTarget): HostileCase[] {
       { name: 'service __proto__', ...start({ service: '__proto__', sha: hex(40) }), status: 400 },
       { name: 'service constructor', ...start({ service: 'constructor', sha: hex(40) }), status: 404 },
       { name: 'service toString', ...start({ service: 'toString', sha: hex(40) }), status: 400 },
-      { name: 'service hasOwnProperty', ...start({ service: 'hasOwnProperty', sha: hex(40) }), status: 404 },
+      { name: 'service hasOwnProperty', ...start({ service: 'hasOwnProperty', sha: hex(40) }), status: 400 },
       { name: 'unknown service', ...start({ service: 'nope', sha: hex(40) }), status: 404 },
       { name: 'service number', ...start({ service: 42, sha: hex(40) }), status: 400 },
       { name: 'service too long', ...start({ service: 'a'.repeat(5000), sha: hex(40) }), status: 400 },
