@@ -21,6 +21,7 @@ import type { InfraRepoLocation } from '../domain/types.js';
 import type { AppStatus, ArgoAppRef, ArgoCdPort, InfraRepoPort } from './ports.js';
 import { SYNC_WINDOW_BLOCKED } from './integrations/argocd-status.js';
 import { syncRevisionFor } from './argocd-sync.js';
+import { isCommitSha } from '../domain/ids.js';
 
 export interface HealthWaitInput {
   application: string;
@@ -105,7 +106,7 @@ export async function waitForHealth(
       if (!candidate) return undefined;
       if (candidate === input.revision) return true;
       // A branch name in a requested operation is not an answer yet: its resolved commit will be.
-      if (!/^[0-9a-f]{40}$/i.test(candidate)) return undefined;
+      if (!isCommitSha(candidate)) return undefined;
       const known = progress.ancestry[candidate];
       if (known !== undefined) return known;
       if (!infra || !input.infra) return false;

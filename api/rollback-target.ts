@@ -1,5 +1,6 @@
 // Which earlier version a manual rollback goes to: the version before the current one (default), the version a
 // given release deployed to that environment, or any image tag of the service. Pure, so it is unit-tested.
+import { TAG_PATTERN } from '../domain/image-ref.js';
 
 /** How the caller's service reports the two ways a target can be refused. */
 export interface RollbackRefusals {
@@ -34,9 +35,6 @@ export interface ChosenVersion {
   current?: string;
 }
 
-// Docker's tag grammar (distribution/reference: [\w][\w.-]{0,127}).
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
 export function splitImage(image: string): [string, string] {
   const at = image.indexOf('@');
   const withoutDigest = at >= 0 ? image.slice(0, at) : image;
@@ -62,7 +60,7 @@ export function chooseRollbackVersion(
   const current = history[0]?.image;
   let chosen: ChosenVersion;
   if (target.tag !== undefined) {
-    if (!TAG.test(target.tag)) throw invalid(`"${target.tag}" is not a valid image tag`);
+    if (!TAG_PATTERN.test(target.tag)) throw invalid(`"${target.tag}" is not a valid image tag`);
     const known = history.find((d) => splitImage(d.image)[1] === target.tag);
     chosen = { repository, tag: target.tag, commit: known?.commit, current };
   } else if (target.releaseId !== undefined) {

@@ -1,6 +1,7 @@
 // The shape of runway.yaml. Strict objects everywhere: an unknown key is a typo until proven otherwise.
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { NAME_PATTERN } from '../domain/ids.js';
 
 const nonEmpty = z.string().min(1);
 
@@ -45,9 +46,6 @@ const manifestSchema = z
       ctx.addIssue({ code: 'custom', message: 'set exactly one of kustomize, helm or container' });
     }
   });
-
-/** Service, environment and Argo CD instance names: what the REST API accepts in paths and queries too. */
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 const instanceName = z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes');
 

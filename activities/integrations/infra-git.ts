@@ -16,6 +16,7 @@ import {
 } from '../../domain/manifest/index.js';
 import type { ImageRef } from '../../domain/types.js';
 import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
+import { scrubSecrets } from '../../platform/scrub.js';
 
 /** A problem a retry cannot fix (unknown repository or branch, no access, push refused by policy). */
 export class PermanentInfraError extends Error {
@@ -424,10 +425,8 @@ function lastLines(output: string): string {
   return redact(lines.slice(-4).join(' | '));
 }
 
-/** Hides the userinfo (`user:token@`) of every URL in `text`. */
-export function redact(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
-}
+/** Hides the userinfo (`user:token@`) of every URL in `text`, and every other secret shape. */
+export const redact = scrubSecrets;
 
 /** Cache directory name: stable per remote (credentials excluded, so rotating a token reuses it). */
 function cacheName(repository: string): string {

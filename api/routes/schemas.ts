@@ -1,7 +1,7 @@
 // OpenAPI schemas of the REST API (the OpenAPI document is generated from these).
 import { z } from '@hono/zod-openapi';
-import { NAME_PATTERN } from '../../config/schema.js';
 import { RELEASE_STATUSES } from '../../domain/types.js';
+import { COMMIT_SHA_PATTERN, NAME_PATTERN } from '../../domain/ids.js';
 
 export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
 
@@ -132,7 +132,7 @@ export const NameSchema = z.string().regex(NAME_PATTERN, 'lowercase letters, dig
 /** A full commit id, 40 hex digits (or 64 in a SHA-256 repository). */
 export const CommitShaSchema = z
   .string()
-  .regex(/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'a full commit sha: 40 hex digits (64 in SHA-256 repositories)');
+  .regex(new RegExp(COMMIT_SHA_PATTERN.source, 'i'), 'a full commit sha: 40 hex digits (64 in SHA-256 repositories)');
 
 export const ReleaseIdParam = z.object({
   id: z

@@ -324,7 +324,7 @@ describe('git infra driver', () => {
     const [clone] = await readdir(path.join(root, 'cache-a'));
     expect(await readFile(path.join(root, 'cache-a', clone!, '.git', 'config'), 'utf8')).not.toContain('s3cr3t');
     expect(redact('fatal: https://u:t@host/x and ssh://git@host/y')).toBe(
-      'fatal: https://***@host/x and ssh://***@host/y',
+      'fatal: https://[redacted]@host/x and ssh://[redacted]@host/y',
     );
   });
 });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { NAME_PATTERN } from '../../config/schema.js';
+import { NAME_PATTERN } from '../../domain/ids.js';
 import { appWithoutTemporal, MINIMAL_CONFIG } from '../support/docs-app.js';
 
 interface Operation {
