@@ -265,6 +265,16 @@ describe('deploy bot', () => {
     expect(done.status).toBe('succeeded');
     const prod = ctx.config.services[service]!.environments[1]!;
     expect(h.world.infra.imageAt({ kind: 'helm', file: prod.manifest.file, tagPath: 'image.tag' })?.tag).toBe(old.id);
+
+    // Asked again once it finished: one rollback, nothing changes, the words REST's 409 uses.
+    const id = `rollback/${service}/production/to/${old.id}`;
+    const before = await ctx.client.workflow.getHandle(id).describe();
+    const repeated = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_ALICE' });
+    expect(repeated).toMatch(/ in production: already at v1\.0\.1 since \d{4}-\S+ \(rollback\/.+\); nothing changed$/);
+    expect(repeated).toContain(id);
+    const after = await ctx.client.workflow.getHandle(id).describe();
+    expect(after.runId).toBe(before.runId);
+    expect(after.status.name).toBe('COMPLETED');
   });
 
   it('documents the deploy and freeze routes in OpenAPI', async () => {
