@@ -71,11 +71,18 @@ async function call(method: string, path: string, token?: string, body?: unknown
 const image = (tag: string) => ({ repository: `registry.example.com/acme/${service}`, tag });
 const timeline = async (id: string) =>
   (await call('GET', `/api/releases/${encodeURIComponent(id)}`, TOKENS.reader)).body;
-const settled = (id: string) =>
-  waitFor(async () => {
+// The status is final before the run closes (its last messages go out after it): wait for both.
+const settled = async (id: string) => {
+  const t = await waitFor(async () => {
     const t = await timeline(id);
     return ['succeeded', 'failed', 'rolled_back', 'superseded'].includes(t.status) ? t : undefined;
   }, 30_000);
+  await ctx.client.workflow
+    .getHandle(id)
+    .result()
+    .catch(() => undefined);
+  return t;
+};
 
 function slackDeps(): DeployCommandDeps {
   return {
