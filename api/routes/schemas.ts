@@ -21,7 +21,7 @@ export const ReleaseSummarySchema = z
 
 export const StageSchema = z
   .object({
-    kind: z.enum(['image', 'approval', 'window', 'queue', 'deploy', 'verify', 'soak', 'rollback', 'finish']),
+    kind: z.enum(['image', 'approval', 'window', 'queue', 'deploy', 'canary', 'verify', 'soak', 'rollback', 'finish']),
     environment: z.string().optional(),
     state: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
     startedAt: z.string().optional(),
