@@ -245,7 +245,7 @@ export interface ReleaseTimeline {
 }
 
 export interface ReleaseAction {
-  action: 'deploy' | 'rollback' | 'approve' | 'reject' | 'cancel';
+  action: 'deploy' | 'rollback' | 'approve' | 'reject' | 'cancel' | 'promote' | 'promote-full' | 'abort';
   /** Slack user id, API token name or GitLab username of who asked. */
   by: string;
   environment?: string;

@@ -66,7 +66,7 @@ export const TimelineSchema = z
     actions: z
       .array(
         z.object({
-          action: z.enum(['deploy', 'rollback', 'approve', 'reject', 'cancel']),
+          action: z.enum(['deploy', 'rollback', 'approve', 'reject', 'cancel', 'promote', 'promote-full', 'abort']),
           by: z.string(),
           environment: z.string().optional(),
           at: z.string(),
