@@ -10,6 +10,7 @@ import { createGitLabInfraRepo } from '../activities/integrations/infra-gitlab.j
 import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
+import { rolloutPorts } from './rollout-ports.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
 import { createPrometheusClient } from '../activities/integrations/prometheus.js';
 import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
@@ -84,6 +85,7 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
     gitlab,
     argocd,
     argocdInstances,
+    rollouts: rolloutPorts(config),
     notifier,
     infra: standIns.infra ?? infraDrivers(config),
     temporal,
