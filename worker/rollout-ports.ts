@@ -1,5 +1,6 @@
 // The Argo Rollouts driver of each configured Argo CD: REST instances read and drive Rollouts through Argo CD's
 // resource API and actions, Kubernetes instances through the Rollout object itself (as kubectl-argo-rollouts).
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { RolloutPorts } from '../activities/canary.js';
 import {
   createRolloutApiClient,
@@ -9,13 +10,13 @@ import {
 import { PermanentError } from '../domain/errors.js';
 import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 
-export function rolloutPorts(config: RunwayConfig): RolloutPorts {
+export function rolloutPorts(config: RunwayConfig, kubeConfig?: KubeConfig): RolloutPorts {
   const ports: Record<string, RolloutPort> = Object.fromEntries(
     Object.entries(argocdInstancesOf(config)).map(([name, a]) => [
       name,
       (a.driver ?? 'api') === 'api'
         ? createRolloutApiClient({ url: a.url!, token: a.token! })
-        : createRolloutKubernetesClient({ kubeConfig: 'default' }),
+        : createRolloutKubernetesClient({ kubeConfig: kubeConfig ?? 'default' }),
     ]),
   );
   return (instance) => {

@@ -284,6 +284,26 @@ describe('canary releases', () => {
     }
   });
 
+  it('a rollout that names a missing Rollout fails the release at once, before any bump, naming it', async () => {
+    const taskQueue = `canary-${randomUUID()}`;
+    const worker = await startWorker(taskQueue);
+    try {
+      const base = canaryPlan(PASSES);
+      const env = base.environments[0]!;
+      const plan = { ...base, environments: [{ ...env, rollout: { ...env.rollout!, name: 'paymnets' } }] };
+      await world.pushImage(PASSES, plan.image.tag);
+      const before = (await world.infra.log()).length;
+      const { handle } = await startRelease(client, plan, { taskQueue });
+      await expect(handle.result()).rejects.toThrow();
+      const t = await handle.query(statusQuery);
+      expect(t.status).toBe('failed');
+      expect(t.error).toContain(`Rollout ${PASSES}/paymnets of Argo CD application ${PASSES}-production not found`);
+      expect((await world.infra.log()).length).toBe(before);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('blue-green: verifies the preview pods, then promotes', async () => {
     const taskQueue = `canary-${randomUUID()}`;
     const worker = await startWorker(taskQueue);
