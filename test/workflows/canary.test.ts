@@ -25,8 +25,18 @@ const FIVE_STEPS: FakeCanaryStep[] = [
   { pause: {} },
   { setWeight: 100 },
 ];
-const SERVICES = ['passes', 'fails', 'approve', 'restart', 'bluegreen'].map((n) => `${n}-${randomUUID().slice(0, 5)}`);
-const [PASSES, FAILS, APPROVE, RESTART, BLUEGREEN] = SERVICES as [string, string, string, string, string];
+// One service per test: each test has its own task queue, and a service's environment lock lives on the first.
+const SERVICES = ['passes', 'fails', 'approve', 'restart', 'bluegreen', 'missing'].map(
+  (n) => `${n}-${randomUUID().slice(0, 5)}`,
+);
+const [PASSES, FAILS, APPROVE, RESTART, BLUEGREEN, MISSING] = SERVICES as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 
 let world: IntegrationWorld;
 let rollouts: FakeArgoRollouts;
@@ -288,16 +298,16 @@ describe('canary releases', () => {
     const taskQueue = `canary-${randomUUID()}`;
     const worker = await startWorker(taskQueue);
     try {
-      const base = canaryPlan(PASSES);
+      const base = canaryPlan(MISSING);
       const env = base.environments[0]!;
       const plan = { ...base, environments: [{ ...env, rollout: { ...env.rollout!, name: 'paymnets' } }] };
-      await world.pushImage(PASSES, plan.image.tag);
+      await world.pushImage(MISSING, plan.image.tag);
       const before = (await world.infra.log()).length;
       const { handle } = await startRelease(client, plan, { taskQueue });
       await expect(handle.result()).rejects.toThrow();
       const t = await handle.query(statusQuery);
       expect(t.status).toBe('failed');
-      expect(t.error).toContain(`Rollout ${PASSES}/paymnets of Argo CD application ${PASSES}-production not found`);
+      expect(t.error).toContain(`Rollout ${MISSING}/paymnets of Argo CD application ${MISSING}-production not found`);
       expect((await world.infra.log()).length).toBe(before);
     } finally {
       await worker.stop();
