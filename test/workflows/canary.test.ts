@@ -16,6 +16,13 @@ import { createRunwayWorker } from '../../worker/create-worker.js';
 import { canaryCommandUpdate } from '../../workflows/canary-messages.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { waitFor } from '../support/harness.js';
+import { pino } from 'pino';
+import { createApp } from '../../api/app.js';
+import { CanaryService } from '../../api/canary-service.js';
+import { ReleaseService } from '../../api/release-service.js';
+import { runSubcommand } from '../../api/slack/subcommands.js';
+import { parseConfig } from '../../config/load.js';
+import { createLogger } from '../../platform/logger.js';
 import { APPROVERS, createIntegrationWorld, type IntegrationWorld } from '../support/integration-world.js';
 
 const FIVE_STEPS: FakeCanaryStep[] = [
@@ -26,10 +33,11 @@ const FIVE_STEPS: FakeCanaryStep[] = [
   { setWeight: 100 },
 ];
 // One service per test: each test has its own task queue, and a service's environment lock lives on the first.
-const SERVICES = ['passes', 'fails', 'approve', 'restart', 'bluegreen', 'missing'].map(
+const SERVICES = ['passes', 'fails', 'approve', 'restart', 'bluegreen', 'missing', 'doors'].map(
   (n) => `${n}-${randomUUID().slice(0, 5)}`,
 );
-const [PASSES, FAILS, APPROVE, RESTART, BLUEGREEN, MISSING] = SERVICES as [
+const [PASSES, FAILS, APPROVE, RESTART, BLUEGREEN, MISSING, DOORS] = SERVICES as [
+  string,
   string,
   string,
   string,
@@ -328,6 +336,94 @@ describe('canary releases', () => {
       expect(String(canaryStage(result.timeline)!.details.steps)).toContain('blue-green preview: 9 of 9 pods');
       const live = rollouts.get(BLUEGREEN, BLUEGREEN)!;
       expect([live.status.blueGreen.activeSelector, live.status.stableRS]).toEqual([hash, hash]);
+    } finally {
+      await worker.stop();
+    }
+  });
+  it('Promote over REST and Abort with /runway: approvers only, recorded, and the abort reverts', async () => {
+    const taskQueue = `canary-${randomUUID()}`;
+    const worker = await startWorker(taskQueue);
+    try {
+      const config = parseConfig(
+        `
+temporal: { taskQueue: ${taskQueue} }
+api:
+  tokens:
+    - { name: ${APPROVERS[0]}, token: tok-alice, roles: [approve] }
+    - { name: U0MALLORY, token: tok-mallory, roles: [approve] }
+services:
+  ${DOORS}:
+    gitlab: { project: acme/${DOORS} }
+    image: { repository: r.example.com/${DOORS} }
+    infra: { driver: git, repository: https://git.example.com/infra.git }
+    environments:
+      - name: production
+        manifest: { file: values.yaml, helm: { tagPath: image.tag } }
+        argocd: { application: ${DOORS}-production }
+        approval: { channel: '#releases', approvers: [${APPROVERS.join(', ')}] }
+        rollout: { name: ${DOORS}, namespace: ${DOORS} }
+        canary: { approveSteps: true }
+`,
+        {},
+      );
+      const releases = new ReleaseService(client, config);
+      const app = createApp({
+        config,
+        client,
+        releases,
+        logger: createLogger('canary-test', 'silent'),
+        publicUrl: 'http://runway.test',
+      });
+      const post = (path: string, token: string, body: unknown) =>
+        app.request(path, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const plan = canaryPlan(DOORS, { approveSteps: true });
+      await world.pushImage(DOORS, plan.image.tag);
+      const { handle } = await startRelease(client, plan, { taskQueue });
+      await waitingAt(handle, 'canary step 2 of 5');
+      const id = encodeURIComponent(plan.releaseId);
+      const refused = await post(`/api/releases/${id}/promote`, 'tok-mallory', { environment: 'production' });
+      expect(refused.status).toBe(403);
+      const promoted = await post(`/api/releases/${id}/promote`, 'tok-alice', { environment: 'production' });
+      expect(promoted.status).toBe(200);
+      expect(await promoted.json()).toMatchObject({
+        action: 'promote',
+        by: APPROVERS[0],
+        step: 'canary step 2 of 5: 11 % (1 of 9 pods)',
+      });
+
+      await waitingAt(handle, 'canary step 4 of 5');
+      const slackDeps = {
+        config,
+        releases,
+        canary: new CanaryService(client, config, releases),
+        slack: {
+          postEphemeral: async () => ({}),
+          updateMessage: async (channel: string, ts: string) => ({ channel, ts }),
+        },
+        logger: pino({ level: 'silent' }),
+      };
+      expect(await runSubcommand(slackDeps, `abort ${DOORS} production`, { id: 'U0MALLORY' })).toContain('Not allowed');
+      // Visibility (which release runs the canary) may lag the workflow by a moment.
+      const reply = await waitFor(async () => {
+        const text = await runSubcommand(slackDeps, `abort ${DOORS} production`, { id: APPROVERS[1] });
+        return text.startsWith('🛑 Aborted') ? text : undefined;
+      });
+      expect(reply).toContain('canary step 4 of 5: 33 % (3 of 9 pods)');
+      await expect(handle.result()).rejects.toThrow();
+      const t = await handle.query(statusQuery);
+      expect(t.status).toBe('rolled_back');
+      expect(t.error).toContain(`aborted by ${APPROVERS[1]} at canary step 4 of 5: 33 % (3 of 9 pods)`);
+      expect(t.actions?.map((a) => [a.action, a.by])).toEqual([
+        ['promote', APPROVERS[0]],
+        ['abort', APPROVERS[1]],
+      ]);
+      expect(rollouts.log.filter((l) => l.startsWith(`${DOORS}/${DOORS} abort`))).toHaveLength(1);
+      const file = world.service(DOORS).environments[1]!.target.file;
+      expect(await world.infra.show('main', file)).toContain(`tag: ${world.previousTag}`);
     } finally {
       await worker.stop();
     }
