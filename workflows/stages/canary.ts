@@ -110,6 +110,8 @@ async function runSteps(
   let gated: { hash?: string; index: number } | undefined;
   let lastIndex = -1;
   let stepSince = workflowNow().getTime();
+  // Failed evaluations during the current timed pause, against the verify failure limit.
+  let timedFailures = new Map<string, number>();
   for (;;) {
     const state = await acts.readRollout({ ref: preflight.ref });
     seen(state.currentPodHash);
@@ -120,7 +122,10 @@ async function runSteps(
     }
     const line = describeStep(state);
     if (line !== run.step || state.currentStepIndex !== lastIndex) {
-      if (state.currentStepIndex !== lastIndex) stepSince = workflowNow().getTime();
+      if (state.currentStepIndex !== lastIndex) {
+        stepSince = workflowNow().getTime();
+        timedFailures = new Map();
+      }
       lastIndex = state.currentStepIndex;
       record(stage, run, state, line);
       await ctx.notify('progress', { environment: environment.name });
@@ -148,19 +153,41 @@ async function runSteps(
       stepSince = workflowNow().getTime();
       continue;
     }
+    const early = run.command;
+    if (verdict.state === 'timed-pause' && early && early.action !== 'abort') {
+      // An approver does not want to wait out the pause: resume (or promote fully) now.
+      run.command = undefined;
+      const action = early.action === 'promote-full' ? 'promote-full' : 'resume';
+      const outcome = await acts.runRolloutAction({
+        ref: preflight.ref,
+        action,
+        podHash: state.currentPodHash,
+        stepIndex: state.currentStepIndex,
+      });
+      stage.details.lastAction = `${action} by ${early.by}${outcome.ran ? '' : ` (not needed: ${outcome.note})`}`;
+      continue;
+    }
     if (verdict.state === 'timed-pause' && target.verifyEachStep && environment.verify) {
       // A timed pause: the controller goes on by itself; Runway checks meanwhile, each interval.
-      const results = await evaluateOnce(ctx, environment, stage, state, line);
+      const results = await evaluateOnce(ctx, environment, stage, state, line, timedFailures);
       if (results) stage.details.summary = `${line} — ${results.join('; ')}`;
     }
-    if (workflowNow().getTime() - stepSince > environment.healthTimeoutMs && !run.awaitingApprover) {
+    if (early && early.action !== 'abort' && run.command === early) {
+      // The Rollout moved on by itself between the press and now (or was already resumed): nothing to promote.
+      run.command = undefined;
+      stage.details.lastAction = `${early.action} by ${early.by} (not needed: the Rollout moved on)`;
+    }
+    // A pause with a duration lasts as long as the Rollout says; any other step must move within healthTimeout.
+    const stuck = verdict.state !== 'timed-pause' && workflowNow().getTime() - stepSince > environment.healthTimeoutMs;
+    if (stuck && !run.awaitingApprover) {
       throw new CanaryFailed(
         `${line}: no progress for ${Math.round(environment.healthTimeoutMs / 1000)} s (${state.phase ?? 'no phase'}: ${state.message ?? 'no message'})`,
       );
     }
     const waitMs =
       verdict.state === 'timed-pause' && environment.verify ? environment.verify.intervalMs : timing.pollIntervalMs;
-    await condition(() => run.command?.action === 'abort', waitMs);
+    // Wakes early for an approver's command (Abort at any time, Promote during a timed pause).
+    await condition(() => run.command !== undefined, waitMs);
   }
 }
 
