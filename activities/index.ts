@@ -12,6 +12,7 @@ import { waitForHealth, type HealthWaitInput, type HealthWaitResult } from './he
 import { startDeploy, type SyncApplicationInput, type SyncApplicationResult } from './argocd-sync.js';
 import { PermanentError } from '../domain/errors.js';
 import { evaluateChecks, type EvaluateChecksInput } from './verify.js';
+import { canaryActivities, type RolloutPorts } from './canary.js';
 import { checkDeployWindow, type WindowCheckInput } from './windows.js';
 import type { PrometheusPort } from './integrations/prometheus.js';
 import { releaseNotes, type ReleaseNotesInput } from './release-notes.js';
@@ -59,6 +60,8 @@ export interface ActivityDeps {
   releaseNotes?: ReleaseNotesPort;
   /** The clock deploy windows are judged by; default: the system clock. Tests move it. */
   now?: () => Date;
+  /** Argo Rollouts through each Argo CD instance (canary environments); absent: canary stages fail clearly. */
+  rollouts?: RolloutPorts;
 }
 
 export interface LockActivityInput {
@@ -95,6 +98,7 @@ export function createActivities(deps: ActivityDeps) {
   const activities = withFailureMapping(
     {
       ...environmentLockActivities(deps),
+      ...canaryActivities(deps),
 
       /** How two commits relate on the project's history (the environment locks order releases by it). */
       async relateCommits(input: { projectId: string; a: string; b: string }) {

@@ -7,6 +7,7 @@ import { errorBody, sendError, toHttpError } from './errors.js';
 import { gitlabWebhookRoutes, WEBHOOK_BODY_LIMIT } from './webhooks/gitlab.js';
 import { registerReleaseRoutes } from './routes/releases.js';
 import { registerDeployRoutes } from './routes/deploy.js';
+import { registerCanaryRoutes } from './routes/canary.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerDocsRoutes } from './routes/docs.js';
@@ -71,6 +72,7 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
   app.route('/webhooks', gitlabWebhookRoutes(ctx));
   registerReleaseRoutes(app, ctx);
   registerDeployRoutes(app, ctx);
+  registerCanaryRoutes(app, ctx);
   if (plugins.slack) app.route('/slack', plugins.slack);
   if (plugins.sandbox) app.route('/sandbox', plugins.sandbox);
 

@@ -2,6 +2,7 @@
 // the chaos driver), so the worker can be SIGKILLed without losing the world. Everything here is serialisable.
 import type { ActivityDeps } from '../activities/index.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
+import { createRolloutApiClient } from '../activities/integrations/argocd-rollout.js';
 import { createGitLabClient } from '../activities/integrations/gitlab.js';
 import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
 import { createRegistryClient } from '../activities/integrations/registry.js';
@@ -37,6 +38,7 @@ export function portsFor(address: WorldAddress): Omit<ActivityDeps, 'temporal' |
       return infra;
     },
     argocd: createArgoCdApiClient({ url: address.argocdUrl, token: address.argocdToken, uiUrl: address.argocdUiUrl }),
+    rollouts: () => createRolloutApiClient({ url: address.argocdUrl, token: address.argocdToken }),
     // As worker/deps.ts configures it: Temporal's activity retry is the one retry layer.
     notifier: createSlackNotifier({
       token: address.slackToken,

@@ -85,6 +85,17 @@ export function buildReleasePlan(config: RunwayConfig, service: string, trigger:
     soakMs: env.soak,
     windows: env.windows.length ? env.windows : undefined,
     freezes: env.freezes.length ? env.freezes : undefined,
+    ...(env.rollout
+      ? {
+          rollout: {
+            name: env.rollout.name,
+            namespace: env.rollout.namespace,
+            approveSteps: env.canary?.approveSteps ?? false,
+            verifyEachStep: env.canary?.verifyEachStep ?? true,
+            promoters: env.approval?.approvers ?? env.deployers ?? [],
+          },
+        }
+      : {}),
   }));
   return {
     releaseId: trigger.releaseId ?? releaseId(service, trigger.sha),

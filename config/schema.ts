@@ -142,6 +142,19 @@ const freezeSchema = z
   })
   .refine((f) => Date.parse(f.to) > Date.parse(f.from), 'to must be after from');
 
+const rolloutSchema = z.strictObject({
+  name: nonEmpty.describe("Name of the argoproj.io/v1alpha1 Rollout in this environment's Argo CD application"),
+  namespace: nonEmpty.describe('Its namespace'),
+});
+
+const canarySchema = z.strictObject({
+  approveSteps: z.boolean().default(false).describe("Each indefinite pause waits for an approver's Promote in Slack"),
+  verifyEachStep: z
+    .boolean()
+    .default(true)
+    .describe("Run this environment's verify checks at every pause ({canaryHash} {stableHash} {weight} filled in)"),
+});
+
 const environmentSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes'),
   manifest: manifestSchema,
@@ -151,6 +164,10 @@ const environmentSchema = z.strictObject({
   approval: approvalSchema.optional(),
   verify: verifySchema.optional().describe('Checks after Healthy; a failed check rolls back'),
   soak: duration.optional().describe('Wait after verification before the next environment'),
+  rollout: rolloutSchema
+    .optional()
+    .describe('An Argo Rollouts Rollout: Runway drives its canary steps (docs/canary.md)'),
+  canary: canarySchema.optional().describe("How Runway gates the Rollout's pauses; needs `rollout`"),
   windows: z.array(windowSchema).default([]).describe('When deploys may land; empty = always'),
   freezes: z.array(freezeSchema).default([]).describe('Planned freezes'),
   deployers: z
@@ -194,6 +211,13 @@ const serviceSchema = z
         });
       }
       seen.add(env.name);
+      if (env.canary && !env.rollout) {
+        ctx.addIssue({ code: 'custom', path: ['environments', i, 'canary'], message: 'canary needs rollout' });
+      }
+      if (env.canary?.approveSteps && !env.approval && !env.deployers) {
+        const message = 'canary.approveSteps needs approval.approvers or deployers (who may promote)';
+        ctx.addIssue({ code: 'custom', path: ['environments', i, 'canary', 'approveSteps'], message });
+      }
     });
   });
 

@@ -40,6 +40,19 @@ export interface EnvironmentPlan {
   windows?: DeployWindow[];
   /** Planned freezes from runway.yaml; runtime freezes live in the freeze registry workflow. */
   freezes?: PlannedFreeze[];
+  /** An Argo Rollouts Rollout whose steps Runway drives (workflows/stages/canary.ts); absent: a plain deploy. */
+  rollout?: RolloutTarget;
+}
+
+export interface RolloutTarget {
+  name: string;
+  namespace: string;
+  /** Each indefinite pause waits for an approver's Promote. */
+  approveSteps: boolean;
+  /** Run the environment's verify checks at every pause. */
+  verifyEachStep: boolean;
+  /** Who may promote or abort it (ids): the environment's approvers, else its deployers. */
+  promoters: string[];
 }
 
 /** One metric or HTTP check, with placeholders already filled for this release and environment. */
@@ -176,7 +189,7 @@ export type StageState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipp
 
 export interface StageRecord {
   /** `image`, `approval`, `window`, `queue` (waiting for the environment's lock), `deploy`, `verify`, `soak`, `rollback`, `finish` */
-  kind: 'image' | 'approval' | 'window' | 'queue' | 'deploy' | 'verify' | 'soak' | 'rollback' | 'finish';
+  kind: 'image' | 'approval' | 'window' | 'queue' | 'deploy' | 'canary' | 'verify' | 'soak' | 'rollback' | 'finish';
   environment?: string;
   state: StageState;
   startedAt?: string;
@@ -232,7 +245,7 @@ export interface ReleaseTimeline {
 }
 
 export interface ReleaseAction {
-  action: 'deploy' | 'rollback' | 'approve' | 'reject' | 'cancel';
+  action: 'deploy' | 'rollback' | 'approve' | 'reject' | 'cancel' | 'promote' | 'promote-full' | 'abort';
   /** Slack user id, API token name or GitLab username of who asked. */
   by: string;
   environment?: string;

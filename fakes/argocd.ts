@@ -8,6 +8,8 @@
 // Missing/Suspended). Sync windows, multi-source apps and apps in any namespace behave as upstream.
 import { HttpFake, type FakeRequest, type FakeResponse } from './http-fake.js';
 import { canSync, windowActive, windowsMatching, type FakeSyncWindow } from './argocd-sync-windows.js';
+import type { FakeArgoRollouts } from './argo-rollouts.js';
+import * as rolloutRoutes from './argocd-rollout-routes.js';
 
 export type { FakeSyncWindow } from './argocd-sync-windows.js';
 
@@ -255,6 +257,7 @@ export class FakeArgoCd {
       .route('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', (req) => this.kubeAccessReview(req))
       .route('PATCH', KUBE_PATH, (req, p) => this.kubePatch(req, p.ns!, p.name!))
       .route('GET', PROJECT_PATH, (req, p) => this.kubeGetProject(req, p.ns!, p.name!));
+    this.routeRollouts();
     const pollMs = options.pollMs ?? 0;
     if (pollMs > 0) {
       // The controller's periodic refresh (appcontroller.go needRefreshAppStatus: reconciliation timeout).
@@ -383,6 +386,72 @@ export class FakeArgoCd {
   /** Runs the controller's refresh of one app now (what a poll does); resolves when it has been compared. */
   async refreshNow(name: string, namespace = this.findNamespace(name)): Promise<void> {
     await this.refresh(this.key(namespace, name));
+  }
+
+  // ---- Argo Rollouts (fakes/argo-rollouts.ts): resource tree, resource, actions; Rollout health ----
+
+  /** The Rollout controller of the cluster: the apps' Rollouts get each synced image, their health is the app's. */
+  rollouts?: FakeArgoRollouts;
+
+  attachRollouts(rollouts: FakeArgoRollouts): void {
+    this.rollouts = rollouts;
+    rollouts.onChange = (application) => {
+      const key = this.key(this.findNamespace(application), application);
+      const app = this.apps.get(key);
+      const health = this.rolloutHealth(application);
+      // While the sync that changed it settles, the app stays Progressing (as after any sync); before the
+      // controller has looked at that sync at all, the app still says what the reconcile before it said.
+      if (!app || !health || this.unobserved.has(key)) return;
+      if (app.status.health.status === 'Progressing' && this.settling.has(key)) return;
+      app.status.health = health;
+      // A change of a managed resource makes the controller reconcile the app.
+      app.status.reconciledAt = now();
+      this.touch(app);
+    };
+  }
+
+  /** The app's health from its Rollouts (the worst wins, as in Argo CD's health aggregation), if it has any. */
+  private rolloutHealth(application: string): { status: string; message?: string } | undefined {
+    const order = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'];
+    const healths = (this.rollouts?.ofApplication(application) ?? []).map((r) => this.rollouts!.health(r));
+    return healths.sort((a, b) => order.indexOf(b.status) - order.indexOf(a.status))[0];
+  }
+
+  private readonly settling = new Set<string>();
+
+  private routeRollouts(): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the field as it is when called
+    const self = this;
+    const host: rolloutRoutes.RolloutRoutesHost = {
+      get rollouts() {
+        return self.rollouts;
+      },
+      denied: this.denied,
+      restAuth: (req) => this.restAuth(req),
+      kubeAuth: (req) => this.kubeAuth(req),
+      restApp: (req, name) => {
+        const key = this.restKey(req, name);
+        if (typeof key !== 'string') return key;
+        const app = this.apps.get(key);
+        if (!app) return this.restMissing(req, name);
+        return { name, project: app.spec.project, namespace: app.metadata.namespace };
+      },
+      rbacName: (app) =>
+        app.namespace === this.namespace ? `${app.project}/${app.name}` : `${app.project}/${app.namespace}/${app.name}`,
+    };
+    const ROLLOUT_PATH = '/apis/argoproj.io/v1alpha1/namespaces/:ns/rollouts/:name';
+    this.http
+      .route('GET', '/api/v1/applications/:name/resource-tree', (req, p) =>
+        rolloutRoutes.resourceTree(host, req, p.name!),
+      )
+      .route('GET', '/api/v1/applications/:name/resource', (req, p) => rolloutRoutes.getResource(host, req, p.name!))
+      .route('POST', '/api/v1/applications/:name/resource/actions', (req, p) =>
+        rolloutRoutes.runResourceAction(host, req, p.name!),
+      )
+      .route('GET', ROLLOUT_PATH, (req, p) => rolloutRoutes.kubeGetRollout(host, req, p.ns!, p.name!))
+      .route('PATCH', `${ROLLOUT_PATH}/status`, (req, p) =>
+        rolloutRoutes.kubePatchRolloutStatus(host, req, p.ns!, p.name!),
+      );
   }
 
   // ---- REST API ----
@@ -960,6 +1029,10 @@ export class FakeArgoCd {
       initiatedBy: state.operation.initiatedBy,
     });
     complete('Succeeded', 'successfully synced (all tasks run)');
+    // The sync applied the new pod template: the Rollout controller starts its steps now; the app reports them
+    // from the reconcile after this one.
+    if (this.rollouts) this.settling.add(key);
+    this.rollouts?.applied(app.metadata.name, image);
     reconcileAfter();
   }
 
@@ -984,7 +1057,10 @@ export class FakeArgoCd {
     const app = this.apps.get(key);
     if (!app || this.epochs.get(key) !== epoch) return;
     const name = app.metadata.name;
+    this.settling.delete(key);
+    const rolloutHealth = this.rolloutHealth(name);
     if (this.missing.has(revision)) app.status.health = { status: 'Missing' };
+    else if (rolloutHealth) app.status.health = rolloutHealth;
     else if (image && this.isBadImage(image)) {
       app.status.health = { status: 'Degraded', message: `Deployment "${name}" exceeded its progress deadline` };
     } else if (image && this.isSuspendedImage(image)) {

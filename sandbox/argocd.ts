@@ -3,12 +3,15 @@
 // its head and reads each application's manifest there (`git show <rev>:<file>`); the staging apps are
 // auto-sync apps (the controller syncs them itself), production is a manual app Runway syncs. An image whose
 // tag contains `bad` rolls out Degraded, anything else Healthy, about two seconds after the sync.
+import { parse } from 'yaml';
+import { FakeArgoRollouts, type FakeCanaryStep } from '../fakes/argo-rollouts.js';
 import { FakeArgoCd } from '../fakes/argocd.js';
 import { formatImageRef, readImage } from '../domain/manifest/index.js';
 import type { ManifestTarget } from '../domain/types.js';
 import {
   INFRA_BRANCH,
   PRODUCTION_FILE,
+  ROLLOUT_FILE,
   SEED_IMAGE,
   branchHead,
   inRepo,
@@ -110,6 +113,8 @@ export async function createSandboxArgoCd(options: {
     argocd.addApp(app.name, { revision: head, image: await imageAt(repoPath, app, head), automated: app.automated });
   }
 
+  await addHelloRollout(argocd, repoPath, head, options.timing);
+
   // Argo CD's UI link (appUrl) lands here: the application as JSON instead of a 404.
   argocd.http.route('GET', '/applications/:name', (_req, p) => {
     const known = SANDBOX_APPLICATIONS.some((a) => a.name === p.name);
@@ -118,4 +123,50 @@ export async function createSandboxArgoCd(options: {
     return { status: 200, body: { name: metadata.name, syncPolicy: spec.syncPolicy ?? 'manual', ...status } };
   });
   return argocd;
+}
+
+/**
+ * hello-production is an Argo Rollouts canary: the Rollout's steps, replicas and progress deadline come from
+ * apps/hello/production/rollout.yaml at the branch head (a repository from before it falls back to the same plan).
+ */
+async function addHelloRollout(argocd: FakeArgoCd, repoPath: string, head: string, timing?: ArgoTiming): Promise<void> {
+  const app = SANDBOX_APPLICATIONS.find((a) => a.name === 'hello-production')!;
+  let spec: {
+    replicas?: number;
+    progressDeadlineSeconds?: number;
+    strategy?: { canary?: { steps?: FakeCanaryStep[] } };
+  } = {};
+  try {
+    spec = (parse(await showFile(repoPath, head, ROLLOUT_FILE)) as { spec?: typeof spec } | null)?.spec ?? {};
+  } catch {
+    // no rollout.yaml yet: the default plan below
+  }
+  const rollouts = new FakeArgoRollouts({
+    // Pods take about as long as a Deployment's rollout here; tests shrink it with the rest of Argo CD's timing.
+    podReadyMs: Math.max(Math.round((timing?.healthyAfterMs ?? 2_000) / 2), 10),
+    isBadImage: (image) => tagOf(image).includes(BAD_TAG_MARKER),
+  });
+  argocd.attachRollouts(rollouts);
+  const close = argocd.close.bind(argocd);
+  argocd.close = async () => {
+    rollouts.close();
+    await close();
+  };
+  rollouts.add({
+    application: app.name,
+    name: 'hello',
+    namespace: 'hello',
+    replicas: spec.replicas ?? 9,
+    progressDeadlineSeconds: spec.progressDeadlineSeconds ?? 5,
+    image: await imageAt(repoPath, app, head),
+    canary: {
+      steps: spec.strategy?.canary?.steps ?? [
+        { setWeight: 11 },
+        { pause: {} },
+        { setWeight: 33 },
+        { pause: {} },
+        { setWeight: 100 },
+      ],
+    },
+  });
 }

@@ -11,6 +11,8 @@ export const SEED_IMAGE = 'registry.sandbox.local/sandbox/hello';
 export const SEED_TAG = 'v0.1.0';
 export const STAGING_FILE = 'apps/hello/staging/kustomization.yaml';
 export const PRODUCTION_FILE = 'apps/hello/production/values.yaml';
+/** hello's production Rollout (Argo Rollouts): its canary steps live here, Runway never rewrites them. */
+export const ROLLOUT_FILE = 'apps/hello/production/rollout.yaml';
 /** The second sandbox service, `world`: it shares this repository (and its branch) with `hello`. */
 export const WORLD_IMAGE = 'registry.sandbox.local/sandbox/world';
 export const WORLD_STAGING_FILE = 'apps/world/staging/kustomization.yaml';
@@ -44,8 +46,27 @@ images:
   - name: ${WORLD_IMAGE}
     newTag: ${SEED_TAG} # the release running in staging
 `,
+    [ROLLOUT_FILE]: `# hello in production is an Argo Rollouts canary: one pod, then a third, then all.
+# Runway runs its checks and asks an approver at each pause (runway.yaml: rollout, canary); edit the steps here.
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: hello
+  namespace: hello
+spec:
+  replicas: 9
+  progressDeadlineSeconds: 5 # sandbox pods that never start (a tag with "bad") fail fast
+  strategy:
+    canary:
+      steps:
+        - setWeight: 11 # one pod of nine
+        - pause: {} # Runway: checks, then "Promote to the next step"
+        - setWeight: 33 # a third
+        - pause: {}
+        - setWeight: 100 # everyone
+`,
     [PRODUCTION_FILE]: `# Helm values for hello in production.
-replicaCount: 2 # two replicas, so a rollout never drops traffic
+replicaCount: 9 # the Rollout's replicas (see rollout.yaml for its canary steps)
 
 image:
   repository: ${SEED_IMAGE} # where CI pushes the image

@@ -9,6 +9,7 @@ import { createGitLabClient } from '../activities/integrations/gitlab.js';
 import { createInfraDrivers } from '../activities/integrations/infra-drivers.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
+import { rolloutPorts } from './rollout-ports.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
 import { createPrometheusClient } from '../activities/integrations/prometheus.js';
 import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
@@ -83,6 +84,7 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
     gitlab,
     argocd,
     argocdInstances,
+    rollouts: rolloutPorts(config),
     notifier,
     infra: standIns.infra ?? infraDrivers(config),
     temporal,

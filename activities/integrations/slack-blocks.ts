@@ -3,6 +3,7 @@
 import { ENDED_RELEASE_STATUSES } from '../../domain/types.js';
 import type { ReleaseStatus, ReleaseTimeline, StageRecord, StageState } from '../../domain/types.js';
 import type { NotificationKind, ReleaseNotification } from '../ports.js';
+import { canaryBlocks } from './slack-canary-blocks.js';
 
 // Minimal block shapes: structurally valid Block Kit, without a dependency on @slack/types.
 export interface TextObject {
@@ -365,6 +366,7 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
   const wantsButtons =
     n.kind === 'approval_requested' || (n.kind !== 'approval_decided' && t.status === 'awaiting_approval');
   if (wantsButtons) tail.push(...approvalBlocks(n));
+  tail.push(...canaryBlocks(t));
   if (n.kind === 'approval_decided') {
     const stage = lastApprovalStage(t, n.environment);
     const line = stage && decisionLine(stage);

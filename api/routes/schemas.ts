@@ -22,7 +22,7 @@ export const ReleaseSummarySchema = z
 
 export const StageSchema = z
   .object({
-    kind: z.enum(['image', 'approval', 'window', 'queue', 'deploy', 'verify', 'soak', 'rollback', 'finish']),
+    kind: z.enum(['image', 'approval', 'window', 'queue', 'deploy', 'canary', 'verify', 'soak', 'rollback', 'finish']),
     environment: z.string().optional(),
     state: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
     startedAt: z.string().optional(),
@@ -67,7 +67,7 @@ export const TimelineSchema = z
     actions: z
       .array(
         z.object({
-          action: z.enum(['deploy', 'rollback', 'approve', 'reject', 'cancel']),
+          action: z.enum(['deploy', 'rollback', 'approve', 'reject', 'cancel', 'promote', 'promote-full', 'abort']),
           by: z.string(),
           environment: z.string().optional(),
           at: z.string(),

@@ -1,4 +1,6 @@
 // The /slack sub-app: Bolt behind Hono, with the approval buttons and the `/runway` command.
+import { CanaryService } from '../canary-service.js';
+import { registerCanaryActions, type CanaryDeps } from './canary-commands.js';
 import { App } from '@slack/bolt';
 import { Hono } from 'hono';
 import { createSlackApi } from '../../activities/integrations/slack.js';
@@ -46,15 +48,17 @@ export async function createSlackRoutes(ctx: ApiContext, options: SlackRouteOpti
     logger.error({ err: errFields(error) }, 'slack listener failed');
   });
 
-  const deps: DeployCommandDeps = {
+  const deps: DeployCommandDeps & CanaryDeps = {
     config: ctx.config,
     releases: ctx.releases,
     deploys: deployService(ctx),
+    canary: new CanaryService(ctx.client, ctx.config, ctx.releases),
     // Our own wrapper: bounded retries and token redaction, like the notifier's.
     slack: createSlackApi({ token: botToken, apiUrl: slackConfig.apiUrl, logger, maxAttempts: 3 }),
     logger,
   };
   registerApprovalActions(app, deps);
+  registerCanaryActions(app, deps);
   registerRunwayCommand(app, deps, { ackWindowMs: options.commandAckWindowMs });
 
   const routes = new Hono();

@@ -11,6 +11,7 @@ import { checkRegistries } from './registry.js';
 import type { CheckResult } from './report.js';
 import { checkSlack } from './slack.js';
 import { checkTemporal } from './temporal.js';
+import { checkRollouts } from './rollouts.js';
 
 export { failed, formatJson, formatText, type CheckResult, type CheckStatus } from './report.js';
 
@@ -49,6 +50,7 @@ export async function runChecks(config: RunwayConfig, options: CheckOptions = {}
     ...(await guard('gitlab', () => checkGitLab(config, options))),
     ...(await guard('argocd', () => checkArgoCd(config, options))),
     ...(await guard('infra', () => checkInfra(config))),
+    ...(await guard('argocd', () => checkRollouts(config, options))),
     ...(await guard('slack', () => checkSlack(config))),
     ...(await guard('registry', () => checkRegistries(config, options))),
     ...(await guard('prometheus', () => checkPrometheus(config, { url: options.prometheusUrl, fetch: options.fetch }))),

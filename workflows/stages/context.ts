@@ -7,6 +7,7 @@ import type { ActivityTiming, EnvironmentPlan, ImageRef, ReleasePlan, StageRecor
 import type { NotificationKind } from '../../activities/ports.js';
 import { DEFAULT_TIMING, releaseActivities } from '../activity-options.js';
 import type { ApprovalDecisionResult, PipelineEvent } from '../messages.js';
+import type { CanaryRun } from './canary-state.js';
 import { ReleaseLocks, isOperatorChoice } from '../release-locks.js';
 import { TimelineRecorder } from '../timeline.js';
 import { sendNotification } from './notify.js';
@@ -57,6 +58,8 @@ export interface ReleaseContext extends StageContext {
   approvalWait?: { environment: string; approvers: string[] };
   decision?: ApprovalDecisionResult;
   pipelineEvent?: PipelineEvent;
+  /** The canary running now (an environment with `rollout`): what Promote / Abort act on. */
+  canary?: CanaryRun;
   notify(kind: NotificationKind, options?: NotifyOptions): Promise<void>;
 }
 

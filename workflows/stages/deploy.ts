@@ -6,6 +6,7 @@ import type { InFlight, ReleaseContext } from './context.js';
 import { tryStep } from './outcomes.js';
 import { syncAndWait } from './sync.js';
 import { formatImageRef } from '../../domain/image-ref.js';
+import { canaryDeploy, canaryPreflight } from './canary.js';
 
 export interface Deployment {
   stage: StageRecord;
@@ -26,6 +27,8 @@ export async function deployStage(ctx: ReleaseContext, environment: EnvironmentP
   });
   inFlight.deploymentId = deploymentId;
   stage.details.deploymentId = deploymentId;
+  // Rollout environments only (new config, new code path): a Rollout that is not there fails before the bump.
+  const canary = environment.rollout ? await canaryPreflight(ctx, environment) : undefined;
 
   const bump = await acts.setImage({
     location: plan.infra,
@@ -43,7 +46,8 @@ export async function deployStage(ctx: ReleaseContext, environment: EnvironmentP
     ctx.compensations.push({ environment, previous: bump.previous, bumpCommit: bump.commitSha });
   }
 
-  await syncAndWait(ctx, environment, bump.commitSha, stage);
+  if (canary) await canaryDeploy(ctx, environment, bump.commitSha, stage, canary);
+  else await syncAndWait(ctx, environment, bump.commitSha, stage);
   return { stage, deploymentId };
 }
 

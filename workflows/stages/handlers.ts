@@ -14,6 +14,7 @@ import {
   type ApprovalDecisionInput,
 } from '../messages.js';
 import type { ReleaseContext } from './context.js';
+import { registerCanaryHandlers } from './canary-state.js';
 
 export function registerHandlers(ctx: ReleaseContext): void {
   const { rec, locks } = ctx;
@@ -43,6 +44,7 @@ export function registerHandlers(ctx: ReleaseContext): void {
   setHandler(rejectUpdate, decide('rejected'), {
     validator: (input: ApprovalDecisionInput) => validateDecision(ctx, input),
   });
+  registerCanaryHandlers(ctx);
 }
 
 function validateDecision(ctx: ReleaseContext, input: ApprovalDecisionInput): void {
