@@ -53,6 +53,48 @@ export default tseslint.config(
     },
   },
   {
+    // Layers read top-down: the domain owns its vocabulary and depends on nothing of Runway's but itself, and
+    // the doctor (`runway check`) builds on the adapters, never on the worker process.
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/fakes/*', '**/test/*', '**/sandbox/*'],
+              message: 'Product code may not import fakes/, test/ or sandbox/.',
+            },
+            {
+              group: ['**/activities/*', '**/api/*', '**/platform/*', '**/worker/*', '**/workflows/*', '**/config/*'],
+              message: 'domain/ is pure and owns its types: it imports only domain/ (and libraries).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['platform/**/*.ts', 'cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/fakes/*', '**/test/*', '**/sandbox/*'],
+              message: 'Product code may not import fakes/, test/ or sandbox/.',
+            },
+            {
+              group: ['**/worker/*'],
+              message: 'The doctor and the platform do not import the worker: share through platform/ or activities/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -8,6 +8,9 @@ import type {
   PipelineState,
   ReleaseTimeline,
 } from '../domain/types.js';
+// Types the domain owns, re-exported for the ports' users.
+export type { AppStatus, CommitRelation, HealthStatus, OperationPhase, SyncStatus } from '../domain/app-status.js';
+import type { AppStatus, CommitRelation } from '../domain/app-status.js';
 
 export interface RegistryPort {
   /** HEAD the manifest of `repository:tag` (or digest). */
@@ -23,18 +26,6 @@ export interface PipelineInfo {
 }
 
 export type DeploymentStatus = 'running' | 'success' | 'failed' | 'canceled';
-
-/**
- * How commit `a` relates to commit `b` in a project's history. Ancestry never changes, so answers may be cached.
- * `diverged`: neither contains the other (e.g. a force-push); the commit times are what is left to order them by.
- * `unknown`: GitLab does not know at least one of them (yet, or any more).
- */
-export type CommitRelation =
-  | { relation: 'same' }
-  | { relation: 'ancestor' }
-  | { relation: 'descendant' }
-  | { relation: 'diverged'; aCommittedAt?: string; bCommittedAt?: string }
-  | { relation: 'unknown'; missing: string[] };
 
 export interface GitLabPort {
   /** The newest pipeline for a commit, or null when GitLab has none (yet). */
@@ -118,10 +109,6 @@ export interface ReleaseNotesPort {
   ): Promise<{ iid: number; title: string; author?: string; url: string }[]>;
 }
 
-export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
-export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
-export type OperationPhase = 'Running' | 'Terminating' | 'Failed' | 'Error' | 'Succeeded';
-
 /**
  * Which Application: its name, the namespace it lives in (Argo CD's "apps in any namespace": the REST
  * `appNamespace`, the custom resource's namespace; default: the instance's own namespace) and, for
@@ -138,33 +125,6 @@ export interface ArgoAppRef {
 
 /** An app given by name only (older callers) or fully. */
 export type ArgoAppTarget = string | ArgoAppRef;
-
-/** The parts of an Argo CD Application that decide how to deploy to it and whether a deploy is done. */
-export interface AppStatus {
-  syncStatus: SyncStatus;
-  /** `status.sync.revision` (of the infra repo's source): the resolved target revision at the last refresh. */
-  syncRevision?: string;
-  health: HealthStatus;
-  healthMessage?: string;
-  operationPhase?: OperationPhase;
-  /** The revision the current or last operation synced (`syncResult.revision`), or requested. */
-  operationRevision?: string;
-  operationMessage?: string;
-  /** The operation was started by the auto-sync controller (`initiatedBy.automated`). */
-  operationAutomated?: boolean;
-  /** When the last operation finished (ISO time). */
-  operationFinishedAt?: string;
-  /** `status.reconciledAt`: when the controller last compared the app and assessed its health (ISO time). */
-  reconciledAt?: string;
-  /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */
-  automated?: boolean;
-  /** `targetRevision` of the deciding source (a branch, tag, sha or HEAD). */
-  targetRevision?: string;
-  /** Index of the deciding source in `spec.sources[]` (multi-source apps only). */
-  sourceIndex?: number;
-  /** Number of sources (1 for a single-source app). */
-  sourceCount?: number;
-}
 
 /** What a sync request came to. */
 export type SyncOutcome =

@@ -4,7 +4,7 @@
 // the request, and its timers keep firing after the answer was sent.
 import { Connection } from '@temporalio/client';
 import type { RunwayConfig } from '../config/schema.js';
-import { connectionOptions } from '../worker/connection.js';
+import { connectionOptions } from '../platform/temporal-connection-options.js';
 
 export function apiConnection(temporal: RunwayConfig['temporal']): Connection {
   return Connection.lazy({ ...connectionOptions(temporal), interceptors: [] });

@@ -3,7 +3,7 @@
 // services keep moving a shared infra branch), and the last completed sync operation, manual or automated,
 // succeeded at such a revision. Pure: ancestry answers come in from the infra repository, so the health-wait
 // activity and the tests share exactly one definition of "healthy".
-import type { AppStatus } from '../activities/ports.js';
+import type { AppStatus } from './app-status.js';
 
 export type HealthVerdict =
   { state: 'healthy' } | { state: 'waiting'; reason: string } | { state: 'failed'; reason: string };

@@ -1,6 +1,6 @@
 // Which of two releases of a service is newer: the target branch's history decides, never arrival.
 // Plain functions over plain data, so the lock workflow can use them deterministically.
-import type { CommitRelation } from '../activities/ports.js';
+import type { CommitRelation } from './app-status.js';
 
 export interface OrderedCommit {
   releaseId: string;

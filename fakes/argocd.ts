@@ -221,7 +221,10 @@ export class FakeArgoCd {
   /** What runs in the cluster (the images of the live Deployment): changed only by a sync. */
   private readonly live = new Map<string, string[]>();
   /** A successful sync whose result no reconcile has looked at yet (the window after the operation). */
-  private readonly unobserved = new Map<string, { revision: string; revisions?: string[]; image?: string }>();
+  private readonly unobserved = new Map<
+    string,
+    { revision: string; revisions?: string[]; image?: string; epoch: number }
+  >();
   private readonly running = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<void>>();
   private readonly queuedRefresh = new Map<string, Promise<void>>();
@@ -1020,7 +1023,10 @@ export class FakeArgoCd {
       },
     ];
     this.live.set(key, image ? [image] : []);
-    this.unobserved.set(key, { revision, revisions: state.syncResult.revisions, image });
+    // A newer rollout: the previous one's settling (a timer already running) no longer says anything.
+    const epoch = (this.epochs.get(key) ?? 0) + 1;
+    this.epochs.set(key, epoch);
+    this.unobserved.set(key, { revision, revisions: state.syncResult.revisions, image, epoch });
     app.status.history.push({
       id: ++this.historyId,
       revision,
@@ -1048,9 +1054,7 @@ export class FakeArgoCd {
       ? { status: 'Synced', revisions: synced.revisions }
       : { status: 'Synced', revision: synced.revision };
     app.status.health = { status: 'Progressing', message: 'Waiting for rollout to finish' };
-    const epoch = (this.epochs.get(key) ?? 0) + 1;
-    this.epochs.set(key, epoch);
-    this.later(this.healthyAfterMs, () => this.settle(key, epoch, synced.revision, synced.image));
+    this.later(this.healthyAfterMs, () => this.settle(key, synced.epoch, synced.revision, synced.image));
   }
 
   private settle(key: string, epoch: number, revision: string, image: string | undefined): void {

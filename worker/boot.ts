@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RunwayConfig } from '../config/schema.js';
 import { temporalMetricsAddress, temporalMetricsTelemetry } from '../platform/temporal-metrics.js';
 import { temporalLogger } from '../platform/temporal-logger.js';
-import { connectionOptions } from './connection.js';
+import { connectionOptions } from '../platform/temporal-connection-options.js';
 import { createRunwayWorker } from './create-worker.js';
 import { assertIntegrations, buildDeps, type StandIns } from './deps.js';
 import { ensureSearchAttributes } from './search-attributes.js';

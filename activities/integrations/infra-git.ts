@@ -106,9 +106,10 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
       }
     },
 
-    // From the bare copy the ancestry questions use: fetch the branch, read the manifest at its head.
+    // A shallow bare copy of its own (reads must not queue behind ancestry questions or bumps): fetch the
+    // branch head, read the manifest there.
     async currentImage({ location, target, repository }) {
-      const dir = path.resolve(options.cacheDir, `${cacheName(location.repository)}.ancestry`);
+      const dir = path.resolve(options.cacheDir, `${cacheName(location.repository)}.head`);
       const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
       const file = path.posix.normalize(target.file);
       if (path.posix.isAbsolute(file) || file === '..' || file.startsWith('../')) {
@@ -124,6 +125,7 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
             'fetch',
             '--quiet',
             '--no-tags',
+            '--depth=1',
             '--end-of-options',
             location.repository,
             `+refs/heads/${location.branch}:${ref}`,

@@ -2,7 +2,7 @@
 import { Connection } from '@temporalio/client';
 import type { RunwayConfig } from '../../config/schema.js';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
-import { connectionOptions } from '../../worker/connection.js';
+import { connectionOptions } from '../temporal-connection-options.js';
 import type { CheckResult } from './report.js';
 
 export async function checkTemporal(

@@ -1,0 +1,45 @@
+// What Runway reads from Argo CD about one Application, and how two commits relate on a branch's history: the
+// domain's own vocabulary (health verdicts, ordering), which the ports and the drivers fill in.
+
+export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
+export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
+export type OperationPhase = 'Running' | 'Terminating' | 'Failed' | 'Error' | 'Succeeded';
+
+/** The parts of an Argo CD Application that decide how to deploy to it and whether a deploy is done. */
+export interface AppStatus {
+  syncStatus: SyncStatus;
+  /** `status.sync.revision` (of the infra repo's source): the resolved target revision at the last refresh. */
+  syncRevision?: string;
+  health: HealthStatus;
+  healthMessage?: string;
+  operationPhase?: OperationPhase;
+  /** The revision the current or last operation synced (`syncResult.revision`), or requested. */
+  operationRevision?: string;
+  operationMessage?: string;
+  /** The operation was started by the auto-sync controller (`initiatedBy.automated`). */
+  operationAutomated?: boolean;
+  /** When the last operation finished (ISO time). */
+  operationFinishedAt?: string;
+  /** `status.reconciledAt`: when the controller last compared the app and assessed its health (ISO time). */
+  reconciledAt?: string;
+  /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */
+  automated?: boolean;
+  /** `targetRevision` of the deciding source (a branch, tag, sha or HEAD). */
+  targetRevision?: string;
+  /** Index of the deciding source in `spec.sources[]` (multi-source apps only). */
+  sourceIndex?: number;
+  /** Number of sources (1 for a single-source app). */
+  sourceCount?: number;
+}
+
+/**
+ * How commit `a` relates to commit `b` in a project's history. Ancestry never changes, so answers may be cached.
+ * `diverged`: neither contains the other (e.g. a force-push); the commit times are what is left to order them by.
+ * `unknown`: GitLab does not know at least one of them (yet, or any more).
+ */
+export type CommitRelation =
+  | { relation: 'same' }
+  | { relation: 'ancestor' }
+  | { relation: 'descendant' }
+  | { relation: 'diverged'; aCommittedAt?: string; bCommittedAt?: string }
+  | { relation: 'unknown'; missing: string[] };
