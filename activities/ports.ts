@@ -147,6 +147,12 @@ export interface AppStatus {
   operationAutomated?: boolean;
   /** When the last operation finished (ISO time). */
   operationFinishedAt?: string;
+  /** When it started (ISO time). */
+  operationStartedAt?: string;
+  /** `operationState.operation.initiatedBy.username` (who pressed sync; absent for the auto-sync controller). */
+  operationInitiatedBy?: string;
+  /** `status.summary.images`: what runs. */
+  images?: string[];
   /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */
   automated?: boolean;
   /** `targetRevision` of the deciding source (a branch, tag, sha or HEAD). */

@@ -141,6 +141,19 @@ const freezeSchema = z
   })
   .refine((f) => Date.parse(f.to) > Date.parse(f.from), 'to must be after from');
 
+/** Between releases: what the watcher does when this environment's app misbehaves (docs/watch.md). */
+const watchSchema = z.strictObject({
+  degraded: z
+    .enum(['alert', 'ignore'])
+    .default('alert')
+    .describe('Degraded or Missing outside a release: open an incident (alert) or not'),
+  drift: z
+    .enum(['alert', 'sync', 'ignore'])
+    .default('alert')
+    .describe('OutOfSync at the revision it was synced to: open an incident, sync it back, or nothing'),
+  grace: duration.prefault('2m').describe('How long a bad state must last before an incident opens (and ends)'),
+});
+
 const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
   manifest: manifestSchema,
@@ -157,6 +170,7 @@ const environmentSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Slack user ids or API token names who may roll back or deploy here by hand; default: the approvers'),
+  watch: watchSchema.optional().describe('Between releases (default: degraded alert, drift alert, grace 2m)'),
 });
 
 const serviceSchema = z
@@ -317,6 +331,9 @@ export const configSchema = z
           .optional()
           .describe('How often a busy environment lock checks that its holder and queue still run; default 30s'),
         lockIdle: duration.optional().describe('An idle environment lock ends after this; default 10m'),
+        watchInterval: duration
+          .optional()
+          .describe('How often the watcher reads every app of an Argo CD instance between releases; default 30s'),
       })
       .default({}),
     prometheus: z
