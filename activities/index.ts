@@ -15,6 +15,7 @@ import { evaluateChecks, type EvaluateChecksInput } from './verify.js';
 import { checkDeployWindow, type WindowCheckInput } from './windows.js';
 import type { PrometheusPort } from './integrations/prometheus.js';
 import { releaseNotes, type ReleaseNotesInput } from './release-notes.js';
+import { watchActivities, type WatchDeps } from './watch.js';
 import { withActivityLogging } from '../platform/activity-logging.js';
 import { releaseMetrics, type ReleaseMetrics } from '../platform/release-metrics.js';
 import { errorFields } from '../platform/scrub.js';
@@ -59,6 +60,8 @@ export interface ActivityDeps {
   releaseNotes?: ReleaseNotesPort;
   /** The clock deploy windows are judged by; default: the system clock. Tests move it. */
   now?: () => Date;
+  /** Between releases: the apps the watchers follow (workflows/watcher.ts); none without it. */
+  watch?: WatchDeps;
 }
 
 export interface LockActivityInput {
@@ -95,6 +98,7 @@ export function createActivities(deps: ActivityDeps) {
   const activities = withFailureMapping(
     {
       ...environmentLockActivities(deps),
+      ...watchActivities({ ...deps, argocdFor }),
 
       /** How two commits relate on the project's history (the environment locks order releases by it). */
       async relateCommits(input: { projectId: string; a: string; b: string }) {

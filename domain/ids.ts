@@ -55,6 +55,18 @@ export function releaseIdService(id: string): string | null {
   if (release) return release[1]!;
   const deploy = /^deploy\/([a-z0-9][a-z0-9-]{0,62})\/(?:[0-9a-f]{40}|[0-9a-f]{64})\/[\w.-]{1,64}$/.exec(id);
   if (deploy) return deploy[1]!;
+  const external = /^external\/([a-z0-9][a-z0-9-]{0,62})\/[a-z0-9][a-z0-9-]{0,62}\/[\x21-\x7e]{1,200}$/.exec(id);
+  if (external) return external[1]!;
   const rollback = /^rollback\/([a-z0-9][a-z0-9-]{0,62})\/[a-z0-9][a-z0-9-]{0,62}\/[\x21-\x7e]{1,200}$/.exec(id);
   return rollback ? rollback[1]! : null;
+}
+
+export const EXTERNAL_ID_PREFIX = 'external';
+
+/**
+ * A deploy Runway did not make (a sync from the Argo CD UI, `argocd app sync`, an auto-sync of someone else's
+ * commit), recorded once per revision: the seed recipe's `oncePer: app.status.sync.revision`.
+ */
+export function externalDeployId(service: string, environment: string, revision: string): string {
+  return `${EXTERNAL_ID_PREFIX}/${service}/${environment}/${revision}`;
 }

@@ -176,7 +176,8 @@ export function incidentDurationMs(i: Incident): number | undefined {
   return end ? ms(end) - ms(i.openedAt) : undefined;
 }
 
-function imageOf(status: WatchedStatus, repository: string): string | undefined {
+/** The service's image among what the app runs. */
+export function imageOf(status: WatchedStatus, repository: string): string | undefined {
   return status.images?.find((i) => i.startsWith(`${repository}:`) || i.startsWith(`${repository}@`));
 }
 
@@ -195,7 +196,7 @@ export function applyPoll(
   nowIso: string,
 ): { state: WatchState; effects: WatchEffect[] } {
   const now = ms(nowIso);
-  const state: WatchState = structuredClone(prev);
+  const state = JSON.parse(JSON.stringify(prev)) as WatchState; // structuredClone is not in the workflow sandbox
   const effects: WatchEffect[] = [];
   state.lastPollAt = nowIso;
   for (const [key, s] of Object.entries(state.silences)) if (ms(s.until) <= now) delete state.silences[key];
@@ -234,7 +235,8 @@ export function applyPoll(
     // A finished operation we have not seen: Runway's own (busy, or the watcher's sync) or an external deploy.
     const newOp = op && op.operationFinishedAt !== memory.lastOperation?.finishedAt;
     if (newOp && op.operationRevision) {
-      const ours = obs.busy || (!!memory.ownSyncAt && ms(op.operationFinishedAt!) >= ms(memory.ownSyncAt));
+      // Argo CD's times have whole seconds: an operation that finished in the second we asked is ours too.
+      const ours = obs.busy || (!!memory.ownSyncAt && ms(op.operationFinishedAt!) + 1000 > ms(memory.ownSyncAt));
       if (ours) delete current.ownSyncAt;
       else {
         effects.push({
@@ -265,10 +267,12 @@ export function applyPoll(
   for (const key of Object.keys(state.apps)) {
     if (!seen.has(key)) drop(state, key, nowIso, 'no longer watched (removed from runway.yaml)');
   }
+  // One message per incident: posted once (again next poll if Slack failed), then only updated when it changed.
   for (const incident of state.open) {
-    if (incident.posted !== incidentFingerprint(incident) && incident.messageRef) {
+    if (!incident.messageRef) {
+      if (!incident.closedAt) effects.push({ kind: 'open', incidentId: incident.id });
+    } else if (incident.posted !== incidentFingerprint(incident))
       effects.push({ kind: 'publish', incidentId: incident.id });
-    }
   }
   state.watched = poll.apps.filter((a) => !a.gone).length;
   return { state, effects };
@@ -304,7 +308,7 @@ function watchHealth(
       return;
     }
     if (now - ms(memory.badSince) < target.graceMs || silenced(state, target.key, now)) return;
-    open(state, effects, target, 'degraded', memory.badSince, status);
+    open(state, target, 'degraded', memory.badSince, status);
     return;
   }
   delete memory.badSince;
@@ -351,7 +355,7 @@ function watchDrift(
       return;
     }
     if (now - ms(memory.driftSince) < target.graceMs || silenced(state, target.key, now)) return;
-    open(state, effects, target, 'drift', memory.driftSince, status);
+    open(state, target, 'drift', memory.driftSince, status);
     return;
   }
   delete memory.driftSince;
@@ -364,7 +368,6 @@ function watchDrift(
 
 function open(
   state: WatchState,
-  effects: WatchEffect[],
   target: WatchTarget,
   kind: Incident['kind'],
   since: string,
@@ -387,7 +390,6 @@ function open(
     flaps: 0,
   };
   state.open.push(incident);
-  effects.push({ kind: 'open', incidentId: incident.id });
 }
 
 /** After the closing message is out: move closed incidents to `recent`. */
