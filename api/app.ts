@@ -10,6 +10,7 @@ import { registerDeployRoutes } from './routes/deploy.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerIncidentRoutes } from './routes/incidents.js';
 import { observeRequests, requestReleaseFields } from '../platform/http-observability.js';
 import { errorFields } from '../platform/scrub.js';
 
@@ -70,6 +71,7 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
   app.route('/webhooks', gitlabWebhookRoutes(ctx));
   registerReleaseRoutes(app, ctx);
   registerDeployRoutes(app, ctx);
+  registerIncidentRoutes(app, ctx);
   if (plugins.slack) app.route('/slack', plugins.slack);
   if (plugins.sandbox) app.route('/sandbox', plugins.sandbox);
 

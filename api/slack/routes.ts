@@ -8,8 +8,11 @@ import { boltLogger } from './bolt-logger.js';
 import { registerRunwayCommand } from './commands.js';
 import { errFields } from './deps.js';
 import type { DeployCommandDeps } from './deploy-commands.js';
+import type { IncidentCommandDeps } from './incident-commands.js';
 import { deployService } from '../routes/deploy.js';
 import { HonoReceiver } from './hono-receiver.js';
+import { incidentService } from '../incidents.js';
+import { registerIncidentActions } from './incident-actions.js';
 
 export interface SlackRouteOptions {
   /** Clock for the signature replay window. */
@@ -46,8 +49,9 @@ export async function createSlackRoutes(ctx: ApiContext, options: SlackRouteOpti
     logger.error({ err: errFields(error) }, 'slack listener failed');
   });
 
-  const deps: DeployCommandDeps = {
+  const deps: DeployCommandDeps & IncidentCommandDeps = {
     config: ctx.config,
+    incidents: incidentService(ctx),
     releases: ctx.releases,
     deploys: deployService(ctx),
     // Our own wrapper: bounded retries and token redaction, like the notifier's.
@@ -55,6 +59,7 @@ export async function createSlackRoutes(ctx: ApiContext, options: SlackRouteOpti
     logger,
   };
   registerApprovalActions(app, deps);
+  registerIncidentActions(app, deps);
   registerRunwayCommand(app, deps, { ackWindowMs: options.commandAckWindowMs });
 
   const routes = new Hono();

@@ -30,6 +30,7 @@ import {
   words,
 } from './deploy-commands.js';
 import { HttpError } from '../errors.js';
+import { INCIDENT_HELP, incidentsCommand, silenceCommand, type IncidentCommandDeps } from './incident-commands.js';
 
 /** The Slack user running the command. Only `id` is checked against runway.yaml; `name` is for display. */
 export interface Invoker {
@@ -44,6 +45,7 @@ export const HELP = [
   '• `approve <service> <environment>` / `reject <service> <environment>`: decide the release waiting there',
   '• `rollback <service> <environment> [to <version>]`: go back to the version before the current one (or to a given sha/tag)',
   DEPLOY_HELP,
+  INCIDENT_HELP,
   '• `help`: this message',
 ].join('\n');
 
@@ -166,6 +168,10 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
         return await unfreezeCommand(deps, quoted, user);
       case 'freezes':
         return await freezesCommand(deps);
+      case 'incidents':
+        return await incidentsCommand(deps as IncidentCommandDeps);
+      case 'silence':
+        return await silenceCommand(deps, args, user);
       default:
         return `Unknown command ${code(name)}.\n${HELP}`;
     }
