@@ -3,7 +3,12 @@
 // a sync Runway did not make becomes one GitLab deployment and a history entry; a killed worker resumes
 // without posting again.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startWorkerProcess, type WorkerHandle } from '../../chaos/workers.js';
+import { DEFAULT_FAKE_SLACK_TOKEN } from '../../fakes/slack.js';
+import { FAKE_GITLAB_TOKEN } from '../../fakes/gitlab.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -14,9 +19,28 @@ import type { ReleaseTimeline } from '../../domain/types.js';
 import type { WatchState, WatchTarget } from '../../domain/watch.js';
 import type { FakeSlackMessage } from '../../fakes/slack.js';
 import { createRunwayWorker } from '../../worker/create-worker.js';
-import { pollNowSignal, watchStateQuery, type WatcherMemo } from '../../workflows/watch-messages.js';
+import { watchStateQuery, type WatcherMemo } from '../../workflows/watch-messages.js';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import { startRelease } from '../../api/releases.js';
+import { ReleaseService } from '../../api/release-service.js';
+import { IncidentService } from '../../api/incidents.js';
+import { handleIncidentAction } from '../../api/slack/incident-actions.js';
+import { runSubcommand } from '../../api/slack/subcommands.js';
+import type { SlackDeps } from '../../api/slack/deps.js';
+import { parseConfig } from '../../config/load.js';
+import type { RunwayConfig } from '../../config/schema.js';
+import { createLogger } from '../../platform/logger.js';
+import {
+  INCIDENT_ROLLBACK_ACTION_ID,
+  INCIDENT_SILENCE_ACTION_ID,
+} from '../../activities/integrations/incident-blocks.js';
 import { waitFor } from '../support/harness.js';
-import { RELEASES_CHANNEL, createIntegrationWorld, type IntegrationWorld } from '../support/integration-world.js';
+import {
+  ARGOCD_UI_URL,
+  RELEASES_CHANNEL,
+  createIntegrationWorld,
+  type IntegrationWorld,
+} from '../support/integration-world.js';
 
 let client: Client;
 let connection: Connection;
@@ -121,7 +145,17 @@ async function setup(policies: { staging?: Partial<WatchTarget>; production?: Pa
       // The first poll is the baseline: nothing before it is news.
       await waitFor(async () => (await handle().query(watchStateQuery)).watched === 2);
     },
-    state: () => handle().query(watchStateQuery),
+    // A worker that just (re)started may not poll yet: the query waits for it, boundedly.
+    state: async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await handle().query(watchStateQuery);
+        } catch (err) {
+          if (attempt >= 40) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    },
     incidentMessages: () =>
       world.slack.messages(RELEASES_CHANNEL.id).filter((m) => m.metadata?.event_type === 'runway_incident'),
   };
@@ -245,28 +279,205 @@ describe('watcher', () => {
     expect(t.world.gitlab.deployments(s.project)).toHaveLength(1);
   }, 60_000);
 
-  it('a worker killed during an incident resumes without posting again; a deleted app is dropped', async () => {
+  it('a worker SIGKILLed while posting the incident resumes without posting again; a deleted app is dropped', async () => {
     const t = await setup();
-    const first = await t.startWorker();
+    const dir = mkdtempSync(path.join(tmpdir(), 'runway-watch-'));
+    const bundlePath = path.join(dir, 'bundle.js');
+    writeFileSync(bundlePath, inject('workflowBundleCode'));
+    const processes: WorkerHandle[] = [];
+    cleanups.push(async () => {
+      for (const p of processes) await p.sigkill();
+    });
+    const spawn = (n: number) => {
+      const w = startWorkerProcess({
+        address: inject('temporalAddress'),
+        taskQueue: t.taskQueue,
+        bundlePath,
+        logFile: path.join(dir, 'workers.log'),
+        world: {
+          gitlabUrl: t.world.gitlab.url,
+          gitlabToken: FAKE_GITLAB_TOKEN,
+          slackApiUrl: t.world.slack.apiUrl,
+          slackToken: DEFAULT_FAKE_SLACK_TOKEN,
+          defaultChannel: RELEASES_CHANNEL.id,
+          argocdUrl: t.world.argocd.url,
+          argocdToken: t.world.argocd.token,
+          argocdUiUrl: ARGOCD_UI_URL,
+          registryHost: t.world.registry.host,
+          infraCacheDir: path.join(dir, `cache-${n}`),
+          watch: { targets: t.targets, intervalMs: INTERVAL_MS },
+        },
+      });
+      processes.push(w);
+      return w;
+    };
+    const first = spawn(1);
+    await first.ready;
     await t.startWatcher();
     const app = `${t.service}-staging`;
+
+    // The post lands, its reply is held back: the worker dies before the activity can report it.
+    t.world.slack.inject({ kind: 'latency', ms: 4_000, after: true }, 'chat.postMessage');
     t.world.argocd.setHealth(app, 'Degraded');
     await waitFor(() => t.incidentMessages().length === 1, 15_000);
-    await first.stop();
+    await first.sigkill();
 
-    // A new worker (a new process: no cached workflow state) picks the watcher up from its history.
-    await t.startWorker();
-    await t.world.argocd.refreshNow(app);
-    await client.workflow.getHandle(watcherId('default', t.taskQueue)).signal(pollNowSignal);
-    await new Promise((r) => setTimeout(r, 6 * INTERVAL_MS));
+    // A new process: the activity is retried, finds the message it posted, and updates it instead.
+    const second = spawn(2);
+    await second.ready;
+    await waitFor(async () => !!(await t.state()).open[0]?.messageRef, 30_000);
+    t.world.argocd.setHealth(app, 'Healthy');
+    await waitFor(async () => (await t.state()).recent[0], 15_000);
     expect(t.incidentMessages()).toHaveLength(1);
-    expect((await t.state()).open).toHaveLength(1);
+    expect(text(t.world.slack.message(RELEASES_CHANNEL.id, t.incidentMessages()[0]!.ts)!)).toContain('resolved');
 
-    // The app is deleted from Argo CD: dropped, and its incident closed with the reason.
+    // The app is deleted from Argo CD while bad again: dropped, its incident closed with the reason.
+    t.world.argocd.setHealth(app, 'Degraded');
+    await waitFor(async () => (await t.state()).open.length === 1 && t.incidentMessages().length === 2, 15_000);
     t.world.argocd.removeApp(app);
-    const closed = await waitFor(async () => (await t.state()).recent[0], 15_000);
+    const closed = await waitFor(async () => (await t.state()).recent.find((i) => i.closedReason), 15_000);
     expect(closed.closedReason).toMatch(/no longer in Argo CD/);
     expect((await t.state()).apps[`${t.service}/staging`]).toBeUndefined();
+    expect(t.incidentMessages()).toHaveLength(2);
+    expect(processes.some((p) => p.crashed())).toBe(false);
+  }, 90_000);
+});
+
+/** runway.yaml for the world's service, as an operator would write it (for the front doors' ReleaseService). */
+function worldConfig(t: Setup): RunwayConfig {
+  const s = t.world.service(t.service);
+  const [staging, production] = s.environments;
+  return parseConfig(
+    `
+temporal: { taskQueue: ${t.taskQueue} }
+gitlab: { url: '${t.world.gitlab.url}', token: unused }
+slack: { botToken: xoxb-unused }
+argocd: { url: '${t.world.argocd.url}', token: unused }
+services:
+  ${t.service}:
+    gitlab: { project: ${s.project} }
+    image: { repository: ${s.imageRepository} }
+    infra: { driver: git, repository: '${t.world.infra.url}' }
+    environments:
+      - name: staging
+        manifest: { file: ${staging!.target.file}, kustomize: { image: ${s.imageRepository} } }
+        argocd: { application: ${staging!.application} }
+        deployers: [U0ALICE]
+        healthTimeout: 10s
+        degradedGrace: 100ms
+      - name: production
+        manifest: { file: ${production!.target.file}, helm: { tagPath: image.tag, repositoryPath: image.repository } }
+        argocd: { application: ${production!.application} }
+        deployers: [U0ALICE]
+`,
+    {},
+  );
+}
+
+/** A block_actions payload as Slack sends it when `user` presses `button` of `message`. */
+function press(user: string, message: FakeSlackMessage, actionId: string): BlockAction<ButtonAction> {
+  const blocks = (message.blocks ?? []) as { type: string; elements?: { action_id: string; value: string }[] }[];
+  const button = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
+  if (!button) throw new Error(`no ${actionId} button in the message`);
+  return {
+    type: 'block_actions',
+    user: { id: user, name: user },
+    container: { type: 'message', channel_id: message.channel, message_ts: message.ts },
+    actions: [
+      {
+        type: 'button',
+        action_id: actionId,
+        value: button.value,
+        block_id: 'b',
+        action_ts: '1',
+        text: { type: 'plain_text', text: 'x' },
+      },
+    ],
+  } as unknown as BlockAction<ButtonAction>;
+}
+
+describe('watcher and the front doors', () => {
+  it('no incident during a release; afterwards the rollback button reverts in git, silence and /runway incidents work', async () => {
+    const t = await setup();
+    await t.startWorker();
+    await t.startWatcher();
+    const s = t.world.service(t.service);
+    const config = worldConfig(t);
+    const releases = new ReleaseService(client, config);
+    const incidents = new IncidentService(client, config, releases.temporal);
+    const deps = {
+      config,
+      releases,
+      incidents,
+      slack: { postEphemeral: async () => ({}), updateMessage: async () => ({ channel: '', ts: '' }) },
+      logger: createLogger('watch-test', 'silent'),
+    } as unknown as SlackDeps & { incidents: IncidentService };
+
+    // A release of a bad image: Degraded while the release runs is the release's business (it rolls back).
+    const badPlan = t.world.plan(t.service);
+    const bad = { ...badPlan, image: { ...badPlan.image, tag: `${badPlan.commit.sha.slice(0, 8)}-bad` } };
+    await t.world.pushImage(t.service, bad.image.tag);
+    const badRun = await startRelease(
+      client,
+      { ...bad, environments: bad.environments.slice(0, 1) },
+      { taskQueue: t.taskQueue },
+    );
+    await expect(badRun.handle.result()).rejects.toThrow(); // rolled back
+    await new Promise((r) => setTimeout(r, GRACE_MS + 4 * INTERVAL_MS));
+    expect(t.incidentMessages()).toHaveLength(0);
+
+    // A good release, then the app breaks on its own: an incident that offers the version before it.
+    const plan = t.world.plan(t.service);
+    await t.world.pushImage(t.service, plan.image.tag);
+    const run = await startRelease(
+      client,
+      { ...plan, environments: plan.environments.slice(0, 1) },
+      { taskQueue: t.taskQueue },
+    );
+    await run.handle.result();
+    t.world.argocd.setHealth(`${t.service}-staging`, 'Degraded');
+    const message = await waitFor(() => t.incidentMessages()[0], 15_000);
+    expect(text(message)).toContain(`Roll back to ${t.world.previousTag}`);
+    expect(text(message)).toContain(run.handle.workflowId);
+
+    // The memo is written after the post: the API sees it within a poll.
+    const listed = await waitFor(async () => {
+      const list = await incidents.list();
+      return list.open.length ? list : undefined;
+    });
+    expect(listed.open.map((i) => i.service)).toEqual([t.service]);
+    expect(listed.watchers).toEqual([expect.objectContaining({ instance: 'default', running: true })]);
+    expect(await runSubcommand(deps, 'incidents', { id: 'U0ALICE' })).toContain('Open incidents');
+
+    // Someone who is not a deployer cannot press it.
+    expect(
+      await handleIncidentAction(deps, 'rollback', press('U0MALLORY', message, INCIDENT_ROLLBACK_ACTION_ID)),
+    ).toMatch(/Not allowed/);
+    const reply = await handleIncidentAction(deps, 'silence', press('U0ALICE', message, INCIDENT_SILENCE_ACTION_ID));
+    expect(reply).toContain('No new incident');
+    await waitFor(async () => (await t.state()).open[0]?.silencedBy === 'U0ALICE');
+
+    const rollback = await handleIncidentAction(
+      deps,
+      'rollback',
+      press('U0ALICE', message, INCIDENT_ROLLBACK_ACTION_ID),
+    );
+    expect(rollback).toContain('Rolling back');
+    const rollbackId = /`(rollback\/[^`]+)`/.exec(rollback)![1]!;
+    await client.workflow.getHandle(rollbackId).result();
+    // The revert is a commit in the infra repository: staging names the earlier image again.
+    const manifest = await t.world.infra.show('main', s.environments[0]!.target.file);
+    expect(manifest).toContain(`newTag: ${t.world.previousTag}`);
+    // The rollback's rollout is Healthy: the incident closes, still one message.
+    await waitFor(async () => (await t.state()).recent[0], 15_000);
     expect(t.incidentMessages()).toHaveLength(1);
-  }, 60_000);
+    // Releases and the rollback recorded their own deploys; the watcher recorded none of them again.
+    const external = await client.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowType = "externalDeployWorkflow" AND TaskQueue = "${t.taskQueue}"`,
+    });
+    expect(external.executions ?? []).toHaveLength(0);
+    const staging = t.world.gitlab.deployments(s.project).filter((d) => d.environment === 'staging');
+    expect(staging.map((d) => d.status)).toEqual(['failed', 'success', 'success']);
+  }, 90_000);
 });
