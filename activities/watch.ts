@@ -274,7 +274,9 @@ export function watchActivities(deps: Deps) {
     async publishWatchOutage(notice: OutageNotice): Promise<{ messageRef?: { channel: string; ts: string } }> {
       const port = incidentNotifier();
       if (!port) return {};
-      return port.publishOutage({ ...notice, channel: notice.channel ?? deps.watch?.channel });
+      // The default channel, else the channel of a service this instance runs.
+      const fallback = deps.watch?.targets.find((t) => t.instance === notice.instance && t.channel)?.channel;
+      return port.publishOutage({ ...notice, channel: notice.channel ?? deps.watch?.channel ?? fallback });
     },
 
     /** drift: sync — put the live objects back to what the repository says (no revision: the app's own). */

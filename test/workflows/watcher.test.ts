@@ -279,6 +279,33 @@ describe('watcher', () => {
     expect(t.world.gitlab.deployments(s.project)).toHaveLength(1);
   }, 60_000);
 
+  it('Argo CD unreachable: one "cannot watch" warning, no incident per app, closed when it answers again', async () => {
+    const t = await setup();
+    await t.startWorker();
+    await t.startWatcher();
+    t.world.argocd.setHealth(`${t.service}-staging`, 'Degraded');
+    t.world.argocd.setHealth(`${t.service}-production`, 'Degraded');
+    // Every read fails (a gateway in front of Argo CD answering 502), for a while.
+    t.world.argocd.http.inject(
+      { kind: 'status', status: 502, body: 'Bad Gateway' },
+      { path: /^\/api\/v1\/applications/ },
+      10_000,
+    );
+    const outage = () =>
+      t.world.slack.messages(RELEASES_CHANNEL.id).filter((m) => m.metadata?.event_type === 'runway_watch_outage');
+    await waitFor(() => outage().length === 1, 15_000);
+    await new Promise((r) => setTimeout(r, GRACE_MS + 6 * INTERVAL_MS));
+    expect(outage()).toHaveLength(1);
+    expect(t.incidentMessages()).toHaveLength(0);
+    expect(text(outage()[0]!)).toContain('cannot watch Argo CD default');
+
+    t.world.argocd.http.clearFaults();
+    await waitFor(() => text(t.world.slack.message(RELEASES_CHANNEL.id, outage()[0]!.ts)!).includes('again'), 15_000);
+    // Now the apps are seen, and both incidents open after the grace.
+    await waitFor(() => t.incidentMessages().length === 2, 15_000);
+    expect(outage()).toHaveLength(1);
+  }, 60_000);
+
   it('a worker SIGKILLed while posting the incident resumes without posting again; a deleted app is dropped', async () => {
     const t = await setup();
     const dir = mkdtempSync(path.join(tmpdir(), 'runway-watch-'));
