@@ -7,6 +7,7 @@ import { parseDuration } from '../config/duration.js';
 import { findService, type RunwayConfig } from '../config/schema.js';
 import { DEFAULT_WATCH_INTERVAL_MS, watchedInstances, watcherId } from '../config/watch-targets.js';
 import { pollNowSignal, silenceSignal, type IncidentSummary, type WatcherMemo } from '../workflows/watch-messages.js';
+import type { IncidentRecord } from '../domain/dora.js';
 import type { ApiContext } from './context.js';
 import { InvalidRequestError, NotFoundError } from './release-service.js';
 import type { TemporalAvailability } from './temporal-availability.js';
@@ -114,4 +115,18 @@ export function incidentService(ctx: ApiContext): IncidentService {
     services.set(ctx, service);
   }
   return service;
+}
+
+/** The watchers' incidents (open and recent) as DORA records (MTTR, change failure rate). */
+export async function incidentRecords(ctx: ApiContext): Promise<IncidentRecord[]> {
+  const { open, recent } = await incidentService(ctx).list();
+  return [...open, ...recent]
+    .filter((i) => !i.closedReason) // an app that left Argo CD did not recover
+    .map((i) => ({
+      service: i.service,
+      environment: i.environment,
+      kind: i.kind,
+      openedAt: Date.parse(i.openedAt),
+      ...(i.closedAt && i.recoveredAt ? { recoveredAt: Date.parse(i.recoveredAt) } : {}),
+    }));
 }

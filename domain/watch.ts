@@ -129,7 +129,8 @@ export interface WatchState {
   watched: number;
 }
 
-export const RECENT_INCIDENTS = 20;
+/** Closed incidents kept (in the state and the memo: what MTTR is computed from). */
+export const RECENT_INCIDENTS = 100;
 
 export function emptyWatchState(): WatchState {
   return { apps: {}, open: [], recent: [], silences: {}, watched: 0 };
@@ -230,13 +231,13 @@ export function applyPoll(
         : memory?.lastOperation,
     };
     state.apps[key] = current;
-    if (!memory) continue; // the first look is the baseline: nothing that happened before it is news
 
     // A finished operation we have not seen: Runway's own (busy, or the watcher's sync) or an external deploy.
-    const newOp = op && op.operationFinishedAt !== memory.lastOperation?.finishedAt;
+    // The first look is the baseline: an operation that finished before it is not news.
+    const newOp = memory && op && op.operationFinishedAt !== memory.lastOperation?.finishedAt;
     if (newOp && op.operationRevision) {
       // Argo CD's times have whole seconds: an operation that finished in the second we asked is ours too.
-      const ours = obs.busy || (!!memory.ownSyncAt && ms(op.operationFinishedAt!) + 1000 > ms(memory.ownSyncAt));
+      const ours = obs.busy || (!!memory?.ownSyncAt && ms(op.operationFinishedAt!) + 1000 > ms(memory.ownSyncAt));
       if (ours) delete current.ownSyncAt;
       else {
         effects.push({
