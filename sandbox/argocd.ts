@@ -4,6 +4,7 @@
 // auto-sync apps (the controller syncs them itself), production is a manual app Runway syncs. An image whose
 // tag contains `bad` rolls out Degraded, anything else Healthy, about two seconds after the sync.
 import { FakeArgoCd } from '../fakes/argocd.js';
+import { sandboxArgoCdPage } from './argocd-page.js';
 import { formatImageRef, readImage } from '../domain/manifest/index.js';
 import type { ManifestTarget } from '../domain/types.js';
 import {
@@ -110,6 +111,15 @@ export async function createSandboxArgoCd(options: {
     argocd.addApp(app.name, { revision: head, image: await imageAt(repoPath, app, head), automated: app.automated });
   }
 
+  // The "UI": every application, with buttons that break, heal or sync one by hand (argocd-page.ts).
+  argocd.http.route('GET', '/applications', () => ({
+    status: 200,
+    body: sandboxArgoCdPage(
+      argocd,
+      SANDBOX_APPLICATIONS.map((a) => a.name),
+    ),
+    headers: { 'Content-Type': 'text/html; charset=utf-8' },
+  }));
   // Argo CD's UI link (appUrl) lands here: the application as JSON instead of a 404.
   argocd.http.route('GET', '/applications/:name', (_req, p) => {
     const known = SANDBOX_APPLICATIONS.some((a) => a.name === p.name);
