@@ -45,6 +45,8 @@ export interface WatcherInput {
   intervalMs?: number;
   /** Carried over continue-as-new. */
   state?: WatchState;
+  /** Polls before continue-as-new (default 200; tests make it small). */
+  pollsPerRun?: number;
 }
 
 const DEFAULT_INTERVAL_MS = 30_000;
@@ -191,7 +193,8 @@ export async function watcherWorkflow(input: WatcherInput): Promise<void> {
     }
   };
 
-  for (let polls = 0; polls < POLLS_PER_RUN && !workflowInfo().continueAsNewSuggested; polls++) {
+  const pollsPerRun = input.pollsPerRun ?? POLLS_PER_RUN;
+  for (let polls = 0; polls < pollsPerRun && !workflowInfo().continueAsNewSuggested; polls++) {
     wake = false;
     let poll: PollResult;
     try {

@@ -68,7 +68,7 @@ interface Setup {
   taskQueue: string;
   targets: WatchTarget[];
   startWorker(): Promise<{ stop(): Promise<void>; worker: Worker }>;
-  startWatcher(): Promise<void>;
+  startWatcher(options?: { pollsPerRun?: number }): Promise<void>;
   state(): Promise<WatchState>;
   incidentMessages(): FakeSlackMessage[];
 }
@@ -135,11 +135,11 @@ async function setup(policies: { staging?: Partial<WatchTarget>; production?: Pa
     taskQueue,
     targets,
     startWorker,
-    startWatcher: async () => {
+    startWatcher: async (options = {}) => {
       await client.workflow.start('watcherWorkflow', {
         workflowId: watcherId('default', taskQueue),
         taskQueue,
-        args: [{ instance: 'default', taskQueue, intervalMs: INTERVAL_MS }],
+        args: [{ instance: 'default', taskQueue, intervalMs: INTERVAL_MS, ...options }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });
       // The first poll is the baseline: nothing before it is news.
@@ -277,6 +277,26 @@ describe('watcher', () => {
     await waitFor(async () => (await t.state()).apps[`${t.service}/staging`]!.lastOperation!.finishedAt !== before);
     await new Promise((r) => setTimeout(r, 4 * INTERVAL_MS));
     expect(t.world.gitlab.deployments(s.project)).toHaveLength(1);
+  }, 60_000);
+
+  it('continue-as-new carries the open incident and its message: still one message, closed once', async () => {
+    const t = await setup();
+    await t.startWorker();
+    await t.startWatcher({ pollsPerRun: 4 });
+    const handle = client.workflow.getHandle(watcherId('default', t.taskQueue));
+    const app = `${t.service}-staging`;
+    t.world.argocd.setHealth(app, 'Degraded');
+    await waitFor(() => t.incidentMessages().length === 1, 15_000);
+    const runBefore = (await handle.describe()).runId;
+    await waitFor(async () => (await handle.describe()).runId !== runBefore, 15_000);
+    const carried = await t.state();
+    expect(carried.open).toHaveLength(1);
+    expect(carried.open[0]!.messageRef).toBeDefined();
+
+    t.world.argocd.setHealth(app, 'Healthy');
+    await waitFor(async () => (await t.state()).recent[0], 15_000);
+    expect(t.incidentMessages()).toHaveLength(1);
+    expect(text(t.world.slack.message(RELEASES_CHANNEL.id, t.incidentMessages()[0]!.ts)!)).toMatch(/resolved after/);
   }, 60_000);
 
   it('Argo CD unreachable: one "cannot watch" warning, no incident per app, closed when it answers again', async () => {
