@@ -74,7 +74,12 @@ function label(status: string | undefined): string {
 }
 
 function describeRelease(r: ReleaseSummary): string {
-  const what = r.workflowType === 'rollbackWorkflow' ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}` : 'release';
+  const what =
+    r.workflowType === 'rollbackWorkflow'
+      ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}`
+      : r.workflowType === 'externalDeployWorkflow' // recorded by the watcher (docs/watch.md)
+        ? `external deploy to ${escapeMrkdwn(r.environment ?? '?')}`
+        : 'release';
   const stage = r.stage ? ` at ${code(r.stage)}` : '';
   return `${code(shortSha(r.commit))} ${what}: ${label(r.status)}${stage}, started ${slackDate(r.startedAt)}`;
 }
