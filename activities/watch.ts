@@ -145,10 +145,12 @@ export function watchActivities(deps: Deps) {
   /** A Runway release or rollback of the service ran while the operation did: then the deploy is Runway's. */
   async function runwayOverlaps(op: ExternalOperation): Promise<string | undefined> {
     const from = op.startedAt ?? op.finishedAt;
+    // Argo CD's times are truncated to the second: the operation really ended before finishedAt + 1 s.
+    const until = new Date(Date.parse(op.finishedAt) + 1000).toISOString();
     const query = [
       RELEASE_TYPES,
       `${RunwayService.name} = ${quote(op.target.service)}`,
-      `StartTime <= ${quote(op.finishedAt)}`,
+      `StartTime <= ${quote(until)}`,
       `(ExecutionStatus = "Running" OR CloseTime >= ${quote(from)})`,
     ].join(' AND ');
     const response = await deps.temporal.workflowService.listWorkflowExecutions({

@@ -466,7 +466,12 @@ describe('watcher and the front doors', () => {
     await t.world.pushImage(t.service, bad.image.tag);
     const badRun = await startRelease(
       client,
-      { ...bad, environments: bad.environments.slice(0, 1) },
+      {
+        ...bad,
+        // Degraded for 3 s inside the release, far longer than the watcher's grace: only "a release owns it" keeps
+        // the watcher quiet.
+        environments: bad.environments.slice(0, 1).map((e) => ({ ...e, degradedGraceMs: 3_000 })),
+      },
       { taskQueue: t.taskQueue },
     );
     await expect(badRun.handle.result()).rejects.toThrow(); // rolled back
