@@ -16,6 +16,7 @@ import { canaryActivities, type RolloutPorts } from './canary.js';
 import { checkDeployWindow, type WindowCheckInput } from './windows.js';
 import type { PrometheusPort } from './integrations/prometheus.js';
 import { releaseNotes, type ReleaseNotesInput } from './release-notes.js';
+import { watchActivities, type WatchDeps } from './watch.js';
 import { withActivityLogging } from '../platform/activity-logging.js';
 import { releaseMetrics, type ReleaseMetrics } from '../platform/release-metrics.js';
 import { errorFields } from '../platform/scrub.js';
@@ -62,6 +63,8 @@ export interface ActivityDeps {
   now?: () => Date;
   /** Argo Rollouts through each Argo CD instance (canary environments); absent: canary stages fail clearly. */
   rollouts?: RolloutPorts;
+  /** Between releases: the apps the watchers follow (workflows/watcher.ts); none without it. */
+  watch?: WatchDeps;
 }
 
 export interface LockActivityInput {
@@ -99,6 +102,7 @@ export function createActivities(deps: ActivityDeps) {
     {
       ...environmentLockActivities(deps),
       ...canaryActivities(deps),
+      ...watchActivities({ ...deps, argocdFor }),
 
       /** How two commits relate on the project's history (the environment locks order releases by it). */
       async relateCommits(input: { projectId: string; a: string; b: string }) {

@@ -11,6 +11,7 @@ import { registerCanaryRoutes } from './routes/canary.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerIncidentRoutes } from './routes/incidents.js';
 import { observeRequests, requestReleaseFields } from '../platform/http-observability.js';
 import { errorFields } from '../platform/scrub.js';
 import { documentPlainRoutes } from './routes/plain-routes-doc.js';
@@ -73,6 +74,7 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
   registerReleaseRoutes(app, ctx);
   registerDeployRoutes(app, ctx);
   registerCanaryRoutes(app, ctx);
+  registerIncidentRoutes(app, ctx);
   if (plugins.slack) app.route('/slack', plugins.slack);
   if (plugins.sandbox) app.route('/sandbox', plugins.sandbox);
 

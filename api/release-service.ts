@@ -327,7 +327,8 @@ export class ReleaseService {
   }
 
   async list(filter: ListFilter = {}): Promise<{ releases: ReleaseSummary[]; nextPageToken?: string }> {
-    const clauses = [`WorkflowType IN ("releaseWorkflow", "rollbackWorkflow")`];
+    // External deploys (recorded by the watcher, workflows/external-deploy.ts) are deploys too: history and DORA.
+    const clauses = [`WorkflowType IN ("releaseWorkflow", "rollbackWorkflow", "externalDeployWorkflow")`];
     if (filter.service) clauses.push(`${RunwayService.name} = ${quote(filter.service)}`);
     if (filter.environment) clauses.push(`${RunwayEnvironment.name} = ${quote(filter.environment)}`);
     if (filter.status) clauses.push(`${RunwayStatus.name} = ${quote(filter.status)}`);
@@ -469,6 +470,7 @@ export class ReleaseService {
               releaseId: r.releaseId,
               commit: timeline!.commit,
               at: stage.endedAt ?? '',
+              ...(timeline!.source === 'external' ? { source: 'external', initiatedBy: timeline!.initiatedBy } : {}),
             });
           }
         }

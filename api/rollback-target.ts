@@ -24,6 +24,9 @@ export interface DeployRecord {
   releaseId: string;
   commit: string;
   at: string;
+  /** A deploy Runway did not make (the watcher recorded it), and who started it. */
+  source?: 'external';
+  initiatedBy?: string;
 }
 
 export interface ChosenVersion {

@@ -7,6 +7,7 @@ import { createGitLabClient } from '../activities/integrations/gitlab.js';
 import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
 import { createRegistryClient } from '../activities/integrations/registry.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
+import type { WatchDeps } from '../activities/watch.js';
 
 export interface WorldAddress {
   gitlabUrl: string;
@@ -21,6 +22,8 @@ export interface WorldAddress {
   registryHost: string;
   /** The git infra driver's working clones (one directory per worker process, like a pod's emptyDir). */
   infraCacheDir: string;
+  /** The apps the watcher follows (workflows/watcher.ts), when the test runs one. */
+  watch?: Pick<WatchDeps, 'targets' | 'intervalMs' | 'channel'>;
 }
 
 export function portsFor(address: WorldAddress): Omit<ActivityDeps, 'temporal' | 'taskQueue'> {
@@ -47,5 +50,6 @@ export function portsFor(address: WorldAddress): Omit<ActivityDeps, 'temporal' |
       maxAttempts: 1,
       timeoutMs: 5_000,
     }),
+    watch: address.watch,
   };
 }

@@ -155,6 +155,19 @@ const canarySchema = z.strictObject({
     .describe("Run this environment's verify checks at every pause ({canaryHash} {stableHash} {weight} filled in)"),
 });
 
+/** Between releases: what the watcher does when this environment's app misbehaves (docs/watch.md). */
+const watchSchema = z.strictObject({
+  degraded: z
+    .enum(['alert', 'ignore'])
+    .default('alert')
+    .describe('Degraded or Missing outside a release: open an incident (alert) or not'),
+  drift: z
+    .enum(['alert', 'sync', 'ignore'])
+    .default('alert')
+    .describe('OutOfSync at the revision it was synced to: open an incident, sync it back, or nothing'),
+  grace: duration.prefault('2m').describe('How long a bad state must last before an incident opens (and ends)'),
+});
+
 const environmentSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes'),
   manifest: manifestSchema,
@@ -175,6 +188,7 @@ const environmentSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Slack user ids or API token names who may roll back or deploy here by hand; default: the approvers'),
+  watch: watchSchema.optional().describe('Between releases (default: degraded alert, drift alert, grace 2m)'),
 });
 
 const serviceSchema = z
@@ -342,6 +356,9 @@ export const configSchema = z
           .optional()
           .describe('How often a busy environment lock checks that its holder and queue still run; default 30s'),
         lockIdle: duration.optional().describe('An idle environment lock ends after this; default 10m'),
+        watchInterval: duration
+          .optional()
+          .describe('How often the watcher reads every app of an Argo CD instance between releases; default 30s'),
       })
       .default({}),
     prometheus: z

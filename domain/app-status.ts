@@ -22,6 +22,12 @@ export interface AppStatus {
   operationFinishedAt?: string;
   /** `status.reconciledAt`: when the controller last compared the app and assessed its health (ISO time). */
   reconciledAt?: string;
+  /** When the last operation started (ISO time). */
+  operationStartedAt?: string;
+  /** `operationState.operation.initiatedBy.username` (who pressed sync; absent for the auto-sync controller). */
+  operationInitiatedBy?: string;
+  /** `status.summary.images`: what runs. */
+  images?: string[];
   /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */
   automated?: boolean;
   /** `targetRevision` of the deciding source (a branch, tag, sha or HEAD). */

@@ -31,6 +31,18 @@ export interface ReleaseRecord {
    * notes). DORA's lead time for changes runs from each commit to production; without them, from the merge.
    */
   changeCommittedAt?: Record<string, number[]>;
+  /** `external`: a deploy Runway did not make (the watcher recorded it): a change, but no known merge time. */
+  source?: 'external';
+}
+
+/** An incident between releases (the watcher's): an app Degraded or Missing, until Healthy again. */
+export interface IncidentRecord {
+  service: string;
+  environment: string;
+  kind: 'degraded' | 'drift';
+  /** Epoch ms: when the app turned bad, and when it was Healthy again (undefined while open). */
+  openedAt: number;
+  recoveredAt?: number;
 }
 
 export interface DoraInput {
@@ -40,6 +52,8 @@ export interface DoraInput {
   /** Window, epoch milliseconds, both ends included. */
   from: number;
   to: number;
+  /** Incidents between releases: MTTR, and a production change an incident follows counts as failed. */
+  incidents?: IncidentRecord[];
 }
 
 export interface DoraReport {
@@ -50,6 +64,14 @@ export interface DoraReport {
   leadTime: { samples: number; medianSeconds: number | null; p90Seconds: number | null };
   changeFailureRate: { deploys: number; failures: number; rate: number | null };
   timeToRestore: { samples: number; unrestored: number; medianSeconds: number | null };
+  /** From real incidents (Degraded/Missing → Healthy), per `<service>/<environment>` too. */
+  meanTimeToRecovery: {
+    samples: number;
+    open: number;
+    meanSeconds: number | null;
+    medianSeconds: number | null;
+    byEnvironment: Record<string, { samples: number; meanSeconds: number | null }>;
+  };
 }
 
 /** One production change (or rollback) and how it ended. */
@@ -94,14 +116,29 @@ export function computeDora(input: DoraInput): DoraReport {
   events.sort((a, b) => a.at - b.at);
   const inWindow = (e: ProductionEventWithEnv) => e.at >= input.from && e.at <= input.to;
   const changes = events.filter((e) => e.record.kind === 'release' && inWindow(e));
-  const successes = changes.filter((e) => e.outcome === 'success');
-  const failures = changes.filter((e) => e.outcome === 'failure');
+  // A change is failed too when a production incident opened after it and before the next production deploy.
+  const degraded = (input.incidents ?? []).filter((i) => i.kind === 'degraded');
+  const followedByIncident = (e: ProductionEventWithEnv): boolean => {
+    const next = events.find((n) => n.record.service === e.record.service && n.at > e.at);
+    return degraded.some(
+      (i) =>
+        i.service === e.record.service &&
+        i.environment === e.environment &&
+        i.openedAt > e.at &&
+        (!next || i.openedAt < next.at),
+    );
+  };
+  const successes = changes.filter((e) => e.outcome === 'success' && !followedByIncident(e));
+  const failures = changes.filter((e) => e.outcome === 'failure' || (e.outcome === 'success' && followedByIncident(e)));
 
   // One sample per change (commit) brought to production, from its authored time; else one from the merge.
-  const leadTimes = successes.flatMap((e) => {
-    const commits = e.record.changeCommittedAt?.[e.environment]?.filter((t) => Number.isFinite(t) && t <= e.at);
-    return commits?.length ? commits.map((t) => e.at - t) : [e.at - e.record.startedAt];
-  });
+  // External deploys have no merge Runway knows of: they count as deploys, not as lead-time samples.
+  const leadTimes = successes
+    .filter((e) => e.record.source !== 'external')
+    .flatMap((e) => {
+      const commits = e.record.changeCommittedAt?.[e.environment]?.filter((t) => Number.isFinite(t) && t <= e.at);
+      return commits?.length ? commits.map((t) => e.at - t) : [e.at - e.record.startedAt];
+    });
   // Each failed change is restored by the next successful production deploy (release or rollback).
   const restores: number[] = [];
   let unrestored = 0;
@@ -131,6 +168,36 @@ export function computeDora(input: DoraInput): DoraReport {
       rate: decided ? failures.length / decided : null,
     },
     timeToRestore: { samples: restores.length, unrestored, medianSeconds: seconds(quantile(restores, 0.5)) },
+    meanTimeToRecovery: meanTimeToRecovery(degraded, input.from, input.to),
+  };
+}
+
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
+
+/** MTTR: from Degraded to Healthy, for incidents recovered inside the window (every environment). */
+export function meanTimeToRecovery(
+  incidents: IncidentRecord[],
+  from: number,
+  to: number,
+): DoraReport['meanTimeToRecovery'] {
+  const recovered = incidents.filter(
+    (i) => i.recoveredAt !== undefined && i.recoveredAt >= from && i.recoveredAt <= to,
+  );
+  const open = incidents.filter((i) => i.recoveredAt === undefined && i.openedAt <= to).length;
+  const durations = recovered.map((i) => i.recoveredAt! - i.openedAt);
+  const byEnvironment: Record<string, { samples: number; meanSeconds: number | null }> = {};
+  for (const key of new Set(recovered.map((i) => `${i.service}/${i.environment}`))) {
+    const mine = recovered
+      .filter((i) => `${i.service}/${i.environment}` === key)
+      .map((i) => i.recoveredAt! - i.openedAt);
+    byEnvironment[key] = { samples: mine.length, meanSeconds: seconds(mean(mine)) };
+  }
+  return {
+    samples: durations.length,
+    open,
+    meanSeconds: seconds(mean(durations)),
+    medianSeconds: seconds(quantile(durations, 0.5)),
+    byEnvironment,
   };
 }
 
@@ -155,6 +222,7 @@ export function releaseRecord(
         startedAt: ms(s.startedAt),
         endedAt: ms(s.endedAt),
       })),
+    ...(timeline.source === 'external' ? { source: 'external' as const } : {}),
     changeCommittedAt: timeline.notes?.length
       ? Object.fromEntries(timeline.notes.map((n) => [n.environment, (n.commitDates ?? []).map((d) => Date.parse(d))]))
       : undefined,

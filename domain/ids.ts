@@ -67,20 +67,27 @@ export function releaseIdKind(id: string): ReleaseIdKind | undefined {
 export type ParsedReleaseId =
   | { kind: 'release'; service: string; sha: string }
   | { kind: 'deploy'; service: string; sha: string; request: string }
-  | { kind: 'rollback'; service: string; environment: string; target: string };
+  | { kind: 'rollback'; service: string; environment: string; target: string }
+  | { kind: 'external'; service: string; environment: string; revision: string };
 
 const RELEASE_RE = new RegExp(`^release/(${NAME})/(${SHA})$`);
 const DEPLOY_RE = new RegExp(`^deploy/(${NAME})/(${SHA})/([\\w.-]{1,64})$`);
 const ROLLBACK_RE = new RegExp(`^rollback/(${NAME})/(${NAME})/([\\x21-\\x7e]{1,200})$`);
+const EXTERNAL_RE = new RegExp(`^external/(${NAME})/(${NAME})/([\\x21-\\x7e]{1,200})$`);
 
-/** The parts of a release, deploy or rollback id exactly as the builders above make them; null for any other id. */
+/**
+ * The parts of a release, deploy, rollback or external-deploy id exactly as the builders make them; null for any
+ * other id.
+ */
 export function parseReleaseId(id: string): ParsedReleaseId | null {
   let m = RELEASE_RE.exec(id);
   if (m) return { kind: 'release', service: m[1]!, sha: m[2]! };
   m = DEPLOY_RE.exec(id);
   if (m) return { kind: 'deploy', service: m[1]!, sha: m[2]!, request: m[3]! };
   m = ROLLBACK_RE.exec(id);
-  return m ? { kind: 'rollback', service: m[1]!, environment: m[2]!, target: m[3]! } : null;
+  if (m) return { kind: 'rollback', service: m[1]!, environment: m[2]!, target: m[3]! };
+  m = EXTERNAL_RE.exec(id);
+  return m ? { kind: 'external', service: m[1]!, environment: m[2]!, revision: m[3]! } : null;
 }
 
 /**
@@ -89,4 +96,14 @@ export function parseReleaseId(id: string): ParsedReleaseId | null {
  */
 export function releaseIdService(id: string): string | null {
   return parseReleaseId(id)?.service ?? null;
+}
+
+export const EXTERNAL_ID_PREFIX = 'external';
+
+/**
+ * A deploy Runway did not make (a sync from the Argo CD UI, `argocd app sync`, an auto-sync of someone else's
+ * commit), recorded once per revision: the seed recipe's `oncePer: app.status.sync.revision`.
+ */
+export function externalDeployId(service: string, environment: string, revision: string): string {
+  return `${EXTERNAL_ID_PREFIX}/${service}/${environment}/${revision}`;
 }

@@ -242,6 +242,10 @@ export interface ReleaseTimeline {
   notes?: ReleaseNotes[];
   /** Who asked for what, in order: the deploy (or rollback) itself, decisions, cancellation. */
   actions?: ReleaseAction[];
+  /** `external`: a deploy Runway did not make, recorded by the watcher (workflows/external-deploy.ts). */
+  source?: 'external';
+  /** External deploys: who started the sync (`operationState.operation.initiatedBy`), or `automated`. */
+  initiatedBy?: string;
 }
 
 export interface ReleaseAction {

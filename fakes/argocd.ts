@@ -261,6 +261,7 @@ export class FakeArgoCd {
       .route('PATCH', KUBE_PATH, (req, p) => this.kubePatch(req, p.ns!, p.name!))
       .route('GET', PROJECT_PATH, (req, p) => this.kubeGetProject(req, p.ns!, p.name!));
     this.routeRollouts();
+    this.testControls();
     const pollMs = options.pollMs ?? 0;
     if (pollMs > 0) {
       // The controller's periodic refresh (appcontroller.go needRefreshAppStatus: reconciliation timeout).
@@ -378,6 +379,67 @@ export class FakeArgoCd {
     if (opts.runningMs !== undefined) this.runningOverride.set(key, opts.runningMs);
     this.touch(app);
     this.reconcile(key);
+  }
+
+  // ---- test controls: what happens in a cluster between releases, reported as Argo CD reports it ----
+
+  /**
+   * The workload breaks on its own (pods crash-loop, a node is lost): the health assessment of the Deployment
+   * turns the app Degraded (`health.status` with the Deployment's condition as message), or Missing when its
+   * resources are gone. A later sync's rollout decides health again, as upstream.
+   */
+  setHealth(name: string, health: 'Healthy' | 'Degraded' | 'Missing' | 'Progressing', message?: string): void {
+    const key = this.key(this.findNamespace(name), name);
+    const app = this.require(key);
+    this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1); // a pending rollout no longer decides
+    app.status.health =
+      health === 'Degraded' && message === undefined
+        ? { status: 'Degraded', message: `Deployment "${name}" exceeded its progress deadline` }
+        : { status: health, ...(message ? { message } : {}) };
+    this.touch(app);
+  }
+
+  /**
+   * Someone edits a live object by hand (`kubectl set image`): the live image differs from what the synced
+   * revision renders, so the next refresh compares OutOfSync at that same revision (drift).
+   */
+  editLive(name: string, image: string): void {
+    const key = this.key(this.findNamespace(name), name);
+    const app = this.require(key);
+    app.status.summary.images = [image];
+    this.touch(app);
+  }
+
+  /** The Application is deleted (`argocd app delete`): both APIs answer as for an app that never existed. */
+  removeApp(name: string): void {
+    this.apps.delete(this.key(this.findNamespace(name), name));
+  }
+
+  /** The same controls over HTTP, for the sandbox's buttons and out-of-process tests (not an Argo CD API). */
+  private testControls(): void {
+    this.http.route('POST', '/_fake/applications/:name/health', (req, p) => {
+      const body = req.json<{ status?: string; message?: string } | null>() ?? {};
+      const allowed = ['Healthy', 'Degraded', 'Missing', 'Progressing'] as const;
+      const status = allowed.find((h) => h === body.status);
+      if (!status) return { status: 400, body: { message: `status must be one of ${allowed.join(', ')}` } };
+      try {
+        this.setHealth(p.name!, status, body.message);
+      } catch (err) {
+        return { status: 404, body: { message: (err as Error).message } };
+      }
+      return { status: 200, body: this.app(p.name!).status.health };
+    });
+    this.http.route('POST', '/_fake/applications/:name/sync', (req, p) => {
+      const body = req.json<{ revision?: string; username?: string } | null>() ?? {};
+      try {
+        const app = this.app(p.name!);
+        const revision = body.revision ?? app.spec.source?.targetRevision ?? 'HEAD';
+        this.startOperation(p.name!, revision, { username: body.username ?? 'someone' });
+      } catch (err) {
+        return { status: 404, body: { message: (err as Error).message } };
+      }
+      return { status: 202, body: { started: true } };
+    });
   }
 
   /**

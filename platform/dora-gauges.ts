@@ -32,6 +32,11 @@ const GAUGES: { name: string; help: string; value: (r: DoraResult) => number | n
     help: 'DORA time to restore: median from a failed production change to the next successful production deploy',
     value: (r) => r.timeToRestore.medianSeconds,
   },
+  {
+    name: 'runway_dora_mttr_seconds',
+    help: 'Mean time to recovery from real incidents between releases (Degraded/Missing to Healthy), every environment',
+    value: (r) => r.meanTimeToRecovery.meanSeconds,
+  },
 ];
 
 export function doraGaugeRegistry(source: DoraSource, windowMs: number, logger?: Logger): Registry {

@@ -5,7 +5,13 @@
 //   closed workflow makes a worker replay its history);
 // - reports are cached for `cacheMs`, so scrapes and dashboards do not hammer Temporal.
 import type { Logger } from 'pino';
-import { computeDora, releaseRecord, type DoraReport, type ReleaseRecord } from '../domain/dora.js';
+import {
+  computeDora,
+  releaseRecord,
+  type DoraReport,
+  type IncidentRecord,
+  type ReleaseRecord,
+} from '../domain/dora.js';
 import type { ReleaseTimeline } from '../domain/types.js';
 import { releaseFieldsFromId, releaseLogger } from './release-log.js';
 import { errorFields } from './scrub.js';
@@ -36,6 +42,8 @@ export interface DoraSourceOptions {
   queryTimeoutMs?: number;
   logger?: Logger;
   now?: () => number;
+  /** Incidents between releases (the watchers'), for MTTR; without it MTTR has no samples. */
+  incidents?: () => Promise<IncidentRecord[]>;
 }
 
 export interface DoraResult extends DoraReport {
@@ -105,12 +113,16 @@ export class DoraSource {
     const to = this.now();
     const from = to - windowMs;
     const services = service ? [service] : this.services;
-    const loaded = await Promise.all(services.map((s) => this.load(s, from)));
+    const [loaded, incidents] = await Promise.all([
+      Promise.all(services.map((s) => this.load(s, from))),
+      this.incidents(),
+    ]);
     const report = computeDora({
       records: loaded.flatMap((l) => l.records),
       productionOf: (s) => this.options.production[s],
       from,
       to,
+      incidents: incidents.filter((i) => services.includes(i.service)),
     });
     return {
       service: service ?? null,
@@ -119,6 +131,17 @@ export class DoraSource {
       unavailable: loaded.reduce((n, l) => n + l.unavailable, 0),
       truncated: loaded.some((l) => l.truncated),
     };
+  }
+
+  /** Incidents are optional: a watcher that cannot be read leaves MTTR without samples, not the report failed. */
+  private async incidents(): Promise<IncidentRecord[]> {
+    if (!this.options.incidents) return [];
+    try {
+      return await this.options.incidents();
+    } catch (err) {
+      this.options.logger?.warn({ err: errorFields(err) }, 'dora: incidents unavailable');
+      return [];
+    }
   }
 
   private async load(service: string, from: number): Promise<Loaded> {

@@ -6,6 +6,7 @@
 import { parse } from 'yaml';
 import { FakeArgoRollouts, type FakeCanaryStep } from '../fakes/argo-rollouts.js';
 import { FakeArgoCd } from '../fakes/argocd.js';
+import { sandboxArgoCdPage } from './argocd-page.js';
 import { formatImageRef, readImage } from '../domain/manifest/index.js';
 import type { ManifestTarget } from '../domain/types.js';
 import {
@@ -115,6 +116,15 @@ export async function createSandboxArgoCd(options: {
 
   await addHelloRollout(argocd, repoPath, head, options.timing);
 
+  // The "UI": every application, with buttons that break, heal or sync one by hand (argocd-page.ts).
+  argocd.http.route('GET', '/applications', () => ({
+    status: 200,
+    body: sandboxArgoCdPage(
+      argocd,
+      SANDBOX_APPLICATIONS.map((a) => a.name),
+    ),
+    headers: { 'Content-Type': 'text/html; charset=utf-8' },
+  }));
   // Argo CD's UI link (appUrl) lands here: the application as JSON instead of a 404.
   argocd.http.route('GET', '/applications/:name', (_req, p) => {
     const known = SANDBOX_APPLICATIONS.some((a) => a.name === p.name);

@@ -11,6 +11,7 @@ import { connectionOptions } from '../platform/temporal-connection-options.js';
 import { createRunwayWorker } from './create-worker.js';
 import { assertIntegrations, buildDeps, type StandIns } from './deps.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { startWatchers } from './watchers.js';
 
 export interface BootedWorker {
   worker: Worker;
@@ -44,6 +45,10 @@ export async function bootWorker(config: RunwayConfig, log: Logger, standIns: St
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: { ...deps, logger: log },
+  });
+  // Between releases: one watcher per Argo CD instance (a watcher that cannot start is not worth refusing the worker).
+  await startWatchers(client, config, log).catch((err: unknown) => {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'watchers not started');
   });
   return {
     worker,

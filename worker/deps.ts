@@ -9,13 +9,14 @@ import { createGitLabClient } from '../activities/integrations/gitlab.js';
 import { createInfraDrivers } from '../activities/integrations/infra-drivers.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
-import { rolloutPorts } from './rollout-ports.js';
+import { rolloutPorts } from '../activities/integrations/rollout-ports.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
 import { createPrometheusClient } from '../activities/integrations/prometheus.js';
 import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
 import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { missingIntegrations } from '../config/requirements.js';
+import { DEFAULT_WATCH_INTERVAL_MS, watchTargets } from '../config/watch-targets.js';
 
 /** Ports handed in by a test, the bench or the sandbox instead of the real clients. */
 export interface StandIns {
@@ -103,6 +104,13 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
             headers: config.prometheus.headers,
           })
         : undefined),
+    watch: {
+      targets: watchTargets(config),
+      intervalMs: config.timing.watchInterval ?? DEFAULT_WATCH_INTERVAL_MS,
+      channel: config.slack?.defaultChannel,
+      logsTemplate: config.links.logs,
+      gitlabUrl: config.gitlab?.url,
+    },
     releaseNotes:
       standIns.releaseNotes ??
       (config.gitlab ? createGitLabReleaseNotes({ url: config.gitlab.url, token: config.gitlab.token }) : undefined),

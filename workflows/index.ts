@@ -3,3 +3,5 @@ export { releaseWorkflow, rollbackWorkflow, type ReleaseResult } from './release
 export { serviceLockWorkflow } from './service-lock.js';
 export { environmentLockWorkflow } from './environment-lock.js';
 export { freezeRegistryWorkflow } from './freezes.js';
+export { watcherWorkflow } from './watcher.js';
+export { externalDeployWorkflow } from './external-deploy.js';

@@ -108,6 +108,14 @@ export function activeOperation(app: unknown, index = 0, multi = false): { revis
   return null;
 }
 
+/** `status.summary.images`, when Argo CD lists any. */
+function imagesOf(status: Json): string[] | undefined {
+  const images = obj(status.summary).images;
+  if (!Array.isArray(images)) return undefined;
+  const list = images.filter((i): i is string => typeof i === 'string' && i !== '');
+  return list.length ? list : undefined;
+}
+
 export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus {
   const ref = appRef(target);
   const root = obj(app);
@@ -133,6 +141,9 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
     operationAutomated: obj(obj(state.operation).initiatedBy).automated === true || undefined,
     operationFinishedAt: str(state.finishedAt),
     reconciledAt: str(status.reconciledAt),
+    operationStartedAt: str(state.startedAt),
+    operationInitiatedBy: str(obj(obj(state.operation).initiatedBy).username),
+    images: imagesOf(status),
     automated: isAutomated(app) || undefined,
     targetRevision: str(source.targetRevision),
     sourceIndex: multi ? index : undefined,
@@ -151,6 +162,8 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
     result.operationMessage = 'operation requested, waiting for the application controller';
     result.operationAutomated = obj(operation.initiatedBy).automated === true || undefined;
     result.operationFinishedAt = undefined;
+    result.operationStartedAt = undefined;
+    result.operationInitiatedBy = str(obj(operation.initiatedBy).username);
   }
 
   for (const key of Object.keys(result) as (keyof AppStatus)[]) if (result[key] === undefined) delete result[key];

@@ -10,6 +10,7 @@ import type { ApiContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { NotFoundError } from '../release-service.js';
 import { DoraReportSchema, errors, json, NameSchema } from './schemas.js';
+import { incidentRecords } from '../incidents.js';
 
 const MAX_WINDOW_MS = parseDuration('366d');
 
@@ -33,6 +34,7 @@ export function registerMetricsRoutes(app: OpenAPIHono, ctx: ApiContext, options
     reader: ctx.releases,
     production: productionEnvironments(ctx.config),
     logger: ctx.logger,
+    incidents: () => incidentRecords(ctx),
   });
   const gauges = doraGaugeRegistry(dora, parseDuration(process.env.RUNWAY_DORA_WINDOW ?? '30d'), ctx.logger);
 

@@ -253,6 +253,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
                 releaseId: z.string(),
                 commit: z.string(),
                 at: z.string(),
+                source: z.enum(['external']).optional().describe('A deploy Runway did not make (see docs/watch.md)'),
+                initiatedBy: z.string().optional().describe('External deploys: who started the sync'),
               }),
             ),
           }),

@@ -139,6 +139,18 @@ export const DoraReportSchema = z
       unrestored: z.number().int(),
       medianSeconds: z.number().nullable(),
     }),
+    meanTimeToRecovery: z
+      .object({
+        samples: z.number().int(),
+        open: z.number().int(),
+        meanSeconds: z.number().nullable(),
+        medianSeconds: z.number().nullable(),
+        byEnvironment: z.record(
+          z.string(),
+          z.object({ samples: z.number().int(), meanSeconds: z.number().nullable() }),
+        ),
+      })
+      .describe('MTTR from real incidents between releases (Degraded/Missing → Healthy), see docs/watch.md'),
     releasesScanned: z.number().int(),
     unavailable: z.number().int(),
     truncated: z.boolean(),

@@ -10,8 +10,11 @@ import { boltLogger } from './bolt-logger.js';
 import { registerRunwayCommand } from './commands.js';
 import { errFields } from './deps.js';
 import type { DeployCommandDeps } from './deploy-commands.js';
+import type { IncidentCommandDeps } from './incident-commands.js';
 import { deployService } from '../routes/deploy.js';
 import { HonoReceiver } from './hono-receiver.js';
+import { incidentService } from '../incidents.js';
+import { registerIncidentActions } from './incident-actions.js';
 
 export interface SlackRouteOptions {
   /** Clock for the signature replay window. */
@@ -48,8 +51,9 @@ export async function createSlackRoutes(ctx: ApiContext, options: SlackRouteOpti
     logger.error({ err: errFields(error) }, 'slack listener failed');
   });
 
-  const deps: DeployCommandDeps & CanaryDeps = {
+  const deps: DeployCommandDeps & CanaryDeps & IncidentCommandDeps = {
     config: ctx.config,
+    incidents: incidentService(ctx),
     releases: ctx.releases,
     deploys: deployService(ctx),
     canary: new CanaryService(ctx.client, ctx.config, ctx.releases),
@@ -59,6 +63,7 @@ export async function createSlackRoutes(ctx: ApiContext, options: SlackRouteOpti
   };
   registerApprovalActions(app, deps);
   registerCanaryActions(app, deps);
+  registerIncidentActions(app, deps);
   registerRunwayCommand(app, deps, { ackWindowMs: options.commandAckWindowMs });
 
   const routes = new Hono();

@@ -31,6 +31,7 @@ import {
 } from './deploy-commands.js';
 import { HttpError } from '../errors.js';
 import { CANARY_HELP, canaryCommand } from './canary-commands.js';
+import { INCIDENT_HELP, incidentsCommand, silenceCommand, type IncidentCommandDeps } from './incident-commands.js';
 
 /** The Slack user running the command. Only `id` is checked against runway.yaml; `name` is for display. */
 export interface Invoker {
@@ -46,6 +47,7 @@ export const HELP = [
   '• `rollback <service> <environment> [to <version>]`: go back to the version before the current one (or to a given sha/tag)',
   DEPLOY_HELP,
   CANARY_HELP,
+  INCIDENT_HELP,
   '• `help`: this message',
 ].join('\n');
 
@@ -74,7 +76,12 @@ function label(status: string | undefined): string {
 }
 
 function describeRelease(r: ReleaseSummary): string {
-  const what = r.workflowType === 'rollbackWorkflow' ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}` : 'release';
+  const what =
+    r.workflowType === 'rollbackWorkflow'
+      ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}`
+      : r.workflowType === 'externalDeployWorkflow' // recorded by the watcher (docs/watch.md)
+        ? `external deploy to ${escapeMrkdwn(r.environment ?? '?')}`
+        : 'release';
   const stage = r.stage ? ` at ${code(r.stage)}` : '';
   return `${code(shortSha(r.commit))} ${what}: ${label(r.status)}${stage}, started ${slackDate(r.startedAt)}`;
 }
@@ -174,6 +181,10 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
       case 'promote':
       case 'abort':
         return await canaryCommand(deps, name.toLowerCase() as 'promote' | 'abort', args, user);
+      case 'incidents':
+        return await incidentsCommand(deps as IncidentCommandDeps);
+      case 'silence':
+        return await silenceCommand(deps, args, user);
       default:
         return `Unknown command ${code(name)}.\n${HELP}`;
     }

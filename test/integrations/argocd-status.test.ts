@@ -27,6 +27,9 @@ describe('toAppStatus', () => {
       operationMessage: 'successfully synced (all tasks run)',
       operationFinishedAt: '2025-03-04T10:06:31Z',
       reconciledAt: '2025-03-04T10:08:00Z',
+      operationStartedAt: '2025-03-04T10:06:29Z',
+      operationInitiatedBy: 'runway',
+      images: ['registry.example.com/acme/checkout:7d3e5f0a'],
       targetRevision: 'main',
     });
   });

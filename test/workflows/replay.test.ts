@@ -20,10 +20,12 @@ describe('replay of saved histories', () => {
     );
     expect([...types].sort()).toEqual([
       'environmentLockWorkflow',
+      'externalDeployWorkflow',
       'freezeRegistryWorkflow',
       'releaseWorkflow',
       'rollbackWorkflow',
       'serviceLockWorkflow',
+      'watcherWorkflow',
     ]);
   });
 
