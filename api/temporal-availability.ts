@@ -32,7 +32,11 @@ export class TemporalSlowError extends Error {
 }
 
 const CONNECTION_CODES = new Set([14 /* UNAVAILABLE */]);
-const DEADLINE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own abort at the deadline */]);
+/** Codes of a Temporal that is there but busy: out of time, or rate-limited (RESOURCE_EXHAUSTED) under load. */
+const DEADLINE_CODES = new Set([
+  4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own abort at the deadline */,
+  8 /* RESOURCE_EXHAUSTED: the frontend's rate limit or a busy history shard */,
+]);
 
 function causes(err: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -52,14 +56,14 @@ export function isConnectionFailure(err: unknown): boolean {
   );
 }
 
-/** True for a call that ran out of time (ours or gRPC's), which says nothing yet about reachability. */
+/** True for a call that ran out of time (ours or gRPC's) or was rate-limited: busy, not yet known to be down. */
 export function isDeadlineExpiry(err: unknown): boolean {
   return causes(err).some(
     (e) =>
       e instanceof TemporalSlowError ||
       e instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
       (isGrpcServiceError(e) && DEADLINE_CODES.has(e.code)) ||
-      /deadline exceeded/i.test((e as Error).message ?? ''),
+      /deadline exceeded|resource exhausted|namespace rate limit/i.test((e as Error).message ?? ''),
   );
 }
 

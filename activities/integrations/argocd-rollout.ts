@@ -3,6 +3,7 @@
 // driver, straight on the Rollout object (get; a merge patch of its status subresource, as kubectl-argo-rollouts
 // promote/abort send). Argo CD answers 400 "… not found as part of application …" for a Rollout its app does
 // not manage and 403 "permission denied" when RBAC refuses the action: both are permanent, named failures.
+import { redactSecrets } from '../../platform/scrub.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RolloutAction, RolloutRef } from '../../domain/canary.js';
 import { PermanentArgoCdError } from './argocd-status.js';
@@ -42,7 +43,7 @@ export function actionPermission(ref: RolloutRef, action: RolloutAction): string
 export function createRolloutApiClient(options: { url: string; token: string; timeoutMs?: number }): RolloutPort {
   const base = options.url.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const redact = (text: string): string => text.split(options.token).join('[redacted]');
+  const redact = (text: string): string => redactSecrets(text, [options.token]);
   const label = (ref: RolloutRef) => `Rollout ${ref.namespace}/${ref.name} of Argo CD application ${ref.application}`;
 
   const query = (ref: RolloutRef): string => {

@@ -31,6 +31,8 @@ export function registerCanaryRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       createRoute({
         method: 'post',
         path: `/api/releases/{id}/${verb}`,
+        operationId: verb === 'promote' ? 'promoteCanary' : 'abortCanary',
+        tags: ['releases'],
         summary:
           verb === 'promote'
             ? 'Promote the running canary to its next step (full: all the way)'

@@ -42,6 +42,8 @@ export function registerIncidentRoutes(app: OpenAPIHono, ctx: ApiContext): void 
     createRoute({
       method: 'get',
       path: '/api/incidents',
+      operationId: 'listIncidents',
+      tags: ['incidents'],
       summary: 'Open and recent incidents between releases (from the watchers, one per Argo CD instance)',
       security,
       middleware: [read] as const,
@@ -71,6 +73,8 @@ export function registerIncidentRoutes(app: OpenAPIHono, ctx: ApiContext): void 
     createRoute({
       method: 'post',
       path: '/api/services/{service}/environments/{environment}/silence',
+      operationId: 'silenceEnvironment',
+      tags: ['incidents'],
       summary: 'No new incident for this environment for a while (default 1h, at most 7d)',
       security,
       middleware: [deploy] as const,
