@@ -21,44 +21,27 @@ function retry(timing: ActivityTiming, maximumAttempts: number, maximumIntervalM
 }
 
 /**
- * A proxy that runs in the worker as a local activity when `local` (no heartbeat timeout: the worker heartbeats
- * the workflow task instead), and through the task queue otherwise.
- */
-function proxyFor(local: boolean, options: ActivityOptions) {
-  if (!local) return proxyActivities<RunwayActivities>(options);
-  const { heartbeatTimeout: _unused, ...rest } = options;
-  return proxyLocalActivities<RunwayActivities>(rest);
-}
-
-/**
  * Activity proxies for one release; the health wait's timeout depends on the environment, so it is built per call.
  * With `local`, the short calls that only talk to Slack or signal the service lock run as local activities: no
- * task-queue round trip each (about a dozen per release). With `localSteps` (patch `engine-speed`), every other
- * call but the health wait does too: calls that run back to back then share one workflow task instead of
- * costing an activity task and a workflow task each. All of them are idempotent (they look before writing), so
- * a local activity re-run after a lost worker is as safe as an activity retry.
+ * task-queue round trip each (about a dozen per release).
  */
-export function releaseActivities(
-  timing: ActivityTiming,
-  options: { local: boolean; localSteps?: boolean } = { local: false },
-) {
-  const localSteps = options.localSteps ?? false;
+export function releaseActivities(timing: ActivityTiming, options: { local: boolean } = { local: false }) {
   // Registry and GitLab reads: quick calls; gitbeaker itself retries 429/502 inside one attempt.
-  const lookups = proxyFor(localSteps, {
+  const lookups = proxyActivities<RunwayActivities>({
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     startToCloseTimeout: '5 minutes',
     scheduleToCloseTimeout: '20 minutes',
     retry: retry(timing, 8, 60_000),
   });
   // Writes to GitLab (deployments, MR note) and the infra repo: idempotent, so retrying is safe.
-  const writes = proxyFor(localSteps, {
+  const writes = proxyActivities<RunwayActivities>({
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     startToCloseTimeout: '5 minutes',
     scheduleToCloseTimeout: '30 minutes',
     retry: retry(timing, 10, 60_000),
   });
   // Argo CD sync: waits out a running operation, so it may take a while.
-  const sync = proxyFor(localSteps, {
+  const sync = proxyActivities<RunwayActivities>({
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     startToCloseTimeout: '3 minutes',
     scheduleToCloseTimeout: '15 minutes',

@@ -1,6 +1,6 @@
 // What a stage module gets from the release run: the plan, the timeline, notifications and its activities.
 // The release's own stages (image, approval, deploy, compensation, finish) also share the run's state.
-import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RunwayActivities } from '../../activities/index.js';
 import { PERMANENT_ERROR_TYPES } from '../../domain/errors.js';
 import type { ActivityTiming, EnvironmentPlan, ImageRef, ReleasePlan, StageRecord } from '../../domain/types.js';
@@ -17,8 +17,6 @@ export interface StageContext {
   timing: ActivityTiming;
   /** Epoch ms the release started (from workflowInfo, deterministic). */
   startedAt: number;
-  /** Short stage reads (window, release notes) run as local activities (patch `engine-speed`). */
-  localReads?: boolean;
   notify(kind: NotificationKind, options?: { environment?: string }): Promise<void>;
 }
 
@@ -65,11 +63,8 @@ export interface ReleaseContext extends StageContext {
 export function createReleaseContext(plan: ReleasePlan, kind: 'release' | 'rollback'): ReleaseContext {
   const startedAt = workflowInfo().startTime.getTime();
   const timing = { ...DEFAULT_TIMING, ...plan.timing };
-  // Releases started before local activities existed replay with ordinary ones. Called here, synchronously at
-  // the start, so each patch marker sits at the same place on replay as on the first run.
-  const local = patched('local-activities');
-  const localSteps = patched('engine-speed');
-  const acts = releaseActivities(timing, { local, localSteps });
+  // Releases started before local activities existed replay with ordinary ones.
+  const acts = releaseActivities(timing, { local: patched('local-activities') });
   const rec = new TimelineRecorder(plan);
   // Releases started on the per-service lock keep it; new ones use ordered environment locks.
   const locks = new ReleaseLocks(plan, acts, startedAt, patched('environment-locks'), {
@@ -81,7 +76,6 @@ export function createReleaseContext(plan: ReleasePlan, kind: 'release' | 'rollb
     rec,
     timing,
     startedAt,
-    localReads: localSteps,
     acts,
     locks,
     compensations: [],
@@ -94,29 +88,19 @@ export function createReleaseContext(plan: ReleasePlan, kind: 'release' | 'rollb
 /** How often a queued release re-reads its window (freezes can be lifted at any time). */
 export const DEFAULT_WINDOW_RECHECK_MS = 5 * 60_000;
 
-/** Activities of the window and verify stages: short, read-only calls. `local`: as local activities. */
-export function stageActivities(timing: ActivityTiming, local = false) {
-  if (local) {
-    return proxyLocalActivities<RunwayActivities>({
-      startToCloseTimeout: '1 minute',
-      retry: stageRetry(timing),
-    });
-  }
+/** Activities of the window and verify stages: short, read-only calls. */
+export function stageActivities(timing: ActivityTiming) {
   return proxyActivities<RunwayActivities>({
     startToCloseTimeout: '1 minute',
     heartbeatTimeout: timing.heartbeatTimeoutMs,
-    retry: stageRetry(timing),
+    retry: {
+      initialInterval: timing.retryInitialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: Math.max(10_000, timing.retryInitialIntervalMs),
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
+    },
   });
-}
-
-function stageRetry(timing: ActivityTiming) {
-  return {
-    initialInterval: timing.retryInitialIntervalMs,
-    backoffCoefficient: 2,
-    maximumInterval: Math.max(10_000, timing.retryInitialIntervalMs),
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
-  };
 }
 
 /** Rollbacks are emergencies: they ignore windows and are not verified (reverting a revert helps nobody). */

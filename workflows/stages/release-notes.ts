@@ -7,7 +7,7 @@ export async function releaseNotesStage(ctx: StageContext): Promise<void> {
   if (isRollbackRun()) return;
   const { plan, rec } = ctx;
   try {
-    const notes = await stageActivities(ctx.timing, ctx.localReads).releaseNotes({
+    const notes = await stageActivities(ctx.timing).releaseNotes({
       projectId: plan.project.id,
       sha: plan.commit.sha,
       imageRepository: plan.image.repository,

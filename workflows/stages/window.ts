@@ -12,7 +12,7 @@ export interface WindowOutcome {
 export async function windowStage(ctx: StageContext, environment: EnvironmentPlan): Promise<WindowOutcome> {
   if (isRollbackRun()) return {};
   const { plan, rec } = ctx;
-  const acts = stageActivities(ctx.timing, ctx.localReads);
+  const acts = stageActivities(ctx.timing);
   const input = {
     service: plan.service,
     environment: environment.name,
