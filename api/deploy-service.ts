@@ -9,7 +9,6 @@ import { connectGitLab } from '../activities/integrations/gitlab-api.js';
 import { runtimeFreezes } from '../activities/windows.js';
 import { freezeRegistryId, freezeSignal, unfreezeSignal, type RuntimeFreeze } from '../workflows/freeze-messages.js';
 import { HttpError } from './errors.js';
-import { statusQuery } from '../workflows/messages.js';
 import {
   RunwayCommit,
   RunwayEnvironment,
@@ -46,7 +45,7 @@ export class DeployService {
   constructor(
     private readonly client: Client,
     private readonly config: RunwayConfig,
-    private readonly releases: Pick<ReleaseService, 'plan' | 'start'>,
+    private readonly releases: Pick<ReleaseService, 'plan' | 'start' | 'timeline'>,
     private readonly publicUrl?: string,
   ) {}
 
@@ -166,9 +165,10 @@ export class DeployService {
   /** For `/runway history`: the merge request title (memo) and who approved which environment (timeline). */
   async releaseDetails(releaseId: string): Promise<{ mrTitle?: string; mrUrl?: string; approvals: string[] }> {
     const handle = this.client.workflow.getHandle(releaseId);
+    // The timeline comes from the memo (no worker asked), the query only for releases older than it.
     const [description, timeline] = await Promise.all([
       handle.describe().catch(() => undefined),
-      handle.query(statusQuery).catch(() => undefined),
+      this.releases.timeline(releaseId).catch(() => undefined),
     ]);
     const memo = (description?.memo ?? {}) as { mrTitle?: unknown; mrUrl?: unknown };
     const approvals = (timeline?.stages ?? [])

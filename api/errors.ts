@@ -12,7 +12,7 @@ import {
   NotFoundError,
 } from './release-service.js';
 import { ForbiddenError } from './permissions.js';
-import { TemporalUnavailableError } from './temporal-availability.js';
+import { TemporalSlowError, TemporalUnavailableError } from './temporal-availability.js';
 
 export interface ApiErrorBody {
   error: { code: string; message: string };
@@ -57,6 +57,8 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(400, 'invalid_request', err.message);
   if (err instanceof ConfigError) return new HttpError(400, 'invalid_request', err.message);
   if (err instanceof TemporalUnavailableError) return new HttpError(503, 'temporal_unavailable', err.message);
+  // Up but busy: the gateway (Runway) timed out waiting; nothing is wrong with the request or with Temporal.
+  if (err instanceof TemporalSlowError) return new HttpError(504, 'temporal_slow', err.message);
   return new HttpError(500, 'internal', 'internal error; see the server logs');
 }
 

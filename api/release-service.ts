@@ -5,7 +5,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   type Client,
+  type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { buildReleasePlan, type ReleaseTrigger } from '../config/plan.js';
@@ -13,6 +15,7 @@ import { findService, type RunwayConfig } from '../config/schema.js';
 import { releaseId as makeReleaseId, releaseIdService, rollbackId as makeRollbackId } from '../domain/ids.js';
 import { chooseRollbackVersion, type DeployRecord, type RollbackTarget } from './rollback-target.js';
 import type { ReleasePlan, ReleaseStatus, ReleaseTimeline } from '../domain/types.js';
+import { timelineFromMemo, type TimelineSource } from '../domain/timeline-memo.js';
 import {
   RunwayCommit,
   RunwayEnvironment,
@@ -30,7 +33,7 @@ import {
   type PipelineEvent,
 } from '../workflows/messages.js';
 import { startRelease, type StartedRelease } from './releases.js';
-import { TemporalAvailability } from './temporal-availability.js';
+import { START_DEADLINE_MS, TemporalAvailability, TemporalSlowError } from './temporal-availability.js';
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -49,6 +52,22 @@ export class AlreadyEndedError extends Error {
 /** A request the caller got wrong (e.g. a page token Runway did not issue): 400. */
 export class InvalidRequestError extends Error {
   override name = 'InvalidRequestError';
+}
+
+/** A timeline answer and where it came from; anything but `worker` may be a few seconds old. */
+export type TimelineAnswer = ReleaseTimeline & { readFrom: TimelineSource };
+
+/**
+ * A decision Temporal has but the workflow has not answered yet (a busy worker): it is recorded or refused when
+ * the worker gets to it; the same request again attaches to the same update (`updateId`), never a second one.
+ */
+export interface PendingDecision {
+  pending: true;
+  releaseId: string;
+  updateId: string;
+  environment: string;
+  decision: 'approved' | 'rejected';
+  by: string;
 }
 
 export interface ReleaseSummary {
@@ -141,7 +160,9 @@ export class ReleaseService {
   /** Why an existing workflow is done, for "already ended (status)". Undefined when it does not exist. */
   private async endedStatus(releaseId: string): Promise<string | undefined> {
     try {
-      const description = await this.temporal.call(() => this.client.workflow.getHandle(releaseId).describe());
+      const description = await this.temporal.call(() => this.client.workflow.getHandle(releaseId).describe(), {
+        what: releaseId,
+      });
       if (description.status.name === 'RUNNING') return undefined;
       return description.typedSearchAttributes.get(RunwayStatus) ?? description.status.name.toLowerCase();
     } catch (err) {
@@ -159,32 +180,93 @@ export class ReleaseService {
   }
 
   async start(plan: ReleasePlan): Promise<StartedRelease> {
-    return this.temporal.call(() => startRelease(this.client, plan, { taskQueue: this.taskQueue }));
+    return this.temporal.call(() => startRelease(this.client, plan, { taskQueue: this.taskQueue }), {
+      deadlineMs: START_DEADLINE_MS,
+      what: `start of ${plan.releaseId}`,
+    });
   }
 
-  async timeline(releaseId: string): Promise<ReleaseTimeline> {
+  /**
+   * The release's timeline, read from what Temporal stores (the memo the workflow keeps) so a busy or absent
+   * worker never delays it. Releases that predate the memo, or whose memo was shortened, ask the worker; if the
+   * worker is slow, the answer is what Temporal's visibility knows (status and stage), marked as such.
+   */
+  async timeline(releaseId: string): Promise<TimelineAnswer> {
     const id = this.releaseWorkflowId(releaseId);
+    const handle = this.client.workflow.getHandle(id);
+    let description: WorkflowExecutionDescription;
     try {
-      return await this.temporal.call(() => this.client.workflow.getHandle(id).query(statusQuery));
+      description = await this.temporal.call(() => handle.describe(), { what: id });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no release ${releaseId}`);
       throw err;
     }
+    const memo = timelineFromMemo(description.memo);
+    if (memo && !memo.memoTruncated) return { ...memo, readFrom: 'memo' };
+    try {
+      const timeline = await this.temporal.call(() => handle.query(statusQuery), { what: id });
+      return { ...timeline, readFrom: 'worker' };
+    } catch (err) {
+      if (!(err instanceof TemporalSlowError)) throw err;
+      if (memo) return { ...memo, readFrom: 'memo' };
+      return this.timelineFromVisibility(releaseId, description);
+    }
   }
 
+  /** The little a release's search attributes say, for a release older than the memo while its worker is busy. */
+  private timelineFromVisibility(releaseId: string, d: WorkflowExecutionDescription): TimelineAnswer {
+    const sa = d.typedSearchAttributes;
+    const running = d.status.name === 'RUNNING';
+    return {
+      releaseId,
+      service: sa.get(RunwayService) ?? releaseIdService(releaseId) ?? '',
+      commit: sa.get(RunwayCommit) ?? '',
+      status: (sa.get(RunwayStatus) ?? (running ? 'running' : 'failed')) as ReleaseStatus,
+      stage: sa.get(RunwayStage) ?? '',
+      stages: [],
+      warnings: ['the worker is busy: only the status and stage are shown; try again in a few seconds'],
+      links: {},
+      readFrom: 'search-attributes',
+    };
+  }
+
+  /**
+   * Approves or rejects through the workflow's update (its validator refuses wrong approvers and stale decisions
+   * without writing anything). The update id is the decision itself, so pressing the same button again, or a
+   * retry after a timeout, is the same update: Temporal runs it once and answers both with its outcome. A worker
+   * too busy to answer in time gives a PendingDecision (202), never an outage.
+   */
   async decide(
     releaseId: string,
     decision: 'approve' | 'reject',
     input: { environment: string; approver: string; comment?: string },
-  ): Promise<ApprovalDecisionResult> {
-    const handle = this.client.workflow.getHandle(this.releaseWorkflowId(releaseId));
+  ): Promise<ApprovalDecisionResult | PendingDecision> {
+    const id = this.releaseWorkflowId(releaseId);
+    const handle = this.client.workflow.getHandle(id);
+    const updateId = `${decision}/${input.environment}/${input.approver}`;
     try {
-      return await this.temporal.slowCall(() =>
-        handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
-          args: [{ environment: input.environment, approver: input.approver, comment: input.comment }],
-        }),
+      return await this.temporal.slowCall(
+        async () => {
+          const update = await handle.startUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
+            args: [{ environment: input.environment, approver: input.approver, comment: input.comment }],
+            updateId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          });
+          return await update.result();
+        },
+        { what: `${decision} of ${id}` },
       );
     } catch (err) {
+      if (err instanceof TemporalSlowError) {
+        return {
+          pending: true,
+          releaseId: id,
+          updateId,
+          environment: input.environment,
+          decision: decision === 'approve' ? 'approved' : 'rejected',
+          by: input.approver,
+        };
+      }
       if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefusedError(err.cause?.message ?? err.message);
       // The client reports an update on a closed workflow as not found (or "already completed"): say which.
       if (

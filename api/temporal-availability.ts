@@ -1,37 +1,71 @@
-// Whether Temporal answers. Every call a request makes carries a deadline, so no request waits on a dead server
-// longer than REQUEST_DEADLINE_MS; once a call found Temporal down, requests in the next second answer 503 at once
-// (no background timer: nothing to stop, nothing leaks). /readyz probes with GetSystemInfo.
+// Whether Temporal answers, told apart from whether it answers *fast*. Only an unreachable Temporal is an outage:
+// a refused connection, UNAVAILABLE, or a GetSystemInfo probe that gets no answer. A call that merely outlives its
+// deadline (a query waiting for a busy worker, an update waiting for its handler, a frontend under load) is slow,
+// not down: the caller gets TemporalSlowError (answered from what Temporal stores, 202 or 504 — never 503), and
+// nothing is remembered against Temporal. Once Temporal was found down, requests in the next second answer 503 at
+// once (no background timer: nothing to stop, nothing leaks). /readyz probes with GetSystemInfo.
 import { isGrpcServiceError, type Client, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Logger } from 'pino';
 
-/** Longest a request waits on Temporal before answering 503. */
+/** Longest a request waits on a Temporal read or signal before it looks elsewhere (or answers 504). */
 export const REQUEST_DEADLINE_MS = 1_500;
-/**
- * Updates (approve, reject) wait for the worker to run the handler, which can take longer than a read under load;
- * they get this deadline, after a probe bounded like every request (see slowCall).
- */
-export const UPDATE_DEADLINE_MS = 10_000;
-/** A success this recent makes the probe before a slow call unnecessary. */
+/** Starting a workflow needs no worker; a busy frontend gets longer before the webhook is told 504. */
+export const START_DEADLINE_MS = 5_000;
+/** Updates (approve, reject) wait for the worker to run the handler; after this, the caller is told 202. */
+export const UPDATE_DEADLINE_MS = 5_000;
+/** A slow call is checked with a probe started this long after the call, so a dead server is known within 2 s. */
+const PROBE_AFTER_MS = 500;
+const PROBE_DEADLINE_MS = 1_000;
+/** A success this recent makes the probe before an update unnecessary. */
 const RECENTLY_UP_MS = 2_000;
 /** How long a failure is believed without asking again. */
 const DOWN_MEMORY_MS = 1_000;
-const PROBE_DEADLINE_MS = 900;
 
+/** Temporal cannot be reached: 503 + Retry-After. */
 export class TemporalUnavailableError extends Error {
   override name = 'TemporalUnavailableError';
 }
 
-const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 1 /* CANCELLED */]);
+/** Temporal is up but did not answer within the request's deadline (busy worker or frontend): never an outage. */
+export class TemporalSlowError extends Error {
+  override name = 'TemporalSlowError';
+}
 
-/** True for the errors a down, unreachable or too slow Temporal frontend produces. */
+const CONNECTION_CODES = new Set([14 /* UNAVAILABLE */]);
+const DEADLINE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own abort at the deadline */]);
+
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) chain.push(e);
+  return chain;
+}
+
+/** True for the errors of a Temporal that cannot be reached: refused, reset, UNAVAILABLE. */
+export function isConnectionFailure(err: unknown): boolean {
+  return causes(err).some(
+    (e) =>
+      e instanceof TemporalUnavailableError ||
+      (isGrpcServiceError(e) && CONNECTION_CODES.has(e.code)) ||
+      /connection refused|ECONNREFUSED|ECONNRESET|no connection established|failed to connect/i.test(
+        (e as Error).message ?? '',
+      ),
+  );
+}
+
+/** True for a call that ran out of time (ours or gRPC's), which says nothing yet about reachability. */
+export function isDeadlineExpiry(err: unknown): boolean {
+  return causes(err).some(
+    (e) =>
+      e instanceof TemporalSlowError ||
+      e instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+      (isGrpcServiceError(e) && DEADLINE_CODES.has(e.code)) ||
+      /deadline exceeded/i.test((e as Error).message ?? ''),
+  );
+}
+
+/** True for the errors a caller cannot fix by asking differently: Temporal down or too slow right now. */
 export function isTemporalUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof TemporalUnavailableError || e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
-    if (isGrpcServiceError(e) && UNAVAILABLE_CODES.has(e.code)) return true;
-    if (/deadline exceeded|connection refused|ECONNREFUSED|no connection established/i.test((e as Error).message ?? ''))
-      return true;
-  }
-  return false;
+  return isConnectionFailure(err) || isDeadlineExpiry(err);
 }
 
 export class TemporalAvailability {
@@ -55,12 +89,12 @@ export class TemporalAvailability {
     return this.lastError;
   }
 
-  /** One probe; concurrent callers share it. */
+  /** One GetSystemInfo probe; concurrent callers share it. Its failure, and only that, marks Temporal down. */
   probe(): Promise<boolean> {
-    this.probing ??= this.call(() => this.client.workflowService.getSystemInfo({}), PROBE_DEADLINE_MS, true)
+    this.probing ??= this.bounded(() => this.client.workflowService.getSystemInfo({}), PROBE_DEADLINE_MS)
       .then(
-        () => true,
-        () => false, // call() has recorded why
+        () => this.record(true),
+        (err: unknown) => this.record(false, err),
       )
       .finally(() => (this.probing = undefined));
     return this.probing;
@@ -81,27 +115,65 @@ export class TemporalAvailability {
   }
 
   /**
-   * For calls that may legitimately take longer than a request deadline (an update waiting for its handler):
-   * Temporal's reachability is checked first within the usual bound, so a dead server is still a quick 503.
+   * Runs `fn` with a deadline. A refused connection, or a probe that fails while the call is slow, is
+   * TemporalUnavailableError (503); a call that is only slow while the probe answers is TemporalSlowError.
+   * `what` names the workflow or operation in the slow error, so the answer says where to look.
    */
-  async slowCall<T>(fn: () => Promise<T>, deadlineMs = UPDATE_DEADLINE_MS): Promise<T> {
+  async call<T>(fn: () => Promise<T>, options: { deadlineMs?: number; what?: string } = {}): Promise<T> {
+    const deadlineMs = options.deadlineMs ?? REQUEST_DEADLINE_MS;
+    if (this.knownDown) throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
+    // A slow call is checked against a probe started early, so a dead server is a 503 within the deadline plus
+    // a little, and a busy one never is.
+    let probe: Promise<boolean> | undefined;
+    const probeTimer = setTimeout(
+      () => {
+        probe = this.probe();
+      },
+      Math.min(PROBE_AFTER_MS, deadlineMs),
+    );
+    try {
+      const result = await this.bounded(fn, deadlineMs);
+      this.record(true);
+      return result;
+    } catch (err) {
+      if (isConnectionFailure(err)) {
+        this.record(false, err);
+        throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
+      }
+      if (!isDeadlineExpiry(err)) throw err;
+      if (!(await (probe ?? this.probe()))) {
+        throw new TemporalUnavailableError('Temporal did not answer; try again shortly');
+      }
+      const what = options.what ? ` (${options.what})` : '';
+      throw new TemporalSlowError(`Temporal is up but did not answer within ${deadlineMs} ms${what}; it is busy`);
+    } finally {
+      clearTimeout(probeTimer);
+    }
+  }
+
+  /**
+   * For an update that waits for the worker to run its handler: a quick probe first (a dead server is a 503, not
+   * a long wait), then `fn` with the update deadline. The caller decides what a slow update means (202).
+   */
+  async slowCall<T>(fn: () => Promise<T>, options: { deadlineMs?: number; what?: string } = {}): Promise<T> {
+    if (this.knownDown) throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
     if (Date.now() - this.upAt > RECENTLY_UP_MS && !(await this.probe())) {
       throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
     }
-    return this.call(fn, deadlineMs);
+    return this.call(fn, { deadlineMs: options.deadlineMs ?? UPDATE_DEADLINE_MS, what: options.what });
   }
 
-  /** Runs `fn` with a deadline; a Temporal that is down (known or found out now) becomes TemporalUnavailableError. */
-  async call<T>(fn: () => Promise<T>, deadlineMs = REQUEST_DEADLINE_MS, probing = false): Promise<T> {
-    if (this.knownDown && !probing) throw new TemporalUnavailableError('Temporal is unreachable; try again shortly');
-    // The gRPC deadline alone is not a bound (the SDK's connection retries UNAVAILABLE with backoff while it
-    // reconnects), so the call is also aborted, and given up on, when the time is over.
+  /**
+   * `fn` with a gRPC deadline and an abort at the same time: the gRPC deadline alone is not a bound (the SDK's
+   * connection retries UNAVAILABLE with backoff while it reconnects), so the call is also given up on.
+   */
+  private async bounded<T>(fn: () => Promise<T>, deadlineMs: number): Promise<T> {
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         abort.abort();
-        reject(new TemporalUnavailableError(`no answer from Temporal within ${deadlineMs} ms`));
+        reject(new TemporalSlowError(`no answer from Temporal within ${deadlineMs} ms`));
       }, deadlineMs);
     });
     try {
@@ -109,13 +181,7 @@ export class TemporalAvailability {
         this.client.withDeadline(Date.now() + deadlineMs, fn),
       );
       call.catch(() => undefined); // settled by the race below; never an unhandled rejection
-      const result = await Promise.race([call, expired]);
-      this.record(true);
-      return result;
-    } catch (err) {
-      if (!isTemporalUnavailable(err)) throw err;
-      this.record(false, err);
-      throw new TemporalUnavailableError('Temporal did not answer in time; try again shortly');
+      return await Promise.race([call, expired]);
     } finally {
       clearTimeout(timer);
     }

@@ -41,7 +41,9 @@ export async function createRunwayWorker(options: CreateWorkerOptions): Promise<
 export function tuningFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerOptions> {
   const out: Partial<WorkerOptions> = {};
   const cached = Number(env.RUNWAY_MAX_CACHED_WORKFLOWS);
-  if (Number.isInteger(cached) && cached > 0) out.maxCachedWorkflows = cached;
+  // 0 is allowed: a worker that caches nothing replays the whole history on every task (the cacheless test run).
+  if (env.RUNWAY_MAX_CACHED_WORKFLOWS?.trim() && Number.isInteger(cached) && cached >= 0)
+    out.maxCachedWorkflows = cached;
   const threads = Number(env.RUNWAY_WORKFLOW_THREADS);
   if (Number.isInteger(threads) && threads > 0) out.workflowThreadPoolSize = threads;
   return out;

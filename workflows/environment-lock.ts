@@ -6,6 +6,8 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -31,10 +33,20 @@ import {
 import { envLockDetails } from './lock-details.js';
 
 // Short calls; a failure is caught and handled (never ends the lock): a question unanswered is asked again later.
-const acts = proxyLocalActivities<RunwayActivities>({
+const LOCK_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '5 seconds', maximumAttempts: 3 },
-});
+} as const;
+
+/**
+ * Runs started before patch `lock-ordinary-activities` replay with local activities; new runs use ordinary ones,
+ * which survive an eviction mid-call (see the note on local activities in workflows/stages/context.ts).
+ */
+function lockActivities() {
+  return patched('lock-ordinary-activities')
+    ? proxyActivities<RunwayActivities>(LOCK_ACTIVITY_OPTIONS)
+    : proxyLocalActivities<RunwayActivities>(LOCK_ACTIVITY_OPTIONS);
+}
 
 type Incoming =
   { kind: 'acquire'; request: EnvLockRequest } | { kind: 'approval'; request: EnvLockRequest; waiting: boolean };
@@ -55,6 +67,8 @@ class EnvironmentLock {
   private readonly sweeps: EnvLockRequest[] = [];
   private changed = false;
   private lastLivenessCheck = workflowNow().getTime();
+  /** Decided when the run starts, before anything is awaited, so replay decides it at the same point. */
+  private readonly acts = lockActivities();
 
   constructor(initial: EnvLockState) {
     this.state = {
@@ -140,7 +154,7 @@ class EnvironmentLock {
     const from = this.state.inheritFrom;
     if (!from || this.state.newest) return;
     try {
-      const previous = await acts.previousLockResult({ workflowId: workflowInfo().workflowId, runId: from });
+      const previous = await this.acts.previousLockResult({ workflowId: workflowInfo().workflowId, runId: from });
       if (previous?.newest && !this.state.newest) this.state.newest = previous.newest;
     } catch {
       // The previous run failed or was terminated: nothing to inherit.
@@ -262,7 +276,7 @@ class EnvironmentLock {
   private async supersedeBuilding(granted: EnvLockRequest): Promise<void> {
     let building: { releaseId: string; sha: string; releaseStartedAt: number }[];
     try {
-      building = await acts.releasesStillBuilding({ service: this.state.service });
+      building = await this.acts.releasesStillBuilding({ service: this.state.service });
     } catch {
       return; // visibility unavailable: they are superseded when they ask for the lock
     }
@@ -311,7 +325,7 @@ class EnvironmentLock {
     if (known) return known;
     let answer: CommitRelation;
     try {
-      answer = await acts.relateCommits({ projectId: a.projectId, a: a.sha, b: b.sha });
+      answer = await this.acts.relateCommits({ projectId: a.projectId, a: a.sha, b: b.sha });
     } catch {
       return { relation: 'unknown', missing: [] }; // GitLab unreachable: arrival decides this once
     }
@@ -348,7 +362,7 @@ class EnvironmentLock {
   /** Whether a workflow runs; undefined when Temporal could not say (asked again at the next check). */
   private async running(workflowId: string): Promise<boolean | undefined> {
     try {
-      return await acts.isWorkflowRunning(workflowId);
+      return await this.acts.isWorkflowRunning(workflowId);
     } catch {
       return undefined;
     }

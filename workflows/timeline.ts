@@ -1,6 +1,6 @@
 // Keeps the release's timeline (the status query's answer) and mirrors it into search attributes
 // and the UI's current details, so operators see the same thing in the API and in the Temporal UI.
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type {
   ReleaseAction,
   ReleasePlan,
@@ -12,13 +12,23 @@ import type {
 import { RunwayEnvironment, RunwayStage, RunwayStatus } from '../domain/search-attributes.js';
 import { imageToString, shortSha } from '../domain/ids.js';
 import { workflowNow } from './clock.js';
+import { TIMELINE_MEMO_KEY, memoTimeline } from '../domain/timeline-memo.js';
 
 type Details = StageRecord['details'];
 
 export class TimelineRecorder {
   readonly timeline: ReleaseTimeline;
+  /** The constructor records the trigger before the workflow runs; the memo is written from the first stage on. */
+  private started = false;
 
-  constructor(private readonly plan: ReleasePlan) {
+  /**
+   * @param memo patched('timeline-memo'): the timeline is also kept in the workflow's memo, so the API reads it
+   *   from Temporal without asking the worker (a busy or absent worker never delays a status read).
+   */
+  constructor(
+    private readonly plan: ReleasePlan,
+    private readonly memo = false,
+  ) {
     this.timeline = {
       releaseId: plan.releaseId,
       service: plan.service,
@@ -43,6 +53,7 @@ export class TimelineRecorder {
   /** Records who asked for something; never touches history. */
   action(entry: Omit<ReleaseAction, 'at'>): void {
     this.timeline.actions!.push({ ...entry, at: workflowNow().toISOString() });
+    this.flushMemo();
   }
 
   begin(kind: StageRecord['kind'], environment?: string, details: Details = {}): StageRecord {
@@ -68,10 +79,18 @@ export class TimelineRecorder {
 
   warn(message: string): void {
     this.timeline.warnings.push(message);
+    this.flushMemo();
   }
 
   link(name: string, url: string): void {
     this.timeline.links[name] = url;
+    // Links given at the start are written with the first stage, not one memo write each.
+    if (this.timeline.stages.length) this.flushMemo();
+  }
+
+  /** Writes the timeline into the memo (a command in the current workflow task, no extra round trip). */
+  flushMemo(): void {
+    if (this.memo && this.started) upsertMemo({ [TIMELINE_MEMO_KEY]: memoTimeline(this.timeline) });
   }
 
   private publish(environment?: string): void {
@@ -81,6 +100,8 @@ export class TimelineRecorder {
       ...(environment ? [{ key: RunwayEnvironment, value: environment }] : []),
     ];
     upsertSearchAttributes(updates);
+    this.started = true;
+    this.flushMemo();
     setCurrentDetails(this.summary());
   }
 

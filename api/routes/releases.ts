@@ -10,6 +10,7 @@ import { statusUrl } from '../webhooks/gitlab.js';
 import {
   CommitShaSchema,
   DecisionSchema,
+  PendingDecisionSchema,
   errors,
   json,
   jsonBody,
@@ -126,7 +127,11 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
           params: ReleaseIdParam,
           body: jsonBody(z.object({ environment: NameSchema, comment: z.string().max(500).optional() })),
         },
-        responses: { 200: json(DecisionSchema, 'Recorded'), ...errors },
+        responses: {
+          200: json(DecisionSchema, 'Recorded'),
+          202: json(PendingDecisionSchema, 'Handed to the release; its worker is busy and has not answered yet'),
+          ...errors,
+        },
       }),
       async (c) => {
         const body = c.req.valid('json');
@@ -145,6 +150,9 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
           approver: caller,
           comment: body.comment,
         });
+        if ('pending' in result) {
+          return c.json({ ...result, statusUrl: `/api/releases/${encodeURIComponent(id)}` }, 202);
+        }
         return c.json(result, 200);
       },
     );

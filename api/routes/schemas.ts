@@ -75,6 +75,13 @@ export const TimelineSchema = z
       .optional()
       .describe('Who asked for what: the deploy or rollback, decisions, cancellation'),
     notes: z.array(ReleaseNotesSchema).optional().describe('What the release brings to each environment'),
+    memoTruncated: z.literal(true).optional().describe('Notes or stage details were left out to fit the memo'),
+    readFrom: z
+      .enum(['worker', 'memo', 'search-attributes'])
+      .describe(
+        'memo: what Temporal stores for the release (no worker asked; may be a few seconds old); worker: its ' +
+          'status query; search-attributes: the worker was busy and the release predates the memo (status and stage only)',
+      ),
   })
   .openapi('Timeline');
 
@@ -85,6 +92,18 @@ export const StartedSchema = z
 export const DecisionSchema = z
   .object({ environment: z.string(), decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string() })
   .openapi('Decision');
+
+export const PendingDecisionSchema = z
+  .object({
+    pending: z.literal(true),
+    releaseId: z.string(),
+    updateId: z.string().describe('Sending the same decision again attaches to this update; it never runs twice'),
+    environment: z.string(),
+    decision: z.enum(['approved', 'rejected']),
+    by: z.string(),
+    statusUrl: z.string().describe('Where the outcome shows (the approval stage of the timeline)'),
+  })
+  .openapi('PendingDecision');
 
 export const ServiceVersionsSchema = z
   .object({

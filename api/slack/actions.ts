@@ -60,7 +60,18 @@ export async function handleDecision(
 
   let at: string;
   try {
-    ({ at } = await releases.decide(target.releaseId, decision, { environment: target.environment, approver: user }));
+    const result = await releases.decide(target.releaseId, decision, {
+      environment: target.environment,
+      approver: user,
+    });
+    // Temporal holds the decision; the release's worker is busy. The release updates this message itself once it
+    // has recorded it, and pressing again attaches to the same decision.
+    if ('pending' in result) {
+      return tell(
+        `Your ${decision === 'approve' ? 'approval' : 'rejection'} was handed to the release; Runway is busy and the message updates once it is recorded.`,
+      );
+    }
+    at = result.at;
   } catch (err) {
     if (err instanceof DecisionRefusedError) return tell(`Not allowed: ${escapeMrkdwn(err.message)}`);
     if (err instanceof AlreadyEndedError) return tell(`Too late: ${escapeMrkdwn(err.message)}.`);

@@ -14,7 +14,7 @@ import {
   NotFoundError,
   type ReleaseSummary,
 } from '../release-service.js';
-import { TemporalUnavailableError } from '../temporal-availability.js';
+import { TemporalSlowError, TemporalUnavailableError } from '../temporal-availability.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
 import {
@@ -114,7 +114,10 @@ async function decide(deps: SlackDeps, decision: 'approve' | 'reject', args: str
   const releaseId = await deps.releases.awaitingApproval(service!, env!);
   if (!releaseId) return `No release of ${code(service!)} is waiting for approval in ${code(env!)}.`;
   try {
-    await deps.releases.decide(releaseId, decision, { environment: env!, approver: user.id });
+    const result = await deps.releases.decide(releaseId, decision, { environment: env!, approver: user.id });
+    if ('pending' in result) {
+      return `⏳ Handed ${code(releaseId)} your decision for ${code(env!)}; Runway is busy and records it in a moment.`;
+    }
   } catch (err) {
     if (err instanceof DecisionRefusedError) return `Not allowed: ${escapeMrkdwn(err.message)}`;
     if (err instanceof AlreadyEndedError) return `Too late: ${escapeMrkdwn(err.message)}.`;
@@ -184,6 +187,8 @@ export async function runSubcommand(deps: SlackDeps, text: string, user: Invoker
       return escapeMrkdwn(err.message);
     }
     if (err instanceof TemporalUnavailableError) return 'Runway cannot reach Temporal right now; try again shortly.';
+    if (err instanceof TemporalSlowError)
+      return 'Temporal is busy and did not answer in time; try again in a few seconds.';
     throw err;
   }
 }

@@ -2,7 +2,7 @@
 // accepts connections but never answers), /readyz is red, /healthz stays green; when Temporal is back (here: a TCP
 // proxy in front of the real dev server, switched off and on) the same API recovers without a restart.
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { Client } from '@temporalio/client';
 import { apiConnection } from '../../api/temporal-connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,36 +14,10 @@ import { listen, type RunningServer } from '../../api/server.js';
 import { parseConfig } from '../../config/load.js';
 import { createLogger } from '../../platform/logger.js';
 import { e2eConfigYaml, mergeHook, TOKENS, WEBHOOK_SECRET } from '../support/api-harness.js';
+import { SwitchableProxy } from '../support/tcp-proxy.js';
 
 const hex = () => randomBytes(20).toString('hex');
 const SERVICE = `down-${randomBytes(3).toString('hex')}`;
-
-/** A TCP proxy to Temporal that can be cut (every connection dropped, port closed) and restored on the same port. */
-class SwitchableProxy {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-}
 
 /** Accepts TCP and never says a word: a hung server, which only deadlines get past. */
 async function blackhole(): Promise<{ port: number; close: () => Promise<void> }> {

@@ -2,7 +2,7 @@
 // the real createActivities() over an in-memory world that tests script and inspect.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createMemoryWorld, type MemoryWorld, type MemoryWorldOptions } from '../../fakes/memory-world.js';
 import { createRunwayWorker } from '../../worker/create-worker.js';
@@ -13,11 +13,18 @@ import type { ActivityDeps } from '../../activities/index.js';
 
 let runtimeInstalled = false;
 
+/**
+ * How much slower workflows run in this test run: the `temporal-cacheless` project replays every history on every
+ * task, so leases and windows a test sets up must allow for it (timings are scaled, never assertions dropped).
+ */
+export const TIME_SCALE = process.env.RUNWAY_MAX_CACHED_WORKFLOWS === '0' ? 4 : 1;
+
 export interface Harness {
   client: Client;
   world: MemoryWorld;
   taskQueue: string;
-  startWorker(): Promise<RunningWorker>;
+  /** `overrides`: worker options for this worker only (a busy worker: one task slot, no cache). */
+  startWorker(overrides?: Partial<WorkerOptions>): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -48,14 +55,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const world = createMemoryWorld({ progressMs: 30, ...worldOptions });
   const workers: RunningWorker[] = [];
 
-  const startWorker = async (): Promise<RunningWorker> => {
+  const startWorker = async (overrides: Partial<WorkerOptions> = {}): Promise<RunningWorker> => {
     const worker = await createRunwayWorker({
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
       deps: { ...world.ports, ...extraDeps, temporal: activityClient?.(client) ?? client, taskQueue },
       workflowBundle: { code },
-      overrides: { shutdownGraceTime: '1s', stickyQueueScheduleToStartTimeout: '1s' },
+      overrides: { shutdownGraceTime: '1s', stickyQueueScheduleToStartTimeout: '1s', ...overrides },
     });
     const running = worker.run();
     const handle: RunningWorker = {

@@ -13,7 +13,15 @@ import {
 import type { ReleasePlan } from '../../domain/types.js';
 import { environmentLockId } from '../../domain/ids.js';
 import { transientError } from '../../fakes/memory-faults.js';
-import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
+import {
+  createHarness,
+  seedEnvironments,
+  start,
+  testPlan,
+  TIME_SCALE,
+  waitFor,
+  type Harness,
+} from '../support/harness.js';
 
 /** While `frontendDown` is set, the activities' describe() of a release fails as an unavailable frontend would. */
 const outage = { frontendDown: false, refused: 0 };
@@ -45,7 +53,7 @@ function flakyDescribe(client: Client): Client {
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({
-    deps: { lockSettings: { leaseMs: 1_500, livenessCheckMs: 300, idleMs: 800 } },
+    deps: { lockSettings: { leaseMs: 1_500 * TIME_SCALE, livenessCheckMs: 300, idleMs: 800 * TIME_SCALE } },
     activityClient: flakyDescribe,
   });
   await h.startWorker();
@@ -122,7 +130,7 @@ describe('environment lock', () => {
         {
           service,
           environment: 'staging',
-          settings: { leaseMs: 1_000, livenessCheckMs: 300, idleMs: 800 },
+          settings: { leaseMs: 1_000 * TIME_SCALE, livenessCheckMs: 300, idleMs: 800 * TIME_SCALE },
           queue: [],
           waitingForApproval: [],
           takeovers: [],
@@ -148,7 +156,7 @@ describe('environment lock', () => {
     expect(result.timeline.stages.find((x) => x.kind === 'queue')?.details.queuedBehind).toBe(stuck.releaseId);
     const state = await lockOf(service).query(envLockStateQuery);
     expect(state.takeovers).toContainEqual(
-      expect.objectContaining({ releaseId: stuck.releaseId, reason: 'its lease of 1000 ms expired' }),
+      expect.objectContaining({ releaseId: stuck.releaseId, reason: `its lease of ${1_000 * TIME_SCALE} ms expired` }),
     );
     // The stuck (older) release may meanwhile have been superseded by the newer one's grant: it is still building.
     await s.handle.terminate('test done').catch(() => undefined);
@@ -182,7 +190,10 @@ describe('environment lock', () => {
       expect(['RUNNING', 'COMPLETED']).toContain((await lock.describe()).status.name);
       const state = await lock.query(envLockStateQuery);
       expect(state.takeovers).toContainEqual(
-        expect.objectContaining({ releaseId: holder.releaseId, reason: 'its lease of 1500 ms expired' }),
+        expect.objectContaining({
+          releaseId: holder.releaseId,
+          reason: `its lease of ${1_500 * TIME_SCALE} ms expired`,
+        }),
       );
     } finally {
       outage.frontendDown = false;

@@ -63,13 +63,19 @@ export interface ReleaseContext extends StageContext {
 export function createReleaseContext(plan: ReleasePlan, kind: 'release' | 'rollback'): ReleaseContext {
   const startedAt = workflowInfo().startTime.getTime();
   const timing = { ...DEFAULT_TIMING, ...plan.timing };
-  // Releases started before local activities existed replay with ordinary ones.
-  const acts = releaseActivities(timing, { local: patched('local-activities') });
-  const rec = new TimelineRecorder(plan);
+  // Local activities are not used by new releases: a worker that evicts a workflow while one is in flight (a
+  // full cache under load; every task with a cacheless worker) drops its result and the task times out, and a
+  // local activity whose result lands in a later workflow task is resolved earlier on replay, so code after it runs
+  // before that task's patch markers are known (the TMPRL1100 of docs/workflows.md). Releases started with them
+  // (patch `local-activities`) replay with them; releases older than that use ordinary activities too.
+  const local = !patched('no-local-activities') && patched('local-activities');
+  const acts = releaseActivities(timing, { local });
   // Releases started on the per-service lock keep it; new ones use ordered environment locks.
   const locks = new ReleaseLocks(plan, acts, startedAt, patched('environment-locks'), {
     ordered: !isOperatorChoice(plan.releaseId, workflowInfo().workflowType),
   });
+  // Releases started before the timeline was kept in the memo replay without those commands.
+  const rec = new TimelineRecorder(plan, patched('timeline-memo'));
   const ctx: ReleaseContext = {
     plan,
     kind,
