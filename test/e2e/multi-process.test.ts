@@ -147,7 +147,8 @@ describe('two workers and two APIs against one Temporal', () => {
         { environment: 'production' },
         { authorization: `Bearer ${TOKENS.approver}` },
       );
-      expect(approved.status).toBe(200);
+      // 202: accepted while a busy worker is still deciding (api/release-service.ts); the result says how it ended.
+      expect([200, 202]).toContain(approved.status);
     }
     for (const id of ids) {
       const result = await client.workflow.getHandle(id).result();
