@@ -156,7 +156,8 @@ async function main(): Promise<void> {
         signal: AbortSignal.timeout(30_000),
       });
       const json = (await r.json().catch(() => ({}))) as Record<string, unknown>;
-      calls.push({ route, status: r.status, ms: performance.now() - started });
+      const error = r.status >= 400 ? JSON.stringify(json).slice(0, 300) : undefined;
+      calls.push({ route, status: r.status, ms: performance.now() - started, ...(error ? { error } : {}) });
       return { status: r.status, json };
     } catch (err) {
       calls.push({ route, status: 0, ms: performance.now() - started, error: (err as Error).message });
@@ -249,6 +250,20 @@ async function main(): Promise<void> {
   const peaks = peakPerMinute(slackCalls);
   const routes = [...new Set(calls.map((c) => c.route))];
   const false503 = calls.filter((c) => c.status === 503).length;
+  const refusals = [
+    ...new Set(
+      calls.filter((c) => c.status >= 400 || c.status === 0).map((c) => `${c.route}: ${c.status} ${c.error ?? ''}`),
+    ),
+  ];
+  const postsPerChannel = new Map<string, { method: string; at: number }[]>();
+  for (const c of world.slack.calls('chat.postMessage')) {
+    const channel = String(c.args.channel);
+    postsPerChannel.set(channel, [...(postsPerChannel.get(channel) ?? []), { method: channel, at: c.at }]);
+  }
+  const channelRows = [...postsPerChannel].map(
+    ([channel, list]) =>
+      `| \`${channel}\` | ${list.length} | ${peakPerMinute(list).get(channel) ?? 0} | 60 (1 a second) |`,
+  );
   const rows = routes.map((route) => {
     const list = calls.filter((c) => c.route === route);
     const durations = list.map((c) => c.ms);
@@ -308,7 +323,13 @@ published floor per workspace (chat.postMessage: about one a second per channel)
 | --- | --- | --- | --- | --- |
 ${slackRows.join('\n')}
 
-Reads (\`conversations.history\` / \`.replies\`) happen only when an earlier attempt may have posted (a retry), so they stay
+\`chat.postMessage\` per channel:
+
+| Channel | Posts | Peak per minute | Allowance per minute |
+| --- | --- | --- | --- |
+${channelRows.join('\n')}
+
+${refusals.length ? `Answers other than 2xx (route: status body):\n\n${refusals.map((r) => `- ${r}`).join('\n')}\n\n` : ''}Reads (\`conversations.history\` / \`.replies\`) happen only when an earlier attempt may have posted (a retry), so they stay
 far below Tier 3; posts and updates are paced in the worker (\`activities/integrations/slack-pacing.ts\`), which is
 what stretches the burst when ${SERVICES} releases share two channels: ${SERVICES} releases post about
 ${(slackCalls.filter((c) => c.method === 'chat.postMessage').length / Math.max(ids.size, 1)).toFixed(1)} messages and make about
