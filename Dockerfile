@@ -1,26 +1,33 @@
 # syntax=docker/dockerfile:1
 #
 # One image for both Runway roles (docs/deploy.md):
-#   API (default):  node --import tsx api/main.ts     (or: runway api)
-#   worker:         node --import tsx worker/main.ts  (or: runway worker)
-#   check:          runway check [--json]             (checks runway.yaml against the real systems)
-# tsx is a production dependency: the TypeScript entry points run as they are, no compile step.
+#   API (default):  node dist/api/main.js     (or: runway api)
+#   worker:         node dist/worker/main.js  (or: runway worker)
+#   check:          runway check [--json]     (checks runway.yaml against the real systems)
+# Production runs the JavaScript that `npm run build` compiles; TypeScript, tsx and the other development
+# dependencies stay in the build stage.
 
 # Node 22 LTS (Runway supports 22 and 24; Node 20 reached end of life in April 2026).
 ARG NODE_VERSION=22
 
-# ---- deps: production node_modules only. tsx, @temporalio/worker and its webpack/swc bundler are all
-# production dependencies, so the bundle stage needs nothing more.
+# ---- deps: production node_modules only (the runtime stage copies these). @temporalio/worker's
+# webpack/swc bundler is a production dependency, so a worker can still bundle workflows/ itself.
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund
 
-# ---- source: the code both roles run (keep in step with the imports of api/main.ts and worker/main.ts;
-# test/unit/compose.test.ts checks it).
-FROM deps AS source
-COPY tsconfig.json ./
+# ---- build: every dependency (typescript, tsx), then `npm run build`: tsc compiles the code both roles run
+# into dist/ (tsconfig.build.json), and the workflows are webpacked once into dist/workflow-bundle.js so
+# workers start fast and every replica runs byte-identical workflow code. Only dist/ leaves this stage.
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --include=dev --no-audit --no-fund
+# The code both roles run (keep in step with tsconfig.build.json; test/unit/compose.test.ts checks it).
+COPY tsconfig.json tsconfig.build.json ./
 COPY activities ./activities
 COPY api ./api
 COPY cli ./cli
@@ -29,12 +36,8 @@ COPY domain ./domain
 COPY platform ./platform
 COPY worker ./worker
 COPY workflows ./workflows
-
-# ---- bundle: webpack the workflows once at build time so workers start fast and every replica runs
-# byte-identical workflow code.
-FROM source AS bundle
 COPY scripts/bundle-workflows.ts ./scripts/
-RUN node --import tsx scripts/bundle-workflows.ts dist/workflow-bundle.js
+RUN npm run build
 
 # ---- runtime
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
@@ -49,8 +52,9 @@ RUN groupadd --gid 10001 runway \
 WORKDIR /app
 # Code stays root-owned (read-only for the runway user); /app/.data, the default git cache location,
 # points at the writable data directory so a runway.yaml without git.cacheDir still works.
-COPY --from=source /app ./
-COPY --from=bundle /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 RUN ln -s /var/lib/runway /app/.data
 COPY scripts/runway.sh /usr/local/bin/runway
 
@@ -67,4 +71,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "-e", "fetch(process.env.RUNWAY_HEALTH_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "api/main.ts"]
+CMD ["node", "dist/api/main.js"]

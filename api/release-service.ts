@@ -1,6 +1,6 @@
 // What the front doors (webhook, REST API, Slack) can do with releases, in one place, so every door
 // applies the same checks and speaks to Temporal the same way.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -33,7 +33,12 @@ import {
   type PipelineEvent,
 } from '../workflows/messages.js';
 import { startRelease, type StartedRelease } from './releases.js';
-import { START_DEADLINE_MS, TemporalAvailability, TemporalSlowError } from './temporal-availability.js';
+import {
+  START_DEADLINE_MS,
+  TemporalAvailability,
+  TemporalSlowError,
+  TemporalUnavailableError,
+} from './temporal-availability.js';
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -59,7 +64,7 @@ export type TimelineAnswer = ReleaseTimeline & { readFrom: TimelineSource };
 
 /**
  * A decision Temporal has but the workflow has not answered yet (a busy worker): it is recorded or refused when
- * the worker gets to it; the same request again attaches to the same update (`updateId`), never a second one.
+ * the worker gets to it. Sent again, it is refused as "not waiting" once the first one counted.
  */
 export interface PendingDecision {
   pending: true;
@@ -207,7 +212,9 @@ export class ReleaseService {
       const timeline = await this.temporal.call(() => handle.query(statusQuery), { what: id });
       return { ...timeline, readFrom: 'worker' };
     } catch (err) {
-      if (!(err instanceof TemporalSlowError)) throw err;
+      // Down is down (503). Anything else the worker could not answer (busy, no first task run yet, a failing
+      // task) still has an answer: the shortened memo, or what visibility knows.
+      if (err instanceof TemporalUnavailableError) throw err;
       if (memo) return { ...memo, readFrom: 'memo' };
       return this.timelineFromVisibility(releaseId, description);
     }
@@ -232,9 +239,8 @@ export class ReleaseService {
 
   /**
    * Approves or rejects through the workflow's update (its validator refuses wrong approvers and stale decisions
-   * without writing anything). The update id is the decision itself, so pressing the same button again, or a
-   * retry after a timeout, is the same update: Temporal runs it once and answers both with its outcome. A worker
-   * too busy to answer in time gives a PendingDecision (202), never an outage.
+   * without writing anything, so a decision pressed twice counts once). A worker too busy to answer in time gives
+   * a PendingDecision (202), never an outage: Temporal holds the update until the worker takes it.
    */
   async decide(
     releaseId: string,
@@ -243,7 +249,9 @@ export class ReleaseService {
   ): Promise<ApprovalDecisionResult | PendingDecision> {
     const id = this.releaseWorkflowId(releaseId);
     const handle = this.client.workflow.getHandle(id);
-    const updateId = `${decision}/${input.environment}/${input.approver}`;
+    // One id per request: the workflow's validator is what makes a decision count once (a second update for the
+    // same approval is refused as "not waiting"), and an ended release answers 409 rather than an old outcome.
+    const updateId = `${decision}/${input.environment}/${input.approver}/${randomUUID()}`;
     try {
       return await this.temporal.slowCall(
         async () => {

@@ -97,7 +97,7 @@ export const PendingDecisionSchema = z
   .object({
     pending: z.literal(true),
     releaseId: z.string(),
-    updateId: z.string().describe('Sending the same decision again attaches to this update; it never runs twice'),
+    updateId: z.string().describe('The Temporal update holding the decision (one per request)'),
     environment: z.string(),
     decision: z.enum(['approved', 'rejected']),
     by: z.string(),

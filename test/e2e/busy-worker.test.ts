@@ -171,7 +171,7 @@ describe('a busy day: a slow worker is not an outage', () => {
     const pressed = await approve(waiting);
     expect(pressed.status).toBe(202);
     expect(pressed.body).toMatchObject({ pending: true, releaseId: waiting, decision: 'approved', by: 'U_ALICE' });
-    // Pressed again (an impatient approver): the same update, still 202, never a second decision.
+    // Pressed again (an impatient approver): handed over too; the workflow's validator lets only one count.
     expect((await approve(waiting)).status).toBe(202);
     const webhook = await merge(SERVICES[1]!);
     expect(webhook).toMatch(/^release\//);

@@ -334,6 +334,15 @@ function runtimeFiles(entries: string[]): Set<string> {
   return files;
 }
 
+/** The TypeScript file tsc compiles into a dist/ path (tsconfig.build.json: rootDir ".", outDir "dist"). */
+function sourceOf(distFile: string): string {
+  return distFile.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+}
+
+/** The stage that runs `npm run build`, and the build script itself. */
+const buildScript = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build!;
+const buildStage = stages.find((s) => instructionsOf(s, 'RUN').some((i) => /\bnpm run build\b/.test(i.args)));
+
 // ---- tests --------------------------------------------------------------------------------------
 
 describe('docker-compose.yml', () => {
@@ -446,11 +455,14 @@ describe('docker-compose.yml', () => {
     const [api, worker] = RUNWAY_SERVICES.map((name) => services[name]!);
     for (const service of [api!, worker!]) expect(usesDockerfile(service)).toBe(true);
     expect(api!.image).toBe(worker!.image);
-    expect(commandOf(api!)).toBe('node --import tsx api/main.ts');
-    expect(commandOf(worker!)).toBe('node --import tsx worker/main.ts');
+    // Compiled JavaScript (npm run build), no tsx: test/unit/compiled-build.test.ts runs these files.
+    expect(commandOf(api!)).toBe('node dist/api/main.js');
+    expect(commandOf(worker!)).toBe('node dist/worker/main.js');
     // The image's default command is the API.
-    expect(instructionsOf(finalStage, 'CMD').at(-1)?.args).toBe('["node", "--import", "tsx", "api/main.ts"]');
-    expect(existsSync(join(root, 'api/main.ts')) && existsSync(join(root, 'worker/main.ts'))).toBe(true);
+    expect(instructionsOf(finalStage, 'CMD').at(-1)?.args).toBe('["node", "dist/api/main.js"]');
+    expect(
+      existsSync(join(root, sourceOf('dist/api/main.js'))) && existsSync(join(root, sourceOf('dist/worker/main.js'))),
+    ).toBe(true);
     // The API starts once the worker has registered the search attributes the API filters on.
     expect(dependencies(api!)['runway-worker']).toBe('service_healthy');
   });
@@ -497,13 +509,25 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('is multi-stage on node:22-bookworm-slim (LTS), installs production dependencies only, runs as non-root', () => {
+  it('is multi-stage on node:22-bookworm-slim (LTS), ships production dependencies only, runs as non-root', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
     expect(finalStage.base).toBe('node:22-bookworm-slim');
-    const runs = stages.flatMap((s) => instructionsOf(s, 'RUN').map((i) => i.args));
-    const installs = runs.filter((r) => /\bnpm (ci|install|i)\b/.test(r));
-    expect(installs.length).toBeGreaterThan(0);
-    for (const install of installs) expect(install).toMatch(/\bnpm ci\b.*--omit=dev/);
+    // The runtime installs nothing itself: its node_modules come from a stage whose only install omits dev.
+    expect(instructionsOf(finalStage, 'RUN').some((i) => /\bnpm (ci|install|i)\b/.test(i.args))).toBe(false);
+    const modules = copiesOf(finalStage).filter((c) => c.sources.some((src) => /(^|\/)node_modules\/?$/.test(src)));
+    expect(modules).toHaveLength(1);
+    const depsStage = stageNamed(modules[0]!.from ?? '');
+    expect(depsStage, 'node_modules must come from a named stage').toBeDefined();
+    const installs = instructionsOf(depsStage!, 'RUN').filter((i) => /\bnpm (ci|install|i)\b/.test(i.args));
+    expect(installs).toHaveLength(1);
+    expect(installs[0]!.args).toMatch(/\bnpm ci\b.*--omit=dev/);
+    // The build stage (with typescript and tsx) contributes dist/ and nothing else.
+    expect(buildStage, 'no stage runs npm run build').toBeDefined();
+    expect(buildStage).not.toBe(finalStage);
+    const fromBuild = copiesOf(finalStage).filter((c) => c.from?.toLowerCase() === buildStage!.name);
+    expect(fromBuild.flatMap((c) => c.sources.map((src) => posix.normalize(src)))).toEqual([
+      posix.join(workdirOf(buildStage!), 'dist'),
+    ]);
     const user = instructionsOf(finalStage, 'USER').at(-1)?.args;
     expect(user).toBeDefined();
     expect(user!.split(':')[0]).toBe('10001');
@@ -520,44 +544,47 @@ describe('Dockerfile', () => {
     expect(envOf(finalStage).get('RUNWAY_HEALTH_URL')).toBe('http://127.0.0.1:8080/healthz');
   });
 
-  it('sets RUNWAY_WORKFLOW_BUNDLE to the file the bundle stage writes, copied into the final stage', () => {
-    const bundleStage = stages.find((s) =>
-      instructionsOf(s, 'RUN').some((i) => i.args.includes('scripts/bundle-workflows.ts')),
+  it('sets RUNWAY_WORKFLOW_BUNDLE to the bundle npm run build writes into dist/, copied into the final stage', () => {
+    const output = /scripts\/bundle-workflows\.ts\s+(\S+)/.exec(buildScript)?.[1];
+    expect(output, 'npm run build must bundle the workflows into dist/').toMatch(/^dist\//);
+    const produced = posix.resolve(workdirOf(buildStage!), output!);
+    // The build stage can see what it compiles and bundles.
+    expect([...contextPathsIn(buildStage!)]).toEqual(
+      expect.arrayContaining(['workflows', 'scripts', 'tsconfig.json', 'tsconfig.build.json']),
     );
-    expect(bundleStage, 'no stage runs scripts/bundle-workflows.ts').toBeDefined();
-    expect(bundleStage).not.toBe(finalStage);
-    const run = instructionsOf(bundleStage!, 'RUN').find((i) => i.args.includes('scripts/bundle-workflows.ts'))!;
-    const output = /scripts\/bundle-workflows\.ts(?:\s+(\S+))?/.exec(run.args)![1] ?? 'dist/workflow-bundle.js';
-    const produced = posix.resolve(workdirOf(bundleStage!), output);
-    // The bundle stage can see what it bundles.
-    expect([...contextPathsIn(bundleStage!)]).toEqual(expect.arrayContaining(['workflows', 'scripts']));
-
     const bundlePath = envOf(finalStage).get('RUNWAY_WORKFLOW_BUNDLE');
-    const copied = copiesOf(finalStage)
-      .filter((c) => c.from?.toLowerCase() === bundleStage!.name)
-      .flatMap((c) =>
-        c.sources
-          .map((s) => posix.resolve(workdirOf(bundleStage!), s))
-          .filter((s) => s === produced)
-          .map(() => {
-            const dest = posix.resolve(workdirOf(finalStage), c.dest);
-            return c.dest.endsWith('/') ? posix.join(dest, posix.basename(produced)) : dest;
-          }),
-      );
-    expect(copied).toContain(bundlePath);
+    const copiedDist = copiesOf(finalStage)
+      .filter((c) => c.from?.toLowerCase() === buildStage!.name)
+      .map((c) => ({
+        from: posix.resolve(workdirOf(buildStage!), c.sources[0]!),
+        to: posix.resolve(workdirOf(finalStage), c.dest),
+      }));
+    const landed = copiedDist
+      .filter(({ from }) => produced.startsWith(`${from}/`))
+      .map(({ from, to }) => posix.join(to, produced.slice(from.length)));
+    expect(landed).toContain(bundlePath);
   });
 
-  it('copies every directory the entry points load, and .dockerignore keeps them in the context', () => {
+  it('compiles every directory the entry points load, and .dockerignore keeps them in the context', () => {
     const needed = new Set(
       [...runtimeFiles(['api/main.ts', 'worker/main.ts', 'cli/check.ts'])]
-        .map((f) => f.split('/')[0]!)
-        .concat(['package.json']),
+        // Build outputs (the worker's dist/workflow-bundle.js, found beside dist/worker/) are not sources.
+        .filter((f) => existsSync(join(root, f)))
+        .map((f) => f.split('/')[0]!),
     );
-    const inImage = contextPathsIn(finalStage);
+    const inBuild = contextPathsIn(buildStage!);
     expect(
-      [...needed].filter((p) => !inImage.has(p)),
-      'not copied into the image',
+      [...needed].filter((p) => !inBuild.has(p)),
+      'not copied into the build stage',
     ).toEqual([]);
+    const buildConfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
+    expect(
+      [...needed].filter((p) => !buildConfig.include.includes(p)),
+      'not in tsconfig.build.json include',
+    ).toEqual([]);
+    // The runtime gets package.json ("type": "module" makes dist/*.js ES modules) beside dist/ and node_modules.
+    const inImage = contextPathsIn(finalStage);
+    expect([...inImage]).toEqual(expect.arrayContaining(['package.json']));
     const ignored = new Set(
       read('.dockerignore')
         .split('\n')
@@ -565,7 +592,7 @@ describe('Dockerfile', () => {
         .filter((l) => l && !l.startsWith('#')),
     );
     expect(
-      [...inImage].filter((p) => ignored.has(p)),
+      [...inImage, ...inBuild].filter((p) => ignored.has(p)),
       'copied but excluded by .dockerignore',
     ).toEqual([]);
     for (const secretOrState of ['.env', '.git', 'node_modules', '.data', 'dist', '.tools']) {

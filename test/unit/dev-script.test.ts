@@ -32,7 +32,7 @@ async function fakeCli(file: string): Promise<string> {
 async function ensure(env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
   // A PATH without any temporal or go, so only what the test sets up can be found.
   const { stdout, stderr } = await run('bash', [ENSURE], {
-    env: { PATH: '/usr/bin:/bin', HOME: dir, RUNWAY_SKIP_GO_INSTALL: '1', ...env },
+    env: { PATH: '/usr/bin:/bin', HOME: dir, RUNWAY_SKIP_GO_INSTALL: '1', RUNWAY_SKIP_TEMPORAL_DOWNLOAD: '1', ...env },
   });
   return { stdout: stdout.trim(), stderr };
 }

@@ -251,16 +251,18 @@ describe('deploy/kubernetes', () => {
   });
 
   it.each([
-    ['runway-api', 'api/main.ts', 8080, { liveness: '/healthz', readiness: '/readyz' }],
-    ['runway-worker', 'worker/main.ts', 9464, { liveness: '/healthz', readiness: '/healthz' }],
+    ['runway-api', 'dist/api/main.js', 8080, { liveness: '/healthz', readiness: '/readyz' }],
+    ['runway-worker', 'dist/worker/main.js', 9464, { liveness: '/healthz', readiness: '/healthz' }],
   ])('%s runs %s with probes on :%i, resources and a locked-down security context', (name, entry, port, paths) => {
     for (const objects of [base, overlay]) {
       const d = find<IDeployment>(objects, 'Deployment', name);
       const pod = d.spec!.template.spec!;
       expect(containers(d)).toHaveLength(1);
       const c = containers(d)[0]!;
-      expect(c.command?.at(-1), 'entry point').toBe(entry);
-      expect(existsSync(join(root, entry)), `${entry} exists`).toBe(true);
+      // The compiled entry point (npm run build), run by node itself: no tsx loader in production.
+      expect(c.command, 'entry point').toEqual(['node', entry]);
+      const source = entry.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect(existsSync(join(root, source)), `${source} exists`).toBe(true);
       expect(c.workingDir).toBe('/app');
 
       expect(c.livenessProbe?.httpGet?.path).toBe(paths.liveness);

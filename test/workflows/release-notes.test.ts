@@ -66,9 +66,10 @@ describe('release notes', () => {
     expect(staging.compareUrl).toContain(`/-/compare/${base.id}...${head.id}`);
     expect(staging.commitDates).toHaveLength(7);
 
-    const approval = h.world.slack.notifications.find(
-      (n) => n.timeline.releaseId === p.releaseId && n.kind === 'approval_requested',
-    )!;
+    // The status says "awaiting approval" as the request goes out: wait for the message itself.
+    const approval = await waitFor(() =>
+      h.world.slack.notifications.find((n) => n.timeline.releaseId === p.releaseId && n.kind === 'approval_requested'),
+    );
     const text = JSON.stringify(buildReleaseMessage(approval).blocks);
     expect(text).toContain('What this brings to production');
     expect(text).toContain('Feature 2');
