@@ -16,7 +16,9 @@ import { listen } from '../api/server.js';
 import { TemporalAvailability } from '../api/temporal-availability.js';
 import { apiConnection } from '../api/temporal-connection.js';
 import { worldConfigYaml } from '../chaos/world-config.js';
-import { startWorkerProcess } from '../chaos/workers.js';
+import { startApiProcess } from '../chaos/api-process.js';
+import { freePort } from '../chaos/temporal-server.js';
+import { startWorkerProcess, type WorkerHandle } from '../chaos/workers.js';
 import type { WorldAddress } from '../chaos/world-ports.js';
 import { parseConfig } from '../config/load.js';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
@@ -39,9 +41,11 @@ import { ms, percentile } from './stats.js';
 const SERVICES = Number(process.env.BURST_SERVICES ?? 50);
 const MERGE_WINDOW_MS = Number(process.env.BURST_WINDOW_S ?? 60) * 1000;
 const UPSTREAM_LATENCY_MS = 300;
+const WORKERS = Number(process.env.BURST_WORKERS ?? 1);
+const APIS = Number(process.env.BURST_APIS ?? 1);
 const DEADLINE_MS = Number(process.env.BURST_DEADLINE_S ?? 900) * 1000;
 const DATA = path.join(ROOT, '.data/burst');
-const OUTPUT = path.join(ROOT, 'docs/burst.md');
+const OUTPUT = path.join(ROOT, WORKERS > 1 || APIS > 1 ? 'docs/burst-scaled.md' : 'docs/burst.md');
 const WEBHOOK_SECRET = `burst-${randomUUID()}`;
 const TOKENS = { reader: `r-${randomUUID()}`, deployer: `d-${randomUUID()}`, approver: `a-${randomUUID()}` };
 const ENDED = new Set([
@@ -109,37 +113,57 @@ async function main(): Promise<void> {
     timing: '{ pollInterval: 500ms, heartbeatTimeout: 10s, retryInitialInterval: 500ms }',
   });
   const config = parseConfig(yaml, {});
-  // The API as api/main.ts builds it: lazy connection without SDK retries, availability from the connection.
-  const apiLog = createLogger('burst-api', 'silent');
-  const client = new Client({ connection: apiConnection(config.temporal), namespace: config.temporal.namespace });
-  const releases = new ReleaseService(client, config, new TemporalAvailability(client, apiLog));
-  const app = createApp({ config, client, releases, logger: apiLog, publicUrl: 'http://runway.burst' });
-  const api = await listen(app, { host: '127.0.0.1', port: 0 });
-  onCleanup(() => api.close());
+  // One API: in this process, as api/main.ts builds it (lazy connection without SDK retries, availability from
+  // the connection). More: api/main.ts processes, each with its own port; the dashboard takes turns.
+  const apiUrls: string[] = [];
+  if (APIS <= 1) {
+    const apiLog = createLogger('burst-api', 'silent');
+    const client = new Client({ connection: apiConnection(config.temporal), namespace: config.temporal.namespace });
+    const releases = new ReleaseService(client, config, new TemporalAvailability(client, apiLog));
+    const app = createApp({ config, client, releases, logger: apiLog, publicUrl: 'http://runway.burst' });
+    const api = await listen(app, { host: '127.0.0.1', port: 0 });
+    onCleanup(() => api.close());
+    apiUrls.push(api.url);
+  } else {
+    for (let n = 0; n < APIS; n++) {
+      const port = await freePort();
+      const configPath = path.join(DATA, `runway-${n}.yaml`);
+      writeFileSync(configPath, yaml.replace(/^api:/m, `server: { host: 127.0.0.1, port: ${port} }\napi:`));
+      const api = startApiProcess({ configPath, port, logFile: path.join(DATA, `api-${n}.log`) });
+      onCleanup(() => api.stop());
+      await api.ready;
+      apiUrls.push(api.url);
+    }
+  }
 
-  const address: WorldAddress = {
-    gitlabUrl: world.gitlab.url,
-    gitlabToken: FAKE_GITLAB_TOKEN,
-    slackApiUrl: world.slack.apiUrl,
-    slackToken: DEFAULT_FAKE_SLACK_TOKEN,
-    defaultChannel: RELEASES_CHANNEL.id,
-    argocdUrl: world.argocd.url,
-    argocdToken: world.argocd.token,
-    argocdUiUrl: ARGOCD_UI_URL,
-    registryHost: world.registry.host,
-    infraCacheDir: path.join(DATA, 'infra-cache'),
-  };
-  const worker = startWorkerProcess({
-    address: env.address,
-    taskQueue,
-    bundlePath,
-    world: address,
-    logFile: path.join(DATA, 'worker.log'),
-  });
-  onCleanup(() => worker.sigkill());
-  await worker.ready;
+  const workers: WorkerHandle[] = [];
+  for (let n = 0; n < WORKERS; n++) {
+    const address: WorldAddress = {
+      gitlabUrl: world.gitlab.url,
+      gitlabToken: FAKE_GITLAB_TOKEN,
+      slackApiUrl: world.slack.apiUrl,
+      slackToken: DEFAULT_FAKE_SLACK_TOKEN,
+      defaultChannel: RELEASES_CHANNEL.id,
+      argocdUrl: world.argocd.url,
+      argocdToken: world.argocd.token,
+      argocdUiUrl: ARGOCD_UI_URL,
+      registryHost: world.registry.host,
+      infraCacheDir: path.join(DATA, `infra-cache-${n}`),
+    };
+    const worker = startWorkerProcess({
+      address: env.address,
+      taskQueue,
+      bundlePath,
+      world: address,
+      logFile: path.join(DATA, `worker-${n}.log`),
+    });
+    onCleanup(() => worker.sigkill());
+    workers.push(worker);
+  }
+  await Promise.all(workers.map((w) => w.ready));
 
   const calls: Call[] = [];
+  let turn = 0;
   const call = async (
     route: string,
     method: string,
@@ -149,7 +173,7 @@ async function main(): Promise<void> {
   ) => {
     const started = performance.now();
     try {
-      const r = await fetch(`${api.url}${url}`, {
+      const r = await fetch(`${apiUrls[turn++ % apiUrls.length]}${url}`, {
         method,
         headers: { 'content-type': 'application/json', ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -246,6 +270,16 @@ async function main(): Promise<void> {
       .filter((m) => m.metadata?.event_payload.release_id === id).length;
     if (bumps > 2 || notes > 1 || messages > 1) duplicates += 1;
   }
+  // Which worker ran each release's workflow tasks (the identity `pid@host` in its history).
+  const perWorker = new Map<string, number>();
+  for (const id of ids.values()) {
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    const runners = new Set(
+      (history.events ?? []).flatMap((e) => e.workflowTaskStartedEventAttributes?.identity ?? []),
+    );
+    for (const r of runners) perWorker.set(r.split('@')[0]!, (perWorker.get(r.split('@')[0]!) ?? 0) + 1);
+  }
+  const spread = workers.map((w) => `pid ${w.child.pid}: ${perWorker.get(String(w.child.pid)) ?? 0}`).join(', ');
   const slackCalls = world.slack.calls().map((c) => ({ method: c.method, at: c.at }));
   const peaks = peakPerMinute(slackCalls);
   const routes = [...new Set(calls.map((c) => c.route))];
@@ -292,8 +326,8 @@ ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.availablePa
 
 **What runs**: a Temporal dev server; the integration world of fakes over loopback HTTP (GitLab, Slack, Argo CD, a
 registry, a git infra repo); **GitLab and Slack answer every request after ${UPSTREAM_LATENCY_MS} ms**, and the Slack fake
-enforces Slack's published rate limits (429 + Retry-After; [fakes.md](fakes.md)); one Runway worker in its own process
-with the real clients; the real API (as \`api/main.ts\` builds it) in the driver. ${SERVICES} services are merged
+enforces Slack's published rate limits (429 + Retry-After; [fakes.md](fakes.md)); ${WORKERS} Runway worker process(es)
+with the real clients; ${APIS > 1 ? `${APIS} API processes (\`api/main.ts\`), the dashboard taking turns` : 'the real API (as `api/main.ts` builds it) in the driver'}. ${SERVICES} services are merged
 through the GitLab webhook, evenly over ${MERGE_WINDOW_MS / 1000} s. A dashboard reads the release list and every
 unfinished release's timeline every second; when a timeline says \`awaiting_approval\`, production is approved through
 the REST API at once.
@@ -307,6 +341,8 @@ the REST API at once.
 | Releases with a duplicated bump, note or Slack message | ${duplicates} |
 | 503 answers (Temporal was up the whole time: each one is false) | ${false503} |
 | First merge → last release ended | ${ms(burstMs)} |
+| Worker processes / API processes | ${WORKERS} / ${APIS}${APIS > 1 ? ' (api/main.ts)' : ' (in the driver)'} |
+| Releases whose workflow tasks each worker ran | ${spread} |
 
 ## API routes
 
