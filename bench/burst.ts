@@ -180,7 +180,8 @@ async function main(): Promise<void> {
         signal: AbortSignal.timeout(30_000),
       });
       const json = (await r.json().catch(() => ({}))) as Record<string, unknown>;
-      const error = r.status >= 400 ? JSON.stringify(json).slice(0, 300) : undefined;
+      const code = (json.error as { code?: string } | undefined)?.code;
+      const error = r.status >= 400 ? `\`${code ?? JSON.stringify(json).slice(0, 200)}\`` : undefined;
       calls.push({ route, status: r.status, ms: performance.now() - started, ...(error ? { error } : {}) });
       return { status: r.status, json };
     } catch (err) {
@@ -365,7 +366,7 @@ ${slackRows.join('\n')}
 | --- | --- | --- | --- |
 ${channelRows.join('\n')}
 
-${refusals.length ? `Answers other than 2xx (route: status body):\n\n${refusals.map((r) => `- ${r}`).join('\n')}\n\n` : ''}Reads (\`conversations.history\` / \`.replies\`) happen only when an earlier attempt may have posted (a retry), so they stay
+${refusals.length ? `Answers other than 2xx (route: status and error code; the counts are in the table above):\n\n${refusals.map((r) => `- ${r}`).join('\n')}\n\n` : ''}Reads (\`conversations.history\` / \`.replies\`) happen only when an earlier attempt may have posted (a retry), so they stay
 far below Tier 3; posts and updates are paced in the worker (\`activities/integrations/slack-pacing.ts\`), which is
 what stretches the burst when ${SERVICES} releases share two channels: ${SERVICES} releases post about
 ${(slackCalls.filter((c) => c.method === 'chat.postMessage').length / Math.max(ids.size, 1)).toFixed(1)} messages and make about
