@@ -7,7 +7,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  awaitingReconcile,
   describeStatus,
+  reconciledAfterOperation,
   evaluateHealth,
   operationInFlight,
   revisionsToCheck,
@@ -19,6 +21,7 @@ import type { InfraRepoLocation } from '../domain/types.js';
 import type { AppStatus, ArgoAppRef, ArgoCdPort, InfraRepoPort } from './ports.js';
 import { SYNC_WINDOW_BLOCKED } from './integrations/argocd-status.js';
 import { syncRevisionFor } from './argocd-sync.js';
+import { isCommitSha } from '../domain/ids.js';
 
 export interface HealthWaitInput {
   application: string;
@@ -53,6 +56,8 @@ interface HealthProgress {
   lastSyncAt?: number;
   syncs: number;
   last?: string;
+  /** The operation end (finishedAt) a refresh was asked for, so the window after it closes soon. */
+  refreshedFor?: string;
   /** revision → contains the commit. */
   ancestry: Record<string, boolean>;
 }
@@ -74,6 +79,7 @@ export async function waitForHealth(
     syncs: resumed?.syncs ?? 0,
     ancestry: resumed?.ancestry ?? {},
     ...(resumed?.lastSyncAt ? { lastSyncAt: resumed.lastSyncAt } : {}),
+    ...(resumed?.refreshedFor ? { refreshedFor: resumed.refreshedFor } : {}),
   };
   const ref: ArgoAppRef = {
     name: input.application,
@@ -85,6 +91,7 @@ export async function waitForHealth(
   // Never sync again faster than the controller can show the previous request.
   const resyncGapMs = Math.max(input.pollIntervalMs * 4, 1_000);
   let refresh: 'normal' | undefined = 'normal';
+  let lastRefreshAsk = 0;
   // A slow call (a blocking refresh, a git fetch for ancestry) must not look like a lost worker.
   const beatEvery = Math.max(Math.floor((ctx.info.heartbeatTimeoutMs ?? 30_000) / 3), 50);
   const beat = setInterval(() => ctx.heartbeat(progress), beatEvery);
@@ -99,7 +106,7 @@ export async function waitForHealth(
       if (!candidate) return undefined;
       if (candidate === input.revision) return true;
       // A branch name in a requested operation is not an answer yet: its resolved commit will be.
-      if (!/^[0-9a-f]{40}$/i.test(candidate)) return undefined;
+      if (!isCommitSha(candidate)) return undefined;
       const known = progress.ancestry[candidate];
       if (known !== undefined) return known;
       if (!infra || !input.infra) return false;
@@ -125,7 +132,9 @@ export async function waitForHealth(
         const now = Date.now();
         const answers = (r: string | undefined) =>
           r ? (r === input.revision ? true : progress.ancestry[r]) : undefined;
-        const ours = answers(status.syncRevision) === true && answers(status.operationRevision) === true;
+        // Health and sync from before the last operation say nothing about it (see awaitingReconcile).
+        const stale = awaitingReconcile(status);
+        const ours = !stale && answers(status.syncRevision) === true && answers(status.operationRevision) === true;
         progress.degradedSince = status.health === 'Degraded' && ours ? (progress.degradedSince ?? now) : undefined;
         progress.missingSince = status.health === 'Missing' && ours ? (progress.missingSince ?? now) : undefined;
         const verdict = evaluateHealth(status, {
@@ -148,12 +157,24 @@ export async function waitForHealth(
           });
         }
 
-        // The Kubernetes route has no window check of its own: the controller keeps the operation Running
-        // with "Sync operation blocked by sync window" (SyncAppState).
-        if (operationInFlight(status) && SYNC_WINDOW_BLOCKED.test(status.operationMessage ?? '')) {
+        if (stale) {
+          // Ask once per operation for the reconcile that ends the window (the controller also queues one).
+          if (progress.refreshedFor !== status.operationFinishedAt) {
+            progress.refreshedFor = status.operationFinishedAt;
+            refresh = 'normal';
+          }
+        } else if (operationInFlight(status) && SYNC_WINDOW_BLOCKED.test(status.operationMessage ?? '')) {
+          // The Kubernetes route has no window check of its own: the controller keeps the operation Running
+          // with "Sync operation blocked by sync window" (SyncAppState).
           if (!input.blockAnnounced) {
             const until = await argocd.syncWindowEnd?.(ref).catch(() => undefined);
             return { status: progress.last, blocked: { message: status.operationMessage!, until } };
+          }
+        } else if (!operationInFlight(status) && needsSync(status, answers) && !reconciledAfterOperation(status)) {
+          // Reconciled in the very second the operation ended: ask for a later look before syncing again.
+          if (now - lastRefreshAsk >= resyncGapMs) {
+            lastRefreshAsk = now;
+            refresh = 'normal';
           }
         } else if (!operationInFlight(status) && needsSync(status, answers)) {
           const sinceStart = now - progress.startedAt;

@@ -85,8 +85,15 @@ export interface InfraRepoPort {
    * repository does not know (yet) is not an ancestor of anything.
    */
   isAncestor(location: InfraRepoLocation, ancestor: string, descendant: string): Promise<boolean>;
-  /** The image the target names now (release notes compare from it); null when it names none. Optional. */
-  currentImage?(request: {
+  /**
+   * What `runway check` asks of a driver, writing nothing: the branch's head (a read with the worker's own
+   * credentials) and whether a push to the branch would be let in. Throws when the branch cannot be read.
+   */
+  checkAccess?(
+    location: InfraRepoLocation,
+  ): Promise<{ head: string; push: { ok: true } | { ok: false; reason: string } }>;
+  /** The image the target names now at the branch head (release notes compare from it); null when it names none. */
+  currentImage(request: {
     location: InfraRepoLocation;
     target: ManifestTarget;
     repository: string;
@@ -147,6 +154,8 @@ export interface AppStatus {
   operationAutomated?: boolean;
   /** When the last operation finished (ISO time). */
   operationFinishedAt?: string;
+  /** `status.reconciledAt`: when the controller last compared the app and assessed its health (ISO time). */
+  reconciledAt?: string;
   /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */
   automated?: boolean;
   /** `targetRevision` of the deciding source (a branch, tag, sha or HEAD). */

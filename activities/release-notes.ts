@@ -29,9 +29,11 @@ export async function releaseNotes(
     const base = { environment: env.name, to: input.sha, changes: [], more: 0, commitCount: 0 };
     try {
       const infra = deps.infra(env.location);
-      const current = infra.currentImage
-        ? await infra.currentImage({ location: env.location, target: env.target, repository: input.imageRepository })
-        : null;
+      const current = await infra.currentImage({
+        location: env.location,
+        target: env.target,
+        repository: input.imageRepository,
+      });
       if (!current) {
         out.push({ ...base, unavailable: `the version running in ${env.name} is unknown` });
         continue;

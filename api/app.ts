@@ -12,6 +12,7 @@ import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { observeRequests, requestReleaseFields } from '../platform/http-observability.js';
 import { errorFields } from '../platform/scrub.js';
+import { documentPlainRoutes } from './routes/plain-routes-doc.js';
 
 /** REST bodies are a few hundred bytes; 64 KiB leaves room for comments. */
 export const API_BODY_LIMIT = 64 * 1024;
@@ -82,6 +83,7 @@ export function createApp(ctx: ApiContext, plugins: AppPlugins = {}): OpenAPIHon
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  documentPlainRoutes(app, { slack: !!plugins.slack });
   registerDocsRoutes(app, ctx, { sandbox: !!plugins.sandbox });
   return app;
 }

@@ -1,8 +1,8 @@
 // Bearer tokens from runway.yaml with roles (read, deploy, approve). Tokens are compared by their
 // SHA-256 in constant time, so the config may hold only the hash.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { RunwayConfig } from '../config/schema.js';
+import { sameDigest, sha256 } from '../platform/constant-time.js';
 import { errorBody } from './errors.js';
 
 export type Role = 'read' | 'deploy' | 'approve';
@@ -13,8 +13,6 @@ export interface Caller {
 }
 
 export type AuthVariables = { caller: Caller };
-
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
 export function tokenTable(config: RunwayConfig): { hash: Buffer; caller: Caller }[] {
   return config.api.tokens.map((t) => ({
@@ -32,7 +30,7 @@ export function requireRole(config: RunwayConfig, role: Role): MiddlewareHandler
     const presented = sha256(match[1]!.trim());
     // Check every entry (no early exit) so timing says nothing about which token matched.
     let caller: Caller | undefined;
-    for (const entry of table) if (timingSafeEqual(entry.hash, presented)) caller = entry.caller;
+    for (const entry of table) if (sameDigest(entry.hash, presented)) caller = entry.caller;
     if (!caller) {
       // With no tokens at all, say so: "unknown token" would send people hunting for a typo.
       const why = table.length === 0 ? 'no API tokens are configured (api.tokens in runway.yaml)' : 'unknown token';

@@ -18,6 +18,8 @@ import {
 } from '../domain/search-attributes.js';
 import { ConflictError, NotFoundError, type ReleaseService } from './release-service.js';
 import { releaseLinks } from './release-links.js';
+import { alreadyAt, runningNow } from './rollback-target.js';
+import { deployId, isCommitSha, rollbackToId } from '../domain/ids.js';
 
 export interface DeployRequest {
   service: string;
@@ -39,19 +41,17 @@ export interface StartedDeploy {
   created: boolean;
 }
 
-const FULL_SHA = /^[0-9a-f]{40}$/i;
-
 export class DeployService {
   constructor(
     private readonly client: Client,
     private readonly config: RunwayConfig,
-    private readonly releases: Pick<ReleaseService, 'plan' | 'start' | 'timeline'>,
+    private readonly releases: Pick<ReleaseService, 'plan' | 'start' | 'timeline' | 'environmentHistory'>,
     private readonly publicUrl?: string,
   ) {}
 
   /** Commit sha for a version: a full sha as is, anything else asked of GitLab (tags, short shas). */
   async resolveVersion(service: string, version: string): Promise<{ sha: string; ref?: string }> {
-    if (FULL_SHA.test(version)) return { sha: version.toLowerCase() };
+    if (isCommitSha(version.toLowerCase())) return { sha: version.toLowerCase() };
     const svc = findService(this.config, service);
     if (!svc) throw new NotFoundError(`unknown service "${service}"`);
     if (!/^[\w.\-/]{1,200}$/.test(version)) throw new HttpError(400, 'invalid_request', `invalid version "${version}"`);
@@ -66,7 +66,7 @@ export class DeployService {
     const { api, call } = connectGitLab({ url: gitlab.url, token: gitlab.token, requestTimeoutMs: 10_000 });
     try {
       const commit = await call('resolve version', () => api.Commits.show(svc.gitlab.project, version));
-      return { sha: String(commit.id), ref: FULL_SHA.test(version) ? undefined : version };
+      return { sha: String(commit.id), ref: isCommitSha(version.toLowerCase()) ? undefined : version };
     } catch (err) {
       if ((err as Error).name === 'PermanentGitLabError' && /404/.test((err as Error).message)) {
         throw new NotFoundError(`${service} has no commit, tag or branch "${version}"`);
@@ -101,7 +101,7 @@ export class DeployService {
       /[^\w.-]/g,
       '-',
     );
-    const releaseId = `deploy/${request.service}/${sha}/${requestId}`;
+    const releaseId = deployId(request.service, sha, requestId);
     const base = this.releases.plan(request.service, {
       sha,
       ref: ref ?? svc.triggerBranches[0]!,
@@ -130,7 +130,7 @@ export class DeployService {
       throw new NotFoundError(`service "${input.service}" has no environment "${input.environment}"`);
     }
     const { sha, ref } = await this.resolveVersion(input.service, input.version);
-    const rollbackId = `rollback/${input.service}/${input.environment}/to/${sha}`;
+    const rollbackId = rollbackToId(input.service, input.environment, sha);
     const base = this.releases.plan(input.service, {
       sha,
       ref: ref ?? svc.triggerBranches[0]!,
@@ -145,6 +145,12 @@ export class DeployService {
       // The version was built long ago: if the registry lost it, fail at once instead of waiting for CI.
       pipeline: { timeoutMs: 0, pollIntervalMs: base.pipeline.pollIntervalMs },
     };
+    // Asked again after it finished (or the version runs anyway): nothing to do, as REST answers 409.
+    const image = `${plan.image.repository}:${plan.image.tag}`;
+    const current = runningNow(await this.releases.environmentHistory(input.service, input.environment), image);
+    if (current) {
+      throw new ConflictError(`${input.service} in ${input.environment}: ${alreadyAt(input.version, current)}`);
+    }
     await this.client.workflow.start('rollbackWorkflow', {
       workflowId: rollbackId,
       taskQueue: this.config.temporal.taskQueue,
@@ -159,7 +165,7 @@ export class DeployService {
       ],
       staticSummary: `rollback ${input.service} ${input.environment} → ${plan.image.tag} (by ${input.by})`,
     });
-    return { rollbackId, image: `${plan.image.repository}:${plan.image.tag}` };
+    return { rollbackId, image };
   }
 
   /** For `/runway history`: the merge request title (memo) and who approved which environment (timeline). */

@@ -3,7 +3,7 @@
 import { Client } from '@temporalio/client';
 import { ConfigError } from '../config/load.js';
 import { apiStartupWarnings } from '../config/requirements.js';
-import { loadRuntimeConfig } from '../config/runtime.js';
+import { loadProductionConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
 import { createApp } from './app.js';
 import { ReleaseService } from './release-service.js';
@@ -16,7 +16,8 @@ import { createSlackRoutes } from './slack/routes.js';
 const log = createLogger('runway-api');
 
 async function main(): Promise<void> {
-  const { config, path } = loadRuntimeConfig();
+  // Never the sandbox: its config carries a public API token (sandbox-token).
+  const { config, path } = loadProductionConfig();
   for (const warning of apiStartupWarnings(config)) log.warn(warning);
   const connection = apiConnection(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });

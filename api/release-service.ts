@@ -1,6 +1,6 @@
 // What the front doors (webhook, REST API, Slack) can do with releases, in one place, so every door
 // applies the same checks and speaks to Temporal the same way.
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -12,7 +12,12 @@ import {
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { buildReleasePlan, type ReleaseTrigger } from '../config/plan.js';
 import { findService, type RunwayConfig } from '../config/schema.js';
-import { releaseId as makeReleaseId, releaseIdService, rollbackId as makeRollbackId } from '../domain/ids.js';
+import {
+  isCommitSha,
+  releaseId as makeReleaseId,
+  releaseIdService,
+  rollbackId as makeRollbackId,
+} from '../domain/ids.js';
 import { chooseRollbackVersion, type DeployRecord, type RollbackTarget } from './rollback-target.js';
 import type { ReleasePlan, ReleaseStatus, ReleaseTimeline } from '../domain/types.js';
 import { timelineFromMemo, type TimelineSource } from '../domain/timeline-memo.js';
@@ -39,6 +44,7 @@ import {
   TemporalSlowError,
   TemporalUnavailableError,
 } from './temporal-availability.js';
+import { sameDigest } from '../platform/constant-time.js';
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -156,7 +162,7 @@ export class ReleaseService {
     const raw = Buffer.from(data ?? '', 'base64url');
     const expected = createHmac('sha256', this.pageKey).update(raw).digest().subarray(0, 16);
     const presented = Buffer.from(mac ?? '', 'base64url');
-    if (extra !== undefined || !data || presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    if (extra !== undefined || !data || !sameDigest(presented, expected)) {
       throw new InvalidRequestError('pageToken is not one this API issued (use nextPageToken from a previous page)');
     }
     return raw;
@@ -395,7 +401,7 @@ export class ReleaseService {
     });
     // The commit GitLab's deployment record names: the version's own when the history knows it (or the tag is a
     // full sha, as with the default `{sha}` template), else the current one's.
-    const sha = chosen.commit ?? (/^[0-9a-f]{40}$/.test(chosen.tag) ? chosen.tag : history[0]?.commit);
+    const sha = chosen.commit ?? (isCommitSha(chosen.tag) ? chosen.tag : history[0]?.commit);
     if (!sha) throw new ConflictError(`no deploy of ${service} in ${environment} to roll back from`);
     const base = this.plan(service, { sha, ref: svc.triggerBranches[0]!, triggeredBy: requestedBy });
     const rollbackId = makeRollbackId(service, environment, chosen.tag);

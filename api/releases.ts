@@ -14,8 +14,9 @@ import {
   RunwayStage,
   RunwayStatus,
 } from '../domain/search-attributes.js';
-import { imageToString, shortSha } from '../domain/ids.js';
+import { shortSha } from '../domain/ids.js';
 import type { releaseWorkflow } from '../workflows/release.js';
+import { formatImageRef } from '../domain/image-ref.js';
 
 export interface StartedRelease {
   handle: WorkflowHandle<typeof releaseWorkflow>;
@@ -47,7 +48,7 @@ export async function startRelease(
       memo: plan.mergeRequest ? { mrTitle: plan.mergeRequest.title, mrUrl: plan.mergeRequest.url } : {},
       staticSummary: `${plan.service} ${shortSha(plan.commit.sha)}${plan.mergeRequest ? ` — !${plan.mergeRequest.iid} ${plan.mergeRequest.title}` : ''}`,
       staticDetails: [
-        `**Image** \`${imageToString(plan.image)}\``,
+        `**Image** \`${formatImageRef(plan.image)}\``,
         `**Environments** ${plan.environments.map((e) => e.name + (e.approval ? ' (approval)' : '')).join(' → ')}`,
         plan.mergeRequest ? `**MR** [!${plan.mergeRequest.iid}](${plan.mergeRequest.url})` : '',
       ]

@@ -1,5 +1,6 @@
 // Which earlier version a manual rollback goes to: the version before the current one (default), the version a
 // given release deployed to that environment, or any image tag of the service. Pure, so it is unit-tested.
+import { TAG_PATTERN } from '../domain/image-ref.js';
 
 /** How the caller's service reports the two ways a target can be refused. */
 export interface RollbackRefusals {
@@ -34,9 +35,6 @@ export interface ChosenVersion {
   current?: string;
 }
 
-// Docker's tag grammar (distribution/reference: [\w][\w.-]{0,127}).
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
 export function splitImage(image: string): [string, string] {
   const at = image.indexOf('@');
   const withoutDigest = at >= 0 ? image.slice(0, at) : image;
@@ -62,7 +60,7 @@ export function chooseRollbackVersion(
   const current = history[0]?.image;
   let chosen: ChosenVersion;
   if (target.tag !== undefined) {
-    if (!TAG.test(target.tag)) throw invalid(`"${target.tag}" is not a valid image tag`);
+    if (!TAG_PATTERN.test(target.tag)) throw invalid(`"${target.tag}" is not a valid image tag`);
     const known = history.find((d) => splitImage(d.image)[1] === target.tag);
     chosen = { repository, tag: target.tag, commit: known?.commit, current };
   } else if (target.releaseId !== undefined) {
@@ -79,7 +77,20 @@ export function chooseRollbackVersion(
     chosen = { repository: repo, tag, commit: history.find((d) => d.image === previous)?.commit, current };
   }
   if (current && splitImage(current)[1] === chosen.tag && splitImage(current)[0] === chosen.repository) {
-    throw conflict(`${current} is already what runs`);
+    throw conflict(alreadyAt(chosen.tag, history[0]!));
   }
   return chosen;
+}
+
+/**
+ * What every door (REST 409, Slack) answers when asked to roll back to the version that already runs: the same
+ * request twice is one rollback.
+ */
+export function alreadyAt(version: string, current: DeployRecord): string {
+  return `already at ${version} since ${current.at} (${current.releaseId}); nothing changed`;
+}
+
+/** The environment's current deploy when it runs `image` (`repository:tag`), else undefined. */
+export function runningNow(history: readonly DeployRecord[], image: string): DeployRecord | undefined {
+  return history[0]?.image === image ? history[0] : undefined;
 }

@@ -1,7 +1,7 @@
 // `runway check` (npm run check, or `check` in the container image): checks every credential and target of
 // runway.yaml and says what to fix. Exit code 1 when any check fails; --json for CI.
 import { ConfigError } from '../config/load.js';
-import { loadRuntimeConfig } from '../config/runtime.js';
+import { loadProductionConfig } from '../config/runtime.js';
 import { failed, formatJson, formatText, runChecks } from '../platform/check/index.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -12,9 +12,9 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  let runtime: ReturnType<typeof loadRuntimeConfig>;
+  let runtime: ReturnType<typeof loadProductionConfig>;
   try {
-    runtime = loadRuntimeConfig();
+    runtime = loadProductionConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     if (json)
@@ -23,13 +23,6 @@ async function main(argv: string[]): Promise<number> {
       );
     else process.stderr.write(`${err.message}\n`);
     return 2;
-  }
-  if (runtime.sandbox) {
-    const text =
-      'no runway.yaml (and RUNWAY_CONFIG is unset): the sandbox needs no check. See docs/getting-started.md.';
-    if (json) process.stdout.write(`${JSON.stringify({ ok: true, sandbox: true, results: [] })}\n`);
-    else process.stdout.write(`${text}\n`);
-    return 0;
   }
   if (!json) process.stdout.write(`Checking ${runtime.path}…\n\n`);
   const results = await runChecks(runtime.config, {

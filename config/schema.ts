@@ -1,6 +1,7 @@
 // The shape of runway.yaml. Strict objects everywhere: an unknown key is a typo until proven otherwise.
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { NAME_PATTERN } from '../domain/ids.js';
 
 const nonEmpty = z.string().min(1);
 
@@ -46,7 +47,7 @@ const manifestSchema = z
     }
   });
 
-const instanceName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes');
+const instanceName = z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes');
 
 const environmentArgoCdSchema = z.strictObject({
   application: nonEmpty.describe('Name of the Argo CD Application'),
@@ -142,7 +143,7 @@ const freezeSchema = z
   .refine((f) => Date.parse(f.to) > Date.parse(f.from), 'to must be after from');
 
 const environmentSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+  name: z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes'),
   manifest: manifestSchema,
   argocd: environmentArgoCdSchema,
   healthTimeout: duration.prefault('10m'),
@@ -372,10 +373,7 @@ export const configSchema = z
     server: z
       .strictObject({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
       .default({ host: '127.0.0.1', port: 8080 }),
-    services: z.record(
-      z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
-      serviceSchema,
-    ),
+    services: z.record(z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes'), serviceSchema),
   })
   .superRefine((config, ctx) => {
     if (config.argocd) {

@@ -1,7 +1,8 @@
 // The MR comment that tells the author how their merge went: one per release, edited as it moves.
 import type { ReleasePlan, ReleaseTimeline } from './types.js';
-import { imageToString, shortSha } from './ids.js';
+import { shortSha } from './ids.js';
 import { notesMarkdown } from './release-notes.js';
+import { formatImageRef } from './image-ref.js';
 
 const ICON: Record<string, string> = {
   succeeded: '✅',
@@ -16,7 +17,7 @@ const ICON: Record<string, string> = {
 
 export function mergeRequestComment(plan: ReleasePlan, timeline: ReleaseTimeline): string {
   const lines = [
-    `${ICON[timeline.status] ?? 'ℹ️'} **Runway release ${timeline.status.replace('_', ' ')}**: \`${plan.service}\` at ${shortSha(plan.commit.sha)} (\`${imageToString(plan.image)}\`)`,
+    `${ICON[timeline.status] ?? 'ℹ️'} **Runway release ${timeline.status.replace('_', ' ')}**: \`${plan.service}\` at ${shortSha(plan.commit.sha)} (\`${formatImageRef(plan.image)}\`)`,
     '',
     '| stage | environment | result | details |',
     '| --- | --- | --- | --- |',

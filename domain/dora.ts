@@ -1,6 +1,7 @@
 // DORA's four keys from release records. Pure: the caller loads the records (releases and their
 // timelines) and says which environment is production for each service.
 import type { ReleaseTimeline, StageState } from './types.js';
+import { releaseIdKind } from './ids.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -137,7 +138,7 @@ export function computeDora(input: DoraInput): DoraReport {
 export function releaseRecord(
   timeline: ReleaseTimeline,
   startedAt: number,
-  kind: ReleaseRecord['kind'] = timeline.releaseId.startsWith('rollback/') ? 'rollback' : 'release',
+  kind: ReleaseRecord['kind'] = releaseIdKind(timeline.releaseId) === 'rollback' ? 'rollback' : 'release',
 ): ReleaseRecord {
   const ms = (iso?: string) => (iso ? Date.parse(iso) : undefined);
   return {

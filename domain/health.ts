@@ -47,6 +47,29 @@ export function operationInFlight(status: AppStatus): boolean {
   return status.operationPhase === 'Running' || status.operationPhase === 'Terminating';
 }
 
+/**
+ * Argo CD assesses sync and health in its reconcile loop, not when an operation ends: until the controller has
+ * reconciled once after the last operation finished, both still say what the reconcile before it saw (the old
+ * pods). `argocd app wait` counts that window as the operation still in progress (`checkAppWaitConditions`:
+ * `status.reconciledAt` missing or before `status.operationState.finishedAt`); so does Runway.
+ */
+export function awaitingReconcile(status: AppStatus): boolean {
+  if (!status.operationFinishedAt) return false;
+  if (!status.reconciledAt) return true;
+  return Date.parse(status.reconciledAt) < Date.parse(status.operationFinishedAt);
+}
+
+/**
+ * Whether a reconcile certainly came after the last operation. Argo CD's times are whole seconds, so an equal
+ * `reconciledAt` may be the reconcile just before the operation ended: enough to believe health (as upstream
+ * does), not to decide that a new sync is needed, where believing a stale OutOfSync costs a second sync.
+ */
+export function reconciledAfterOperation(status: AppStatus): boolean {
+  if (!status.operationFinishedAt) return true;
+  if (!status.reconciledAt) return false;
+  return Date.parse(status.reconciledAt) > Date.parse(status.operationFinishedAt);
+}
+
 export function evaluateHealth(status: AppStatus, ctx: HealthContext): HealthVerdict {
   const short = ctx.revision.slice(0, 12);
   const opContains = ctx.contains(status.operationRevision);
@@ -60,6 +83,12 @@ export function evaluateHealth(status: AppStatus, ctx: HealthContext): HealthVer
     };
   }
   if (operationInFlight(status)) return { state: 'waiting', reason: describeStatus(status) };
+  if (awaitingReconcile(status)) {
+    return {
+      state: 'waiting',
+      reason: `Argo CD has not reconciled since the operation finished at ${status.operationFinishedAt}: sync and health are from before it (${describeStatus(status)})`,
+    };
+  }
   if (ctx.contains(status.syncRevision) !== true) {
     return {
       state: 'waiting',

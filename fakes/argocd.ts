@@ -99,6 +99,11 @@ export interface FakeArgoCdOptions {
   operationMs?: number;
   /** How long health stays Progressing after a successful sync. */
   healthyAfterMs?: number;
+  /**
+   * How long after an operation finishes the controller's follow-up reconcile comes (default `pickupMs`). Until
+   * then `status.sync`, `status.health` and `reconciledAt` are the last reconcile's, from before the operation.
+   */
+  reconcileAfterMs?: number;
   /** The controller's own refresh interval (timeout.reconciliation; 180 s upstream). 0: refresh only on request. */
   pollMs?: number;
   /** The image an app renders at a revision (e.g. read from the infra repo at that commit); default: `images`. */
@@ -196,6 +201,7 @@ export class FakeArgoCd {
   pickupMs: number;
   operationMs: number;
   healthyAfterMs: number;
+  reconcileAfterMs: number;
   /** Every refresh asked for, by either API. */
   readonly refreshes: { application: string; kind: string; via: 'rest' | 'kubernetes' }[] = [];
   /** Every sync request (REST body or the operation a PATCH set) and its HTTP status. */
@@ -210,6 +216,10 @@ export class FakeArgoCd {
   private readonly runningOverride = new Map<string, number>();
   private readonly pendingStart = new Set<string>();
   private readonly epochs = new Map<string, number>();
+  /** What runs in the cluster (the images of the live Deployment): changed only by a sync. */
+  private readonly live = new Map<string, string[]>();
+  /** A successful sync whose result no reconcile has looked at yet (the window after the operation). */
+  private readonly unobserved = new Map<string, { revision: string; revisions?: string[]; image?: string }>();
   private readonly running = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<void>>();
   private readonly queuedRefresh = new Map<string, Promise<void>>();
@@ -228,6 +238,7 @@ export class FakeArgoCd {
     this.pickupMs = options.pickupMs ?? 5;
     this.operationMs = options.operationMs ?? 20;
     this.healthyAfterMs = options.healthyAfterMs ?? 30;
+    this.reconcileAfterMs = options.reconcileAfterMs ?? this.pickupMs;
     this.resolveImage = options.resolveImage ?? ((revision) => this.images.get(revision));
     // Without a repository behind it, a sha resolves to itself and a branch to nothing known.
     this.resolveRevision = options.resolveRevision ?? ((revision) => (SHA.test(revision) ? revision : undefined));
@@ -318,6 +329,7 @@ export class FakeArgoCd {
     };
     if (init.image) this.images.set(revision, init.image);
     this.apps.set(this.key(namespace, name), app);
+    this.live.set(this.key(namespace, name), init.image ? [init.image] : []);
     return clone(app);
   }
 
@@ -784,17 +796,21 @@ export class FakeArgoCd {
       const index = this.infraIndex(app);
       const source = this.sourcesOf(app)[index]!;
       const head = await this.resolveRevision(source.targetRevision || 'HEAD');
-      if (!head) return;
-      const image = await this.resolveImage(head, app.metadata.name);
+      const image = head ? await this.resolveImage(head, app.metadata.name) : undefined;
       const current = this.apps.get(key);
       if (!current || this.closed) return;
-      const live = current.status.summary.images[0];
+      this.observeSync(key, current);
+      current.status.summary.images = [...(this.live.get(key) ?? [])];
+      current.status.reconciledAt = now();
+      this.touch(current);
+      // A targetRevision the repo server cannot resolve leaves the comparison where it was.
+      if (!head) return;
+      const live = this.live.get(key)?.[0];
       const status = image === undefined || image === live ? 'Synced' : 'OutOfSync';
       if (current.spec.sources) {
         const revisions = this.sourcesOf(current).map((s, i) => (i === index ? head : (s.targetRevision ?? 'HEAD')));
         current.status.sync = { status, revisions };
       } else current.status.sync = { status, revision: head };
-      current.status.reconciledAt = now();
       this.touch(current);
       this.autoSync(key, head);
     })().finally(() => this.refreshing.delete(key));
@@ -905,11 +921,17 @@ export class FakeArgoCd {
       delete app.operation;
       this.touch(app);
     };
+    // The controller asks for a refresh once an operation completes (processRequestedAppOperation →
+    // requestAppRefresh); until that reconcile, sync and health stay what the one before the operation said.
+    const reconcileAfter = (): void => this.later(this.reconcileAfterMs, () => this.refresh(key));
     if (failure !== undefined) {
-      app.status.sync.status = 'OutOfSync';
-      return complete('Failed', failure);
+      complete('Failed', failure);
+      return reconcileAfter();
     }
-    if (manifestError !== undefined) return complete('Error', manifestError);
+    if (manifestError !== undefined) {
+      complete('Error', manifestError);
+      return reconcileAfter();
+    }
     const index = this.infraIndex(app);
     state.syncResult = app.spec.sources
       ? {
@@ -928,12 +950,8 @@ export class FakeArgoCd {
         status: 'Synced',
       },
     ];
-    // Compared right after the sync at its revision; the refresh below moves it to the branch head.
-    app.status.sync = app.spec.sources
-      ? { status: 'Synced', revisions: state.syncResult.revisions }
-      : { status: 'Synced', revision };
-    app.status.health = { status: 'Progressing', message: 'Waiting for rollout to finish' };
-    app.status.summary.images = image ? [image] : [];
+    this.live.set(key, image ? [image] : []);
+    this.unobserved.set(key, { revision, revisions: state.syncResult.revisions, image });
     app.status.history.push({
       id: ++this.historyId,
       revision,
@@ -942,11 +960,24 @@ export class FakeArgoCd {
       initiatedBy: state.operation.initiatedBy,
     });
     complete('Succeeded', 'successfully synced (all tasks run)');
+    reconcileAfter();
+  }
+
+  /**
+   * The first reconcile after a successful sync: compared at the synced revision (the refresh then moves it to
+   * the branch head), and the new rollout is Progressing until it settles.
+   */
+  private observeSync(key: string, app: FakeApplication): void {
+    const synced = this.unobserved.get(key);
+    if (!synced) return;
+    this.unobserved.delete(key);
+    app.status.sync = synced.revisions
+      ? { status: 'Synced', revisions: synced.revisions }
+      : { status: 'Synced', revision: synced.revision };
+    app.status.health = { status: 'Progressing', message: 'Waiting for rollout to finish' };
     const epoch = (this.epochs.get(key) ?? 0) + 1;
     this.epochs.set(key, epoch);
-    this.later(this.healthyAfterMs, () => this.settle(key, epoch, revision, image));
-    // After a sync the controller compares again, against targetRevision: sync.revision is the branch head.
-    await this.refresh(key);
+    this.later(this.healthyAfterMs, () => this.settle(key, epoch, synced.revision, synced.image));
   }
 
   private settle(key: string, epoch: number, revision: string, image: string | undefined): void {
@@ -959,6 +990,8 @@ export class FakeArgoCd {
     } else if (image && this.isSuspendedImage(image)) {
       app.status.health = { status: 'Suspended', message: 'Rollout is paused' };
     } else app.status.health = { status: 'Healthy' };
+    // The rollout's end is a resource change: the controller reconciles the app on it.
+    app.status.reconciledAt = now();
     this.touch(app);
   }
 }

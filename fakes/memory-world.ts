@@ -2,7 +2,7 @@
 // workflow tests (activities faked at the worker, through the real activity code), the bench and the
 // history recorder, which hand them in explicitly. Each records what it was asked, and can be scripted to fail.
 import type { ImageRef, ManifestTarget } from '../domain/types.js';
-import { imageToString } from '../domain/ids.js';
+
 import type { RunwayConfig } from '../config/schema.js';
 import type {
   AppStatus,
@@ -17,6 +17,7 @@ import type {
   SetImageRequest,
 } from '../activities/ports.js';
 import { FaultScript, permanentError } from './memory-faults.js';
+import { formatImageRef } from '../domain/image-ref.js';
 
 export interface InfraCommit {
   sha: string;
@@ -36,7 +37,7 @@ export interface MemoryWorldOptions {
 }
 
 const targetKey = (t: ManifestTarget) => JSON.stringify(t);
-const sameImage = (a: ImageRef, b: ImageRef) => imageToString(a) === imageToString(b);
+const sameImage = (a: ImageRef, b: ImageRef) => formatImageRef(a) === formatImageRef(b);
 
 export function createMemoryWorld(options: MemoryWorldOptions = {}) {
   const faults = new FaultScript();

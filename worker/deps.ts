@@ -6,8 +6,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import type { ArgoCdPort, GitLabPort, InfraRepoPort, NotifierPort, RegistryPort } from '../activities/ports.js';
 import { createRegistryClient } from '../activities/integrations/registry.js';
 import { createGitLabClient } from '../activities/integrations/gitlab.js';
-import { createGitLabInfraRepo } from '../activities/integrations/infra-gitlab.js';
-import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
+import { createInfraDrivers } from '../activities/integrations/infra-drivers.js';
 import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
 import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
 import { createSlackNotifier } from '../activities/integrations/slack.js';
@@ -109,21 +108,7 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
 }
 
 function infraDrivers(config: RunwayConfig): ActivityDeps['infra'] {
-  const drivers: Partial<Record<string, InfraRepoPort>> = {
-    git: createGitInfraRepo({
-      cacheDir: config.git.cacheDir,
-      authorName: config.git.authorName,
-      authorEmail: config.git.authorEmail,
-    }),
-  };
-  if (config.gitlab) {
-    drivers.gitlab = createGitLabInfraRepo({
-      url: config.gitlab.url,
-      token: config.gitlab.token,
-      authorName: config.git.authorName,
-      authorEmail: config.git.authorEmail,
-    });
-  }
+  const drivers: Partial<Record<string, InfraRepoPort>> = createInfraDrivers(config);
   return (location) => {
     const driver = drivers[location.driver];
     // Only a release started before an upgrade can name another driver (e.g. `memory`): fail it clearly.

@@ -1,6 +1,6 @@
 // The Runway worker process: load config, connect to Temporal, register search attributes, run.
 import { ConfigError } from '../config/load.js';
-import { loadRuntimeConfig } from '../config/runtime.js';
+import { loadProductionConfig } from '../config/runtime.js';
 import { createLogger } from '../platform/logger.js';
 import { metricsRegistry, joinExpositions } from '../platform/metrics.js';
 import { metricsServerAddress, startMetricsServer } from '../platform/metrics-server.js';
@@ -10,12 +10,7 @@ import { bootWorker } from './boot.js';
 const log = createLogger('runway-worker');
 
 async function main(): Promise<void> {
-  const { config, path, sandbox } = loadRuntimeConfig();
-  if (sandbox) {
-    throw new ConfigError(
-      'no runway.yaml and RUNWAY_CONFIG is unset: the sandbox runs with `make dev`; a worker needs a real config',
-    );
-  }
+  const { config, path } = loadProductionConfig();
   const { worker, sdkMetrics, close } = await bootWorker(config, log);
   // One scrape target: Runway's metrics plus the SDK's (its exporter listens on loopback only).
   const metricsServer = await startMetricsServer({

@@ -6,6 +6,7 @@ import { CancellationScope, condition } from '@temporalio/workflow';
 import type { ReleasePlan } from '../domain/types.js';
 import type { releaseActivities } from './activity-options.js';
 import type { EnvLockRequest, LockPurpose } from './messages.js';
+import { releaseIdKind } from '../domain/ids.js';
 
 type Acts = ReturnType<typeof releaseActivities>;
 
@@ -16,7 +17,7 @@ export type LockOutcome = { granted: true } | { granted: false; supersededBy: st
  * first come first served, never supersedes nor is superseded, and does not move the lock's newest release.
  */
 export function isOperatorChoice(releaseId: string, workflowType: string): boolean {
-  return workflowType === 'rollbackWorkflow' || releaseId.startsWith('deploy/');
+  return workflowType === 'rollbackWorkflow' || releaseIdKind(releaseId) === 'deploy';
 }
 
 export class ReleaseLocks {

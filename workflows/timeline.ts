@@ -10,9 +10,10 @@ import type {
   StageState,
 } from '../domain/types.js';
 import { RunwayEnvironment, RunwayStage, RunwayStatus } from '../domain/search-attributes.js';
-import { imageToString, shortSha } from '../domain/ids.js';
+import { releaseIdKind, shortSha } from '../domain/ids.js';
 import { workflowNow } from './clock.js';
 import { TIMELINE_MEMO_KEY, memoTimeline } from '../domain/timeline-memo.js';
+import { formatImageRef } from '../domain/image-ref.js';
 
 type Details = StageRecord['details'];
 
@@ -44,7 +45,7 @@ export class TimelineRecorder {
     // Query state only (no commands): replay-safe for running releases.
     this.timeline.actions = [];
     if (plan.triggeredBy) {
-      const action = plan.releaseId.startsWith('rollback/') ? 'rollback' : 'deploy';
+      const action = releaseIdKind(plan.releaseId) === 'rollback' ? 'rollback' : 'deploy';
       const environment = action === 'rollback' ? plan.environments[0]?.name : undefined;
       this.action({ action, by: plan.triggeredBy, environment });
     }
@@ -109,7 +110,7 @@ export class TimelineRecorder {
   summary(): string {
     const t = this.timeline;
     const paragraphs = [
-      `**${this.plan.service}** \`${shortSha(this.plan.commit.sha)}\` → \`${imageToString(this.plan.image)}\``,
+      `**${this.plan.service}** \`${shortSha(this.plan.commit.sha)}\` → \`${formatImageRef(this.plan.image)}\``,
       `Status: **${t.status.replace(/_/g, ' ')}** · stage: \`${t.stage}\``,
     ];
     if (t.stages.length) {

@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { AppStatus, ArgoAppRef, ArgoCdPort, SyncOutcome, SyncRequest } from '../ports.js';
 import { appRef, PermanentArgoCdError, SYNC_WINDOW_BLOCKED, toAppStatus } from './argocd-status.js';
 import { syncAllowedAt, type SyncWindowSpec } from './argocd-sync-windows.js';
+import { redactSecrets } from '../../platform/scrub.js';
 
 export interface ArgoCdApiOptions {
   /** API server base URL, e.g. `https://argocd.example.com`. */
@@ -80,7 +81,7 @@ export function createArgoCdApiClient(options: ArgoCdApiOptions): ArgoCdPort {
   const send = options.insecureTls ? insecureTransport(timeoutMs) : fetchTransport(timeoutMs);
 
   // Belt and braces: no message may carry the token, whatever a server or proxy echoes back.
-  const redact = (text: string): string => (options.token ? text.split(options.token).join('[redacted]') : text);
+  const redact = (text: string): string => redactSecrets(text, [options.token]);
 
   const appPath = (name: string): string => `/api/v1/applications/${encodeURIComponent(name)}`;
   /** `appNamespace` (apps in any namespace) and `project` (a missing app is then 404, not 403). */

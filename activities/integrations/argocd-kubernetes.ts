@@ -12,6 +12,7 @@ import {
   toAppStatus,
 } from './argocd-status.js';
 import { syncAllowedAt, windowsFor, type SyncWindowSpec } from './argocd-sync-windows.js';
+import { redactSecrets } from '../../platform/scrub.js';
 
 export interface ArgoCdKubernetesOptions {
   /** A ready KubeConfig, or where to load one from; defaults to `'default'` (KUBECONFIG or ~/.kube/config). */
@@ -101,7 +102,7 @@ export function createArgoCdKubernetesClient(options: ArgoCdKubernetesOptions): 
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
       message = `${prefix} failed: ${err instanceof Error ? err.message : String(err)}${cause}`;
     }
-    if (token) message = message.split(token).join('[redacted]');
+    message = redactSecrets(message, [token]);
     return permanent ? new PermanentArgoCdError(message) : new Error(message);
   }
 

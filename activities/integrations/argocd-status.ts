@@ -132,6 +132,7 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
     operationMessage: str(state.message),
     operationAutomated: obj(obj(state.operation).initiatedBy).automated === true || undefined,
     operationFinishedAt: str(state.finishedAt),
+    reconciledAt: str(status.reconciledAt),
     automated: isAutomated(app) || undefined,
     targetRevision: str(source.targetRevision),
     sourceIndex: multi ? index : undefined,

@@ -2,6 +2,7 @@
 // `PermanentGitLabError` is listed as permanent in domain/errors.ts while `GitLabError` is retried.
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
 import { describeFetchFailure } from './registry-errors.js';
+import { redactSecrets } from '../../platform/scrub.js';
 
 /** 401, 403 or 404: a bad token, missing rights or a wrong project/file. Retrying will not help. */
 export class PermanentGitLabError extends Error {
@@ -51,7 +52,7 @@ export function gitlabFailure(err: unknown): { status?: number; description: str
  */
 export function toGitLabError(err: unknown, operation: string, token: string, timeoutMs: number): Error {
   if (err instanceof PermanentGitLabError || err instanceof GitLabError) return err;
-  const redact = (text: string) => (token ? text.split(token).join('[redacted]') : text);
+  const redact = (text: string) => redactSecrets(text, [token]);
   if (err instanceof GitbeakerRequestError && err.cause) {
     const { request, response, description } = err.cause;
     const where = `${request.method} ${new URL(request.url).pathname}`;

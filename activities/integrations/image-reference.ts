@@ -1,13 +1,12 @@
 // Splits an image repository into registry host and repository name the way the Docker CLI does,
 // and checks names, tags and digests against the OCI distribution grammar before anything is sent.
+import { DIGEST_PATTERN, TAG_PATTERN } from '../../domain/image-ref.js';
 
 export const DOCKER_HUB_HOST = 'registry-1.docker.io';
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
 const NAME_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 const NAME_RE = new RegExp(`^${NAME_COMPONENT}(?:/${NAME_COMPONENT})*$`);
-const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-const DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 // host[:port] or [ipv6][:port]; keeps anything URL-like (schemes, paths, credentials) out.
 const HOST_RE =
@@ -59,7 +58,7 @@ export function splitRepository(repository: string): ImageLocation {
 }
 
 export function validateTag(tag: string): void {
-  if (!TAG_RE.test(tag)) {
+  if (!TAG_PATTERN.test(tag)) {
     throw new InvalidImageReferenceError(
       `invalid tag "${tag}": at most 128 characters of letters, digits, _ . - and not starting with . or -`,
     );
@@ -67,7 +66,7 @@ export function validateTag(tag: string): void {
 }
 
 export function validateDigest(digest: string): void {
-  if (!DIGEST_RE.test(digest) || (digest.startsWith('sha256:') && !SHA256_RE.test(digest))) {
+  if (!DIGEST_PATTERN.test(digest) || (digest.startsWith('sha256:') && !SHA256_RE.test(digest))) {
     throw new InvalidImageReferenceError(`invalid digest "${digest}": expected algorithm:hex, e.g. sha256:<64 hex>`);
   }
 }

@@ -3,12 +3,20 @@
 // commit carrying Runway trailers, so a retried activity can find the commit it already pushed.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatImageRef, ManifestTargetError, parseImageRef, setImage } from '../../domain/manifest/index.js';
+import {
+  formatImageRef,
+  ManifestTargetError,
+  parseImageRef,
+  readImage,
+  setImage,
+} from '../../domain/manifest/index.js';
 import type { ImageRef } from '../../domain/types.js';
 import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
+import { scrubSecrets } from '../../platform/scrub.js';
 
 /** A problem a retry cannot fix (unknown repository or branch, no access, push refused by policy). */
 export class PermanentInfraError extends Error {
@@ -65,6 +73,68 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
       });
     },
 
+    // A throwaway bare copy: fetch the branch (the read), then push its own head back with --dry-run, which
+    // asks the remote's receive-pack (authentication, push rights) and sends nothing.
+    async checkAccess(location) {
+      const dir = await mkdtemp(path.join(tmpdir(), 'runway-check-'));
+      const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
+      try {
+        await validateBranch(git, location.branch, dir);
+        await check(git, ['init', '--quiet', '--bare'], 'init');
+        const ref = `refs/heads/${location.branch}`;
+        await check(
+          git,
+          ['fetch', '--quiet', '--no-tags', '--depth=1', '--end-of-options', location.repository, `+${ref}:${ref}`],
+          'fetch',
+        );
+        const head = (await check(git, ['rev-parse', '--verify', ref], 'rev-parse')).stdout.trim();
+        const push = await git([
+          'push',
+          '--dry-run',
+          '--quiet',
+          '--end-of-options',
+          location.repository,
+          `${head}:${ref}`,
+        ]);
+        if (push.code === 0) return { head, push: { ok: true } };
+        return {
+          head,
+          push: { ok: false, reason: redact(push.stderr.trim().split('\n').pop() ?? `exit ${push.code}`) },
+        };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+
+    // From the bare copy the ancestry questions use: fetch the branch, read the manifest at its head.
+    async currentImage({ location, target, repository }) {
+      const dir = path.resolve(options.cacheDir, `${cacheName(location.repository)}.ancestry`);
+      const git = (args: string[]) => runGit(args, dir, settings.timeoutMs);
+      const file = path.posix.normalize(target.file);
+      if (path.posix.isAbsolute(file) || file === '..' || file.startsWith('../')) {
+        throw new ManifestTargetError(`${target.file}: manifest path must be relative and inside the repository`);
+      }
+      return withLock(dir, async () => {
+        await validateBranch(git, location.branch, dir);
+        await ensureBare(git, dir);
+        const ref = `refs/remotes/origin/${location.branch}`;
+        await check(
+          git,
+          [
+            'fetch',
+            '--quiet',
+            '--no-tags',
+            '--end-of-options',
+            location.repository,
+            `+refs/heads/${location.branch}:${ref}`,
+          ],
+          'fetch',
+        );
+        const text = (await check(git, ['show', `${ref}:${file}`], 'read manifest')).stdout;
+        return readImage(text, target, repository);
+      });
+    },
+
     async isAncestor(location, ancestor, descendant) {
       assertSha(ancestor);
       assertSha(descendant);
@@ -74,11 +144,7 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
       const ask = () => git(['merge-base', '--is-ancestor', ancestor, descendant]);
       return withLock(dir, async () => {
         await validateBranch(git, location.branch, dir);
-        if ((await git(['rev-parse', '--is-bare-repository'])).stdout.trim() !== 'true') {
-          await rm(dir, { recursive: true, force: true });
-          await mkdir(dir, { recursive: true });
-          await check(git, ['init', '--quiet', '--bare'], 'init');
-        }
+        await ensureBare(git, dir);
         let answer = await ask();
         // 0: ancestor, 1: not; anything else (128): a commit this copy has not fetched yet.
         if (answer.code > 1) {
@@ -101,6 +167,14 @@ export function createGitInfraRepo(options: GitInfraOptions): InfraRepoPort {
       });
     },
   };
+}
+
+/** The bare copy behind ancestry questions and manifest reads (a working copy there is replaced). */
+async function ensureBare(git: Git, dir: string): Promise<void> {
+  if ((await git(['rev-parse', '--is-bare-repository'])).stdout.trim() === 'true') return;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await check(git, ['init', '--quiet', '--bare'], 'init');
 }
 
 /** Ancestry is asked about commit ids only: never let a revision become a git option or a ref expression. */
@@ -351,10 +425,8 @@ function lastLines(output: string): string {
   return redact(lines.slice(-4).join(' | '));
 }
 
-/** Hides the userinfo (`user:token@`) of every URL in `text`. */
-export function redact(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
-}
+/** Hides the userinfo (`user:token@`) of every URL in `text`, and every other secret shape. */
+export const redact = scrubSecrets;
 
 /** Cache directory name: stable per remote (credentials excluded, so rotating a token reuses it). */
 function cacheName(repository: string): string {

@@ -17,6 +17,7 @@ import {
 import type { NotifierPort, PublishOptions, ReleaseNotification } from '../ports.js';
 import { buildReleaseMessage, buildThreadReply, type SlackBlock } from './slack-blocks.js';
 import { SlackPacer } from './slack-pacing.js';
+import { redactSecrets } from '../../platform/scrub.js';
 
 export interface SlackLogger {
   warn(fields: Record<string, unknown>, message: string): void;
@@ -160,11 +161,7 @@ export function createSlackApi(options: SlackOptions): SlackApi {
     logLevel: LogLevel.ERROR,
   });
   // Belt and braces: nothing we build contains the token, but a library message might one day.
-  const redact = (text: string): string =>
-    (options.token ? text.split(options.token).join('[redacted]') : text).replace(
-      /xox[a-z]-[A-Za-z0-9-]+/g,
-      '[redacted]',
-    );
+  const redact = (text: string): string => redactSecrets(text, [options.token]);
 
   const pacer = options.pacer ?? new SlackPacer();
 

@@ -6,7 +6,7 @@ import { DeployService } from '../deploy-service.js';
 import { HttpError } from '../errors.js';
 import { deployRefusal } from '../permissions.js';
 import { statusUrl } from '../webhooks/gitlab.js';
-import { ErrorSchema, errors, json, jsonBody } from './schemas.js';
+import { ErrorSchema, errors, json, jsonBody, NameSchema } from './schemas.js';
 
 const security = [{ bearer: [] }];
 
@@ -41,16 +41,18 @@ export function registerDeployRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'post',
       path: '/api/services/{service}/deploy',
+      operationId: 'deployService',
+      tags: ['deploys'],
       summary:
         'Deploy any built version (commit sha, tag) through the same stages and gates; `force` (approvers only) passes closed windows',
       security,
       middleware: [deploy] as const,
       request: {
-        params: z.object({ service: z.string() }),
+        params: z.object({ service: NameSchema }),
         body: jsonBody(
           z.object({
             version: z.string().min(1).max(200).describe('Full commit sha, or a tag / short sha GitLab resolves'),
-            environment: z.string().optional().describe('Only this environment; default: all, in order'),
+            environment: NameSchema.optional().describe('Only this environment; default: all, in order'),
             force: z.object({ reason: z.string().min(3).max(500) }).optional(),
             requestId: z
               .string()
@@ -63,8 +65,8 @@ export function registerDeployRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       responses: {
         200: json(DeployStartedSchema(), 'Already started (same requestId)'),
         202: json(DeployStartedSchema(), 'Started'),
-        503: json(ErrorSchema, 'GitLab could not resolve the version'),
         ...errors,
+        503: json(ErrorSchema, 'Temporal is unreachable, or GitLab could not resolve the version (Retry-After)'),
       },
     }),
     async (c) => {
@@ -98,6 +100,8 @@ export function registerDeployRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'get',
       path: '/api/freezes',
+      operationId: 'listFreezes',
+      tags: ['freezes'],
       summary: 'Runtime freezes in force (planned freezes are in runway.yaml)',
       security,
       middleware: [read] as const,
@@ -110,11 +114,13 @@ export function registerDeployRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'post',
       path: '/api/environments/{environment}/freeze',
+      operationId: 'freezeEnvironment',
+      tags: ['freezes'],
       summary: 'Freeze an environment (every service): releases reaching it wait, status queued',
       security,
       middleware: [approve] as const,
       request: {
-        params: z.object({ environment: z.string() }),
+        params: z.object({ environment: NameSchema }),
         body: jsonBody(
           z.object({
             reason: z.string().max(500).optional(),
@@ -140,10 +146,12 @@ export function registerDeployRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'delete',
       path: '/api/environments/{environment}/freeze',
+      operationId: 'unfreezeEnvironment',
+      tags: ['freezes'],
       summary: 'Lift the runtime freeze of an environment; queued releases go within their recheck interval',
       security,
       middleware: [approve] as const,
-      request: { params: z.object({ environment: z.string() }) },
+      request: { params: z.object({ environment: NameSchema }) },
       responses: {
         200: json(z.object({ environment: z.string(), wasFrozen: z.boolean() }), 'Unfrozen'),
         ...errors,

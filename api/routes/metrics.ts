@@ -9,7 +9,7 @@ import { requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { NotFoundError } from '../release-service.js';
-import { DoraReportSchema, errors, json } from './schemas.js';
+import { DoraReportSchema, errors, json, NameSchema } from './schemas.js';
 
 const MAX_WINDOW_MS = parseDuration('366d');
 
@@ -45,12 +45,14 @@ export function registerMetricsRoutes(app: OpenAPIHono, ctx: ApiContext, options
     createRoute({
       method: 'get',
       path: '/api/metrics/dora',
+      operationId: 'getDoraMetrics',
+      tags: ['metrics'],
       summary: 'DORA four keys over a window, for one service or all (production = its last environment)',
       security: [{ bearer: [] }],
       middleware: [requireRole(ctx.config, 'read')] as const,
       request: {
         query: z.object({
-          service: z.string().optional(),
+          service: NameSchema.optional(),
           window: z
             .string()
             .regex(/^\d+(h|d)$/, 'a duration in hours or days, e.g. 7d')

@@ -34,6 +34,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'get',
       path: '/api/releases',
+      operationId: 'listReleases',
+      tags: ['releases'],
       summary: 'List releases (from Temporal visibility), newest first',
       security,
       middleware: [read] as const,
@@ -65,6 +67,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'get',
       path: '/api/releases/{id}',
+      operationId: 'getRelease',
+      tags: ['releases'],
       summary: "A release's timeline",
       security,
       middleware: [read] as const,
@@ -78,6 +82,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'post',
       path: '/api/releases',
+      operationId: 'startRelease',
+      tags: ['releases'],
       summary: 'Start a release of a service at a commit (idempotent per service + commit)',
       security,
       middleware: [deploy] as const,
@@ -120,6 +126,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
       createRoute({
         method: 'post',
         path: `/api/releases/{id}/${decision}`,
+        operationId: `${decision}Release`,
+        tags: ['releases'],
         summary: `${decision === 'approve' ? 'Approve' : 'Reject'} the environment the release waits for (token name = approver)`,
         security,
         middleware: [approve] as const,
@@ -162,6 +170,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'post',
       path: '/api/releases/{id}/cancel',
+      operationId: 'cancelRelease',
+      tags: ['releases'],
       summary: 'Cancel a release (compensation still runs)',
       security,
       middleware: [deploy] as const,
@@ -182,6 +192,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'post',
       path: '/api/services/{service}/environments/{environment}/rollback',
+      operationId: 'rollbackEnvironment',
+      tags: ['environments'],
       summary:
         'Roll an environment back to an earlier version (default: the one before the current; or a tag, or the ' +
         'version a release deployed), as a workflow. Repeating it while it runs answers with the same rollback.',
@@ -224,6 +236,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'get',
       path: '/api/services/{service}/environments/{environment}/history',
+      operationId: 'getEnvironmentHistory',
+      tags: ['environments'],
       summary: "The environment's successful deploys, newest first: the versions a rollback can go back to",
       security,
       middleware: [read] as const,
@@ -257,6 +271,8 @@ export function registerReleaseRoutes(app: OpenAPIHono, ctx: ApiContext): void {
     createRoute({
       method: 'get',
       path: '/api/services',
+      operationId: 'listServices',
+      tags: ['environments'],
       summary: 'The current version of every service, per environment',
       security,
       middleware: [read] as const,

@@ -1,6 +1,7 @@
 // OpenAPI schemas of the REST API (the OpenAPI document is generated from these).
 import { z } from '@hono/zod-openapi';
 import { RELEASE_STATUSES } from '../../domain/types.js';
+import { COMMIT_SHA_PATTERN, NAME_PATTERN } from '../../domain/ids.js';
 
 export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
 
@@ -145,12 +146,12 @@ export const DoraReportSchema = z
   .openapi('DoraReport');
 
 /** Names as runway.yaml allows them (lowercase, digits, dashes): anything else cannot be configured. */
-export const NameSchema = z.string().max(63);
+export const NameSchema = z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes, as runway.yaml names');
 
 /** A full commit id, 40 hex digits (or 64 in a SHA-256 repository). */
 export const CommitShaSchema = z
   .string()
-  .regex(/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'a full commit sha: 40 hex digits (64 in SHA-256 repositories)');
+  .regex(new RegExp(COMMIT_SHA_PATTERN.source, 'i'), 'a full commit sha: 40 hex digits (64 in SHA-256 repositories)');
 
 export const ReleaseIdParam = z.object({
   id: z
@@ -175,4 +176,10 @@ export const errors = {
   403: json(ErrorSchema, 'The token lacks the role'),
   404: json(ErrorSchema, 'Not found'),
   409: json(ErrorSchema, 'Refused in the current state'),
+  // bodyLimit on /api/* (api/app.ts), with Connection: close.
+  413: json(ErrorSchema, 'Request body over the limit'),
+  // Every /api route needs Temporal: answered within the request deadline while it is down, with Retry-After.
+  503: json(ErrorSchema, 'Temporal is unreachable (Retry-After)'),
+  // Temporal is up but too busy to answer within the request's deadline: never reported as an outage.
+  504: json(ErrorSchema, 'Temporal is up but did not answer in time (temporal_slow, names the workflow)'),
 } as const;

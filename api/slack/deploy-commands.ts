@@ -7,6 +7,7 @@ import { HttpError } from '../errors.js';
 import { deployRefusal, environmentApproverRefusal } from '../permissions.js';
 import type { SlackDeps } from './deps.js';
 import { code, shortSha, slackDate } from './format.js';
+import { releaseIdKind } from '../../domain/ids.js';
 
 export interface DeployCommandDeps extends SlackDeps {
   deploys?: Pick<DeployService, 'deploy' | 'freeze' | 'unfreeze' | 'freezes' | 'releaseDetails' | 'rollbackTo'>;
@@ -131,7 +132,7 @@ export async function historyCommand(deps: DeployCommandDeps, serviceName: strin
       const what =
         r.workflowType === 'rollbackWorkflow'
           ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}`
-          : r.releaseId.startsWith('deploy/')
+          : releaseIdKind(r.releaseId) === 'deploy'
             ? 'deploy'
             : 'release';
       const mr = d.mrTitle

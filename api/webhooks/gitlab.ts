@@ -2,7 +2,6 @@
 // so only real misconfiguration (wrong token) and unreadable bodies get a 4xx; everything Runway
 // merely does not act on is a 202 `{ignored: reason}`. It never waits for a release, only for its start.
 import { releaseLinks } from '../release-links.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { ApiContext } from '../context.js';
 import { errorBody } from '../errors.js';
@@ -20,17 +19,12 @@ import { IdempotencyCache } from './idempotency.js';
 import { readLimitedBody } from './read-body.js';
 import { countWebhook, webhookEventLabel, type WebhookOutcome } from '../../platform/api-metrics.js';
 import { releaseLogger } from '../../platform/release-log.js';
+import { sameSecret } from '../../platform/constant-time.js';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** Constant-time comparison (hashing first makes lengths equal). */
-export function tokenMatches(presented: string | undefined, expected: string): boolean {
-  return timingSafeEqual(digest(presented ?? ''), digest(expected)) && presented !== undefined;
-}
+/** Constant-time comparison of the webhook secret (platform/constant-time.ts). */
+export const tokenMatches = sameSecret;
 
 /**
  * Services of a project, by path (every payload has one; 2017-era ones only that; GitLab paths are
@@ -230,7 +224,7 @@ async function onPipeline(
     }
   }
   if (signalled.length === 0) return ignored(`no release is waiting for ${hook.object_attributes.sha.slice(0, 8)}`);
-  return { status: 202, body: { signalled: signalled.map((s) => `release/${s}/${hook.object_attributes.sha}`) } };
+  return { status: 202, body: { signalled: signalled.map((s) => makeReleaseId(s, hook.object_attributes.sha)) } };
 }
 
 export function statusUrl(ctx: ApiContext, releaseId: string): string {

@@ -3,7 +3,7 @@ import { isMap, isSeq, type YAMLMap } from 'yaml';
 import type { ImageRef, ManifestTarget } from '../types.js';
 import { findPair, rootMap, type YamlDocument } from './document.js';
 import { ManifestTargetError } from './errors.js';
-import { formatImageRef, parseImageRef } from './image-ref.js';
+import { formatImageRef, parseImageRef } from '../image-ref.js';
 import type { LocatedTarget } from './located.js';
 import { scalarText } from './scalar.js';
 

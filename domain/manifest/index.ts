@@ -4,13 +4,13 @@ import { locateContainer } from './container.js';
 import { describeTarget, parseDocuments, type YamlDocument } from './document.js';
 import { ManifestTargetError } from './errors.js';
 import { locateHelm } from './helm.js';
-import { imageRefProblem } from './image-ref.js';
+import { imageRefProblem } from '../image-ref.js';
 import { locateKustomize } from './kustomize.js';
 import type { LocatedTarget } from './located.js';
 import { rewrite } from './patch.js';
 
 export { ManifestTargetError } from './errors.js';
-export { formatImageRef, parseImageRef, sameImageRef } from './image-ref.js';
+export { formatImageRef, parseImageRef, sameImageRef } from '../image-ref.js';
 
 export interface ManifestEdit {
   /** The new file text; byte-identical to the input when nothing changed. */

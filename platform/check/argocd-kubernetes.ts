@@ -1,18 +1,20 @@
 // Argo CD through Kubernetes (`argocd.driver: kubernetes`): each Application resource exists, its sync policy,
 // and whether Runway's identity may get and patch Applications (SelfSubjectAccessReview, as `kubectl auth can-i`).
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { RunwayConfig } from '../../config/schema.js';
+import type { ArgoCdInstanceConfig } from '../../config/schema.js';
+import type { AppToCheck } from './argocd.js';
 import { record } from './http.js';
 import type { CheckResult } from './report.js';
 
 const GROUP = 'argoproj.io';
 
 export async function checkArgoCdKubernetes(
-  config: RunwayConfig,
+  instance: ArgoCdInstanceConfig,
+  apps: AppToCheck[],
   options: { kubeConfig?: KubeConfig } = {},
 ): Promise<CheckResult[]> {
   const area = 'argocd';
-  const namespace = config.argocd?.namespace ?? 'argocd';
+  const home = instance.namespace ?? 'argocd';
   const k8s = await import('@kubernetes/client-node');
   let kc = options.kubeConfig;
   if (!kc) {
@@ -33,53 +35,25 @@ export async function checkArgoCdKubernetes(
   }
   const out: CheckResult[] = [];
   const auth = kc.makeApiClient(k8s.AuthorizationV1Api);
-  for (const verb of ['get', 'patch']) {
-    const check = `may ${verb} applications.${GROUP} in ${namespace}`;
-    try {
-      const review = await auth.createSelfSubjectAccessReview({
-        body: { spec: { resourceAttributes: { group: GROUP, resource: 'applications', verb, namespace } } },
-      });
-      const allowed = review.status?.allowed === true;
-      out.push({
-        area,
-        check,
-        status: allowed ? 'ok' : 'fail',
-        ...(allowed
-          ? {}
-          : {
-              fix: `a Role with get, patch, watch on applications.${GROUP} in ${namespace}, bound to Runway's identity (deploy/kubernetes/base/argocd-rbac.yaml)`,
-            }),
-      });
-    } catch (err) {
-      out.push({
-        area,
-        check,
-        status: 'fail',
-        detail: errorText(k8s, err),
-        fix: 'check the kubeconfig and its credentials',
-      });
-    }
-  }
-  const objects = kc.makeApiClient(k8s.CustomObjectsApi);
-  for (const [service, s] of Object.entries(config.services)) {
-    for (const env of s.environments) {
-      const name = env.argocd.application;
-      const check = `${service}/${env.name}: application ${namespace}/${name}`;
+  // The worker reads and patches each Application where it lives: its own namespace, or Argo CD's.
+  const namespaces = [...new Set(apps.map((a) => a.namespace ?? home))];
+  for (const namespace of namespaces) {
+    for (const verb of ['get', 'patch']) {
+      const check = `may ${verb} applications.${GROUP} in ${namespace}`;
       try {
-        const app: unknown = await objects.getNamespacedCustomObject({
-          group: GROUP,
-          version: 'v1alpha1',
-          namespace,
-          plural: 'applications',
-          name,
+        const review = await auth.createSelfSubjectAccessReview({
+          body: { spec: { resourceAttributes: { group: GROUP, resource: 'applications', verb, namespace } } },
         });
-        const spec = record(record(app).spec);
-        const automated = record(spec.syncPolicy).automated !== undefined;
+        const allowed = review.status?.allowed === true;
         out.push({
           area,
           check,
-          status: 'ok',
-          detail: `project ${typeof spec.project === 'string' ? spec.project : 'default'}, sync ${automated ? 'automated' : 'manual'}`,
+          status: allowed ? 'ok' : 'fail',
+          ...(allowed
+            ? {}
+            : {
+                fix: `a Role with get, patch, watch on applications.${GROUP} in ${namespace}, bound to Runway's identity (deploy/kubernetes/base/argocd-rbac.yaml)`,
+              }),
         });
       } catch (err) {
         out.push({
@@ -87,9 +61,39 @@ export async function checkArgoCdKubernetes(
           check,
           status: 'fail',
           detail: errorText(k8s, err),
-          fix: `check the name: kubectl -n ${namespace} get applications.${GROUP}`,
+          fix: 'check the kubeconfig and its credentials',
         });
       }
+    }
+  }
+  const objects = kc.makeApiClient(k8s.CustomObjectsApi);
+  for (const app of apps) {
+    const namespace = app.namespace ?? home;
+    const check = `${app.service}/${app.environment}: application ${namespace}/${app.name}`;
+    try {
+      const found: unknown = await objects.getNamespacedCustomObject({
+        group: GROUP,
+        version: 'v1alpha1',
+        namespace,
+        plural: 'applications',
+        name: app.name,
+      });
+      const spec = record(record(found).spec);
+      const automated = record(spec.syncPolicy).automated !== undefined;
+      out.push({
+        area,
+        check,
+        status: 'ok',
+        detail: `project ${typeof spec.project === 'string' ? spec.project : 'default'}, sync ${automated ? 'automated' : 'manual'}`,
+      });
+    } catch (err) {
+      out.push({
+        area,
+        check,
+        status: 'fail',
+        detail: errorText(k8s, err),
+        fix: `check the name: kubectl -n ${namespace} get applications.${GROUP}`,
+      });
     }
   }
   return out;

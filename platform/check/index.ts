@@ -1,7 +1,9 @@
 // `runway check`: every credential and target runway.yaml names, checked from where Runway will run.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { missingIntegrations } from '../../config/requirements.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import { checkArgoCd } from './argocd.js';
+import { checkInfra } from './infra.js';
 import { checkGitLab } from './gitlab.js';
 import type { Fetch } from './http.js';
 import { checkPrometheus } from './prometheus.js';
@@ -33,10 +35,20 @@ export async function runChecks(config: RunwayConfig, options: CheckOptions = {}
       return [{ area, check: 'check ran', status: 'fail', detail: (err as Error).message.split('\n')[0] }];
     }
   };
+  // What the worker refuses to start without (worker/deps.ts assertIntegrations): a failure, never a skip.
+  const refused: CheckResult[] = missingIntegrations(config).map((problem) => ({
+    area: 'config',
+    check: problem.split(': ')[0]!,
+    status: 'fail',
+    detail: problem.slice(problem.indexOf(': ') + 2),
+    fix: 'the worker refuses to start with this config: add the section (see docs/configuration.md)',
+  }));
   return [
+    ...refused,
     ...(options.skipTemporal ? [] : await guard('temporal', () => checkTemporal(config))),
     ...(await guard('gitlab', () => checkGitLab(config, options))),
     ...(await guard('argocd', () => checkArgoCd(config, options))),
+    ...(await guard('infra', () => checkInfra(config))),
     ...(await guard('slack', () => checkSlack(config))),
     ...(await guard('registry', () => checkRegistries(config, options))),
     ...(await guard('prometheus', () => checkPrometheus(config, { url: options.prometheusUrl, fetch: options.fetch }))),

@@ -1,15 +1,23 @@
-// Registries: each configured registry accepts Runway's credentials (GET /v2/, and the Bearer token
-// exchange its WWW-Authenticate challenge asks for, as in the distribution token spec).
+// Registries, as the worker authenticates to them: every service image is looked up through the worker's own
+// registry client (a static token is sent as `Bearer`, username/password answer the registry's challenge, the
+// Bearer token exchange of the distribution token spec); a configured registry no service uses gets GET /v2/.
+import { createRegistryClient, RegistryAuthError } from '../../activities/integrations/registry.js';
+import { canonicalRegistryHost, splitRepository } from '../../activities/integrations/image-reference.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import { getJson, record, said, Unreachable, type Fetch } from './http.js';
 import type { CheckResult } from './report.js';
 
 type Registry = RunwayConfig['registries'][number];
 
-function basic(r: Registry): string | undefined {
-  const user = r.username ?? (r.token ? 'runway' : undefined);
-  const secret = r.password ?? r.token;
-  return user && secret ? `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}` : undefined;
+/** The tag looked up: whether it exists does not matter, only that the registry let us ask. */
+const PROBE_TAG = 'runway-check';
+
+/** What the worker sends before any challenge (RegistryClient.initialAuthorization) or in answer to one. */
+function authorization(r: Registry): string | undefined {
+  if (r.token) return `Bearer ${r.token}`;
+  return r.username && r.password
+    ? `Basic ${Buffer.from(`${r.username}:${r.password}`).toString('base64')}`
+    : undefined;
 }
 
 function challenge(header: string | null): { scheme: string; params: Record<string, string> } | undefined {
@@ -21,14 +29,53 @@ function challenge(header: string | null): { scheme: string; params: Record<stri
 
 export async function checkRegistries(config: RunwayConfig, options: { fetch?: Fetch } = {}): Promise<CheckResult[]> {
   const area = 'registry';
-  if (config.registries.length === 0) {
-    return [{ area, check: 'configured', status: 'skip', detail: 'no registries: images are looked up anonymously' }];
+  if (config.registries.length === 0 && Object.keys(config.services).length === 0) {
+    return [{ area, check: 'configured', status: 'skip', detail: 'no registries and no services' }];
   }
   const out: CheckResult[] = [];
+  // The worker's client, built from the same entries as worker/deps.ts builds it.
+  const client = createRegistryClient({
+    credentials: config.registries.map((r) => ({
+      host: r.host,
+      username: r.username,
+      password: r.password,
+      token: r.token,
+    })),
+    insecureHosts: config.registries.filter((r) => r.insecure).map((r) => r.host),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const probed = new Set<string>();
+  for (const [service, s] of Object.entries(config.services)) {
+    const repository = s.image.repository;
+    if (probed.has(repository)) continue;
+    probed.add(repository);
+    const host = splitRepository(repository).host;
+    const check = `service ${service}: ${repository} readable`;
+    try {
+      const found = await client.imageExists({ repository, tag: PROBE_TAG });
+      out.push({ area, check, status: 'ok', detail: `looked up :${PROBE_TAG} (${found.exists ? 'found' : 'absent'})` });
+    } catch (err) {
+      const configured = config.registries.some((r) => canonicalRegistryHost(r.host) === host);
+      out.push({
+        area,
+        check,
+        status: 'fail',
+        detail: (err as Error).message.split('\n')[0],
+        fix:
+          err instanceof RegistryAuthError
+            ? configured
+              ? `check registries[] for ${host}: username and password, or token`
+              : `add ${host} under registries[] with credentials that may pull ${repository}`
+            : `check services.${service}.image.repository and registries[].insecure for ${host}`,
+      });
+    }
+  }
+  const used = new Set([...probed].map((repository) => splitRepository(repository).host));
   for (const r of config.registries) {
+    if (used.has(canonicalRegistryHost(r.host))) continue;
     const check = `${r.host} accepts the credentials`;
     const url = `${r.insecure ? 'http' : 'https'}://${r.host}/v2/`;
-    const auth = basic(r);
+    const auth = authorization(r);
     try {
       const first = await getJson(url, {}, options);
       if (first.status === 200) {
@@ -37,8 +84,9 @@ export async function checkRegistries(config: RunwayConfig, options: { fetch?: F
       }
       const c = challenge(first.headers.get('www-authenticate'));
       let answer = first;
-      if (c?.scheme === 'basic' && auth) answer = await getJson(url, { Authorization: auth }, options);
-      if (c?.scheme === 'bearer' && c.params.realm) {
+      // A static token goes as is, like the worker sends it; Basic answers a Basic challenge.
+      if (r.token || (c?.scheme === 'basic' && auth)) answer = await getJson(url, { Authorization: auth! }, options);
+      else if (c?.scheme === 'bearer' && c.params.realm) {
         const tokenUrl = new URL(c.params.realm);
         if (c.params.service) tokenUrl.searchParams.set('service', c.params.service);
         answer = await getJson(tokenUrl.href, auth ? { Authorization: auth } : {}, options);

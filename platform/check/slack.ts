@@ -9,8 +9,11 @@ const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 export async function checkSlack(config: RunwayConfig): Promise<CheckResult[]> {
   const area = 'slack';
   const slack = config.slack;
-  if (!slack)
-    return [{ area, check: 'configured', status: 'skip', detail: 'no slack section: approvals only via the API' }];
+  // With services, a missing slack section is a config failure (runChecks reports what the worker refuses).
+  if (!slack) {
+    const none = Object.keys(config.services).length === 0;
+    return none ? [{ area, check: 'configured', status: 'skip', detail: 'no services' }] : [];
+  }
   const client = new WebClient(slack.botToken, {
     ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
     retryConfig: { retries: 0 },

@@ -71,11 +71,18 @@ async function call(method: string, path: string, token?: string, body?: unknown
 const image = (tag: string) => ({ repository: `registry.example.com/acme/${service}`, tag });
 const timeline = async (id: string) =>
   (await call('GET', `/api/releases/${encodeURIComponent(id)}`, TOKENS.reader)).body;
-const settled = (id: string) =>
-  waitFor(async () => {
+// The status is final before the run closes (its last messages go out after it): wait for both.
+const settled = async (id: string) => {
+  const t = await waitFor(async () => {
     const t = await timeline(id);
     return ['succeeded', 'failed', 'rolled_back', 'superseded'].includes(t.status) ? t : undefined;
   }, 30_000);
+  await ctx.client.workflow
+    .getHandle(id)
+    .result()
+    .catch(() => undefined);
+  return t;
+};
 
 function slackDeps(): DeployCommandDeps {
   return {
@@ -265,6 +272,16 @@ describe('deploy bot', () => {
     expect(done.status).toBe('succeeded');
     const prod = ctx.config.services[service]!.environments[1]!;
     expect(h.world.infra.imageAt({ kind: 'helm', file: prod.manifest.file, tagPath: 'image.tag' })?.tag).toBe(old.id);
+
+    // Asked again once it finished: one rollback, nothing changes, the words REST's 409 uses.
+    const id = `rollback/${service}/production/to/${old.id}`;
+    const before = await ctx.client.workflow.getHandle(id).describe();
+    const repeated = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_ALICE' });
+    expect(repeated).toMatch(/ in production: already at v1\.0\.1 since \d{4}-\S+ \(rollback\/.+\); nothing changed$/);
+    expect(repeated).toContain(id);
+    const after = await ctx.client.workflow.getHandle(id).describe();
+    expect(after.runId).toBe(before.runId);
+    expect(after.status.name).toBe('COMPLETED');
   });
 
   it('documents the deploy and freeze routes in OpenAPI', async () => {

@@ -26,6 +26,7 @@ describe('toAppStatus', () => {
       operationRevision: SHA,
       operationMessage: 'successfully synced (all tasks run)',
       operationFinishedAt: '2025-03-04T10:06:31Z',
+      reconciledAt: '2025-03-04T10:08:00Z',
       targetRevision: 'main',
     });
   });

@@ -277,6 +277,62 @@ describe.each(drivers)('$name driver', (driver) => {
   });
 });
 
+describe.each(drivers)('$name driver, the window after an operation', (driver) => {
+  // The controller reconciles a while after an operation ends; until then health is the old pods'.
+  const BAD = 'badbadbadbadbadbadbadbadbadbadbadbadbad0';
+  let slow: FakeArgoCd;
+  let head: string;
+  beforeEach(async () => {
+    slow = new FakeArgoCd({
+      reconcileAfterMs: 400,
+      healthyAfterMs: 20,
+      resolveRevision: (r) => (r === 'main' ? head : /^[0-9a-f]{40}$/.test(r) ? r : undefined),
+      isBadImage: (image) => image.endsWith(':broken'),
+    });
+    await slow.listen();
+    head = OTHER;
+    slow.addApp('web', { revision: OTHER, image: 'registry.example.com/web:1.0.0' });
+    slow.images.set(BAD, 'registry.example.com/web:broken');
+    slow.images.set(REV, 'registry.example.com/web:1.0.1');
+    // A broken release is out and Degraded; REV (its fix, or its rollback) is pushed next.
+    head = BAD;
+    const port = await driver.make(slow);
+    await port.sync('web', BAD);
+    const broken = await watch(port, 'web', BAD);
+    expect(broken.verdict.state).toBe('failed');
+    head = REV;
+  });
+  afterEach(async () => {
+    await slow.close();
+  });
+
+  it('without reconciledAt >= finishedAt, the fix is failed on the broken pods; with it, it is healthy', async () => {
+    const port = await driver.make(slow);
+    // Argo CD's times have second precision, and equal counts as reconciled (upstream too): the operation
+    // runs over a second, so the reconcile before its end carries an earlier second.
+    slow.operationMs = 1_100;
+    await port.sync('web', REV);
+    const { verdict, seen, last } = await watch(port, 'web', REV);
+    expect(verdict).toEqual({ state: 'healthy' });
+    expect(last.reconciledAt! >= last.operationFinishedAt!).toBe(true);
+    // The window: the fix's operation Succeeded, the health beside it is the broken pods'.
+    const window = seen.filter((s) => s.operationPhase === 'Succeeded' && s.operationRevision === REV);
+    const stale = window.filter((s) => s.health === 'Degraded');
+    expect(stale.length).toBeGreaterThan(0);
+    // A Runway from before the rule (the same statuses without the two times) failed the fix on them.
+    const blind = stale.map(({ reconciledAt: _r, operationFinishedAt: _f, ...rest }) =>
+      evaluateHealth(rest, {
+        revision: REV,
+        contains: (r) => (r ? r === REV : undefined),
+        degradedForMs: 0,
+        degradedGraceMs: 0,
+      }),
+    );
+    expect(blind.map((v) => v.state)).toContain('failed');
+    expect(slow.syncRequests.filter((r) => r.outcome === 200)).toHaveLength(2);
+  });
+});
+
 describe('REST driver on the wire', () => {
   it('sends the documented sync request with a Bearer token', async () => {
     const port = createArgoCdApiClient({ url: `${fake.url}/`, token: fake.token });

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { HttpFake as PlainHttpFake } from '../../fakes/http-fake.js';
 import { parseConfig } from '../../config/load.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import { FakeArgoCd } from '../../fakes/argocd.js';
@@ -109,7 +111,8 @@ describe('runway check', () => {
     expect(find(results, 'bot is in #releases')?.status).toBe('ok');
     expect(find(results, 'approver U0ALICE')).toMatchObject({ status: 'ok', detail: '@alice' });
     expect(find(results, 'approver admin')?.status).toBe('skip');
-    expect(find(results, 'accepts the credentials')?.status).toBe('ok');
+    // The registry is asked through the worker's own client, for the service's repository.
+    expect(find(results, `${new URL(registry.url).host}/acme/payments readable`)?.status).toBe('ok');
     expect(formatText(results)).toMatch(/All \d+ checks passed/);
   });
 
@@ -305,6 +308,112 @@ describe('runway check: the kubernetes Argo CD driver', () => {
       expect(missing).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^HTTP 404/) });
     } finally {
       argocd.denied.clear();
+    }
+  });
+});
+
+describe('runway check: what the worker will use', () => {
+  it('checks every named Argo CD instance, with no top-level url (the worker resolves argocd.instance)', async () => {
+    const named = config((y) =>
+      y
+        .replace(
+          /argocd: \{ driver: api[^}]*\}/,
+          `argocd: { instances: { east: { url: ${argocd.url}, token: ${ARGO_TOKEN} } } }`,
+        )
+        .replaceAll('argocd: { application: payments-', 'argocd: { instance: east, application: payments-'),
+    );
+    const results = await check(named);
+    expect(results.filter((r) => r.area === 'argocd' && r.status !== 'ok')).toEqual([]);
+    expect(find(results, 'instance east: payments/production: application payments-production')?.status).toBe('ok');
+    expect(find(results, 'instance east: payments/staging: account may sync payments-staging')?.status).toBe('ok');
+  });
+
+  it('fails, never skips, a config the worker refuses to start with: one line per problem with the fix', async () => {
+    const results = await check(config((y) => y.replace(/^slack: .*$/m, '').replace(/^argocd: .*$/m, '')));
+    expect(failed(results)).toBe(true);
+    const refused = results.filter((r) => r.area === 'config');
+    expect(refused.map((r) => r.check)).toEqual(['argocd', 'slack']);
+    for (const line of refused) expect(line).toMatchObject({ status: 'fail', fix: expect.stringContaining('refuses') });
+    expect(JSON.stringify(results)).not.toMatch(/simulated/);
+    // Only what the worker can run without (Prometheus) may be skipped.
+    expect(results.filter((r) => r.status === 'skip').map((r) => r.area)).toEqual(['prometheus']);
+  });
+
+  it('sends a registry token as the worker does (Bearer), and fails a wrong one', async () => {
+    const tokenRegistry = new PlainHttpFake('token-registry');
+    const guarded = (req: { headers: Record<string, string | string[] | undefined> }) =>
+      req.headers.authorization === 'Bearer registry-token'
+        ? { status: 404, body: { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] } }
+        : {
+            status: 401,
+            body: { errors: [{ code: 'UNAUTHORIZED' }] },
+            headers: { 'WWW-Authenticate': 'Basic realm="r"' },
+          };
+    tokenRegistry.route('GET', '/v2/', (req) =>
+      guarded(req).status === 404 ? { status: 200, body: {} } : guarded(req),
+    );
+    for (const method of ['HEAD', 'GET'])
+      tokenRegistry.route(method, '/v2/:name*/manifests/:reference', (req) => guarded(req));
+    await tokenRegistry.listen();
+    try {
+      const host = new URL(tokenRegistry.url).host;
+      const withToken = (token: string) =>
+        parseConfig(
+          `registries: [{ host: '${host}', token: ${token}, insecure: true }]\nservices:\n  payments:\n    gitlab: { project: acme/payments }\n    image: { repository: '${host}/acme/payments' }\n    infra: { driver: git, repository: /nowhere }\n    environments:\n      - name: staging\n        manifest: { file: s.yaml, kustomize: { image: p } }\n        argocd: { application: p }\n`,
+          {},
+        );
+      const { checkRegistries } = await import('../../platform/check/registry.js');
+      const ok = await checkRegistries(withToken('registry-token'));
+      expect(ok).toEqual([
+        expect.objectContaining({ check: `service payments: ${host}/acme/payments readable`, status: 'ok' }),
+      ]);
+      const wrong = await checkRegistries(withToken('wrong-token'));
+      expect(wrong[0]).toMatchObject({ status: 'fail', fix: expect.stringContaining(`registries[] for ${host}`) });
+      expect(JSON.stringify(wrong)).not.toContain('wrong-token');
+    } finally {
+      await tokenRegistry.close();
+    }
+  });
+
+  it("reads the git infra driver's branch and asks for a push with --dry-run; a wrong branch fails", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'runway-check-git-'));
+    try {
+      const remote = path.join(dir, 'infra.git');
+      const git = (args: string[], cwd = dir) => execFileSync('git', args, { cwd, encoding: 'utf8' });
+      git(['init', '--quiet', '--bare', '--initial-branch=main', remote]);
+      const work = path.join(dir, 'work');
+      git(['clone', '--quiet', remote, work]);
+      await writeFile(path.join(work, 'staging.yaml'), 'images: []\n');
+      git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '--allow-empty', '-m', 'init'], work);
+      git(['add', '.'], work);
+      git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'manifest'], work);
+      git(['push', '--quiet', 'origin', 'HEAD:main'], work);
+      const head = git(['rev-parse', 'HEAD'], work).trim();
+      const gitConfig = (branch: string) =>
+        config((y) =>
+          y
+            .replace(
+              'infra: { driver: gitlab, repository: acme/infra }',
+              `infra: { driver: git, repository: '${remote}', branch: ${branch} }`,
+            )
+            .replace(/^gitlab:/m, 'git: { cacheDir: ' + JSON.stringify(path.join(dir, 'cache')) + ' }\ngitlab:'),
+        );
+      const good = (await check(gitConfig('main'))).filter((r) => r.area === 'infra');
+      expect(good).toEqual([
+        { area: 'infra', check: `${remote}@main readable`, status: 'ok', detail: `head ${head.slice(0, 12)}` },
+        { area: 'infra', check: `${remote}@main accepts a push (dry run)`, status: 'ok' },
+      ]);
+      expect(git(['rev-parse', 'main'], remote).trim()).toBe(head);
+      const bad = (await check(gitConfig('nope'))).filter((r) => r.area === 'infra');
+      expect(bad).toEqual([
+        expect.objectContaining({
+          check: `${remote}@nope readable`,
+          status: 'fail',
+          fix: expect.stringContaining('infra.repository and .branch'),
+        }),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGitInfraRepo, redact } from '../../activities/integrations/infra-git.js';
+import { releaseNotes } from '../../activities/release-notes.js';
 import type { InfraRepoPort, SetImageRequest } from '../../activities/ports.js';
 import type { ImageRef, ManifestTarget } from '../../domain/types.js';
 
@@ -323,7 +324,7 @@ describe('git infra driver', () => {
     const [clone] = await readdir(path.join(root, 'cache-a'));
     expect(await readFile(path.join(root, 'cache-a', clone!, '.git', 'config'), 'utf8')).not.toContain('s3cr3t');
     expect(redact('fatal: https://u:t@host/x and ssh://git@host/y')).toBe(
-      'fatal: https://***@host/x and ssh://***@host/y',
+      'fatal: https://[redacted]@host/x and ssh://[redacted]@host/y',
     );
   });
 });
@@ -352,5 +353,56 @@ describe('isAncestor: does a revision contain a commit?', () => {
       .isAncestor(location(), '--help', 'main')
       .catch((e: unknown) => e as Error);
     expect((err as Error).name).toBe('PermanentInfraError');
+  });
+});
+
+describe('git infra driver: what runs now (release notes)', () => {
+  it("reads the image at the branch head, including someone else's push since the last read", async () => {
+    const infra = driver();
+    const location = { driver: 'git' as const, repository: remote, branch: 'main' };
+    const read = () => infra.currentImage({ location, target: kustomize, repository: 'registry.example.com/payments' });
+    expect(await read()).toEqual({ repository: 'registry.example.com/payments', tag: '1.0.0' });
+    await writeFile(path.join(seed, kustomize.file), KUSTOMIZATION.replace('"1.0.0"', '"1.2.0"'));
+    await git(seed, 'commit', '--quiet', '-am', 'hand bump');
+    await git(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+    expect(await read()).toEqual({ repository: 'registry.example.com/payments', tag: '1.2.0' });
+    expect(await infra.currentImage({ location, target: helm, repository: 'registry.example.com/worker' })).toEqual({
+      repository: 'registry.example.com/worker',
+      tag: 'v1',
+    });
+    await expect(
+      infra.currentImage({ location, target: { ...kustomize, file: '../etc/passwd' }, repository: 'x' }),
+    ).rejects.toThrow(/inside the repository/);
+  });
+
+  it('gives release notes the running version, so GitLab\'s compare is asked (no more "unknown")', async () => {
+    const infra = driver();
+    const compared: [string, string][] = [];
+    const notes = await releaseNotes(
+      {
+        infra: () => infra,
+        notes: {
+          async compare(_project, from, to) {
+            compared.push([from, to]);
+            return { commits: [{ id: to, title: 'Faster checkout', author: 'a', authoredAt: '2026-01-01T00:00:00Z' }] };
+          },
+          async mergeRequestsOf() {
+            return [];
+          },
+        },
+      },
+      {
+        projectId: 'acme/payments',
+        sha: 'b'.repeat(40),
+        imageRepository: 'registry.example.com/payments',
+        imageTag: 'b'.repeat(40),
+        environments: [
+          { name: 'prod', location: { driver: 'git', repository: remote, branch: 'main' }, target: kustomize },
+        ],
+      },
+    );
+    expect(compared).toEqual([['1.0.0', 'b'.repeat(40)]]);
+    expect(notes[0]).toMatchObject({ environment: 'prod', from: '1.0.0', commitCount: 1 });
+    expect(notes[0]!.unavailable).toBeUndefined();
   });
 });

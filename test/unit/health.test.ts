@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateHealth, type HealthContext } from '../../domain/health.js';
+import {
+  awaitingReconcile,
+  evaluateHealth,
+  reconciledAfterOperation,
+  type HealthContext,
+} from '../../domain/health.js';
 import type { AppStatus } from '../../activities/ports.js';
 
 const rev = 'c0ffee0000000000000000000000000000000000';
@@ -81,5 +86,49 @@ describe('evaluateHealth', () => {
       state: 'failed',
       reason: 'application Degraded: CrashLoopBackOff',
     });
+  });
+});
+
+describe('the window after an operation (argocd app wait: reconciledAt >= operationState.finishedAt)', () => {
+  // Argo CD wrote the operation's end, but the status beside it is the last reconcile's: the one that ran
+  // during the operation, when the synced manifests were already applied and the old pods still answered.
+  const window: AppStatus = {
+    ...done,
+    operationFinishedAt: '2026-12-07T10:00:05Z',
+    reconciledAt: '2026-12-07T10:00:03Z',
+  };
+
+  it('a Runway without the rule calls the deploy Healthy on the old pods', () => {
+    const { operationFinishedAt: _f, reconciledAt: _r, ...withoutTimes } = window;
+    expect(evaluateHealth(withoutTimes, ctx)).toEqual({ state: 'healthy' });
+  });
+
+  it('waits until the controller has reconciled since the operation finished', () => {
+    expect(awaitingReconcile(window)).toBe(true);
+    const verdict = evaluateHealth(window, ctx);
+    expect(verdict.state).toBe('waiting');
+    expect(verdict.state === 'waiting' && verdict.reason).toMatch(/not reconciled since the operation finished/);
+    // Never reconciled at all counts as not yet (a nil reconciledAt upstream).
+    expect(evaluateHealth({ ...window, reconciledAt: undefined }, ctx).state).toBe('waiting');
+    // At or after the end (second precision upstream: equal is trusted) the status can be believed.
+    expect(evaluateHealth({ ...window, reconciledAt: '2026-12-07T10:00:05Z' }, ctx)).toEqual({ state: 'healthy' });
+    expect(evaluateHealth({ ...window, reconciledAt: '2026-12-07T10:01:00Z' }, ctx)).toEqual({ state: 'healthy' });
+  });
+
+  it('a stale Degraded does not fail the deploy, and a failed operation still fails at once', () => {
+    const stale = { ...window, health: 'Degraded' as const };
+    expect(evaluateHealth(stale, { ...ctx, degradedForMs: 60_000, degradedGraceMs: 0 }).state).toBe('waiting');
+    const failed: AppStatus = { ...window, operationPhase: 'Failed', operationMessage: 'apply failed' };
+    expect(evaluateHealth(failed, ctx).state).toBe('failed');
+  });
+});
+
+describe('reconciledAfterOperation (deciding a new sync)', () => {
+  it('needs a reconcile strictly after the operation: the same second may be the one before it', () => {
+    const base: AppStatus = { ...done, operationFinishedAt: '2026-12-07T10:00:05Z' };
+    expect(reconciledAfterOperation({ ...base, reconciledAt: '2026-12-07T10:00:05Z' })).toBe(false);
+    expect(reconciledAfterOperation({ ...base, reconciledAt: '2026-12-07T10:00:06Z' })).toBe(true);
+    expect(reconciledAfterOperation({ ...base, reconciledAt: undefined })).toBe(false);
+    expect(reconciledAfterOperation(done)).toBe(true);
   });
 });

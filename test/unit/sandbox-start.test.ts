@@ -48,10 +48,15 @@ async function syncAndSettle(application: string, revision: string): Promise<Fak
   else
     await argoRest(`/api/v1/applications/${application}/sync`, { method: 'POST', body: JSON.stringify({ revision }) });
   const deadline = Date.now() + 10_000;
+  let rolling = false;
   for (;;) {
     const app = await argoRest(`/api/v1/applications/${application}`);
-    const settled = app.status.operationState?.phase === 'Succeeded' && app.status.health.status !== 'Progressing';
-    if (settled && app.status.operationState?.syncResult?.revision === revision) return app;
+    const state = app.status.operationState;
+    const ours = state?.phase === 'Succeeded' && state.syncResult?.revision === revision;
+    // Right after the operation, health is still the old pods' until Argo CD reconciles (to the second, so the
+    // times alone cannot tell here): the new rollout shows Progressing first.
+    if (ours && app.status.health.status === 'Progressing') rolling = true;
+    if (ours && rolling && app.status.health.status !== 'Progressing') return app;
     if (app.status.operationState?.phase === 'Error') throw new Error(app.status.operationState.message);
     if (Date.now() > deadline) throw new Error(`no settled sync of ${application}: ${JSON.stringify(app.status)}`);
     await new Promise((r) => setTimeout(r, 20));

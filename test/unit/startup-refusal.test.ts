@@ -124,18 +124,32 @@ describe('startup refusal', () => {
     expect(Date.now() - started).toBeLessThan(25_000);
   }, 40_000);
 
-  it('a plain worker without runway.yaml refuses instead of running the sandbox with stand-ins', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'runway-nocfg-'));
-    const tsx = path.join(root, 'node_modules/tsx/dist/esm/index.mjs');
-    const failure = await run('node', ['--import', tsx, path.join(root, 'worker/main.ts')], {
-      cwd: dir,
-      env: { ...process.env, RUNWAY_CONFIG: '', LOG_LEVEL: 'silent' },
-      timeout: 30_000,
-    }).then(
-      () => undefined,
-      (err: { code?: number; stderr?: string }) => err,
-    );
-    expect(failure?.code).toBe(1);
-    expect(failure!.stderr).toContain('the sandbox runs with `make dev`');
-  }, 40_000);
+  // Only `make dev` may fall back to the sandbox: its config has a public API token (sandbox-token).
+  for (const [name, entry] of [
+    ['worker', 'worker/main.ts'],
+    ['API', 'api/main.ts'],
+    ['runway check', 'cli/check.ts'],
+  ] as const) {
+    it(`the ${name} without runway.yaml refuses to start, saying where it looked, instead of running the sandbox`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'runway-nocfg-'));
+      const tsx = path.join(root, 'node_modules/tsx/dist/esm/index.mjs');
+      const started = Date.now();
+      const outcome = await run('node', ['--import', tsx, path.join(root, entry)], {
+        cwd: dir,
+        // Were the sandbox to start, the API would listen and never exit: the timeout kills it (no exit code).
+        env: { ...process.env, RUNWAY_CONFIG: '', LOG_LEVEL: 'silent' },
+        timeout: 30_000,
+      }).then(
+        (ok) => ({ code: 0, stderr: ok.stderr, stdout: ok.stdout }),
+        (err: { code?: number; stderr?: string; stdout?: string }) => err,
+      );
+      expect(outcome.code, outcome.stdout).not.toBe(0);
+      expect(typeof outcome.code).toBe('number');
+      expect(outcome.stderr).toContain('RUNWAY_CONFIG is unset');
+      expect(outcome.stderr).toContain(`${dir}/runway.yaml does not exist`);
+      expect(outcome.stderr).toContain('the sandbox runs only with `make dev`');
+      expect(`${outcome.stdout}${outcome.stderr}`).not.toMatch(/sandbox-token|listening/);
+      expect(Date.now() - started).toBeLessThan(25_000);
+    }, 40_000);
+  }
 });

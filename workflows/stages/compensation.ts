@@ -1,9 +1,10 @@
 // Compensation (the saga's rollback): put environments this release bumped back on their previous image.
 import type { ReleaseContext } from './context.js';
-import { imageToString, shortSha } from '../../domain/ids.js';
+import { shortSha } from '../../domain/ids.js';
 import { acquireLock, queuedBehind, releaseLockQuietly } from './lock.js';
 import { errorMessage } from './outcomes.js';
 import { syncAndWait } from './sync.js';
+import { formatImageRef } from '../../domain/image-ref.js';
 
 /**
  * Reverts bumps, newest first: the failing environment's, plus earlier ones with `rollback: all`.
@@ -27,8 +28,8 @@ export async function compensate(ctx: ReleaseContext, failingEnvironment?: strin
   for (const entry of entries) {
     const env = entry.environment;
     const stage = rec.begin('rollback', env.name, {
-      to: imageToString(entry.previous),
-      from: imageToString(plan.image),
+      to: formatImageRef(entry.previous),
+      from: formatImageRef(plan.image),
     });
     if (perEnvironment) {
       // A newer release that deployed here since owns the environment: reverting would undo its deploy.
@@ -55,7 +56,7 @@ export async function compensate(ctx: ReleaseContext, failingEnvironment?: strin
     } catch (err) {
       rec.end(stage, 'failed', { error: errorMessage(err) });
       leftBroken.push(
-        `${env.name} left at ${imageToString(plan.image)} (infra commit ${entry.bumpCommit}): ${errorMessage(err)}`,
+        `${env.name} left at ${formatImageRef(plan.image)} (infra commit ${entry.bumpCommit}): ${errorMessage(err)}`,
       );
     }
     if (perEnvironment) await releaseLockQuietly(ctx, reverted);

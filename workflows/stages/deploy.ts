@@ -1,10 +1,11 @@
 // Deploy: open a GitLab deployment, bump the image in the infra repo (remembering what to revert), and
 // let Argo CD roll it out until healthy. Completing it closes the GitLab deployment and frees the lock.
 import type { EnvironmentPlan, StageRecord } from '../../domain/types.js';
-import { imageToString, shortSha } from '../../domain/ids.js';
+import { shortSha } from '../../domain/ids.js';
 import type { InFlight, ReleaseContext } from './context.js';
 import { tryStep } from './outcomes.js';
 import { syncAndWait } from './sync.js';
+import { formatImageRef } from '../../domain/image-ref.js';
 
 export interface Deployment {
   stage: StageRecord;
@@ -13,7 +14,7 @@ export interface Deployment {
 
 export async function deployStage(ctx: ReleaseContext, environment: EnvironmentPlan): Promise<Deployment> {
   const { plan, acts, rec } = ctx;
-  const stage = rec.begin('deploy', environment.name, { image: imageToString(plan.image) });
+  const stage = rec.begin('deploy', environment.name, { image: formatImageRef(plan.image) });
   const inFlight: InFlight = { environment, stage };
   ctx.inFlight = inFlight;
 
@@ -34,11 +35,11 @@ export async function deployStage(ctx: ReleaseContext, environment: EnvironmentP
     changeId: `${plan.releaseId}/${environment.name}/deploy`,
   });
   Object.assign(stage.details, {
-    previousImage: bump.previous ? imageToString(bump.previous) : undefined,
+    previousImage: bump.previous ? formatImageRef(bump.previous) : undefined,
     infraCommit: bump.commitSha,
     bumped: bump.changed,
   });
-  if (bump.previous && imageToString(bump.previous) !== imageToString(plan.image)) {
+  if (bump.previous && formatImageRef(bump.previous) !== formatImageRef(plan.image)) {
     ctx.compensations.push({ environment, previous: bump.previous, bumpCommit: bump.commitSha });
   }
 

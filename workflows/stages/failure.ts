@@ -2,12 +2,13 @@
 // compensate and end failed. A failed manual rollback is never compensated.
 import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import type { ReleaseStatus } from '../../domain/types.js';
-import { imageToString } from '../../domain/ids.js';
+
 import { compensate } from './compensation.js';
 import type { ReleaseContext } from './context.js';
 import { finishStage } from './finish.js';
 import { releaseLockQuietly } from './lock.js';
 import { ReleaseEnded, errorMessage, releaseResult, tryStep, type ReleaseResult } from './outcomes.js';
+import { formatImageRef } from '../../domain/image-ref.js';
 
 export async function failureStage(ctx: ReleaseContext, err: unknown): Promise<ReleaseResult> {
   const { rec, locks } = ctx;
@@ -67,7 +68,7 @@ async function failRollback(ctx: ReleaseContext, err: unknown, message: string, 
   await releaseLockQuietly(ctx, !bumped);
   const status: ReleaseStatus = cancelled ? 'cancelled' : 'rollback_failed';
   const where = inFlight
-    ? `${inFlight.environment.name} ${bumped ? `now points at ${imageToString(plan.image)}` : 'was not changed'}`
+    ? `${inFlight.environment.name} ${bumped ? `now points at ${formatImageRef(plan.image)}` : 'was not changed'}`
     : 'nothing was changed';
   const detail = cancelled
     ? `rollback cancelled; ${where}`

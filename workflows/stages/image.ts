@@ -2,15 +2,16 @@
 // polling as the fallback) and check again once it succeeds.
 import { condition } from '@temporalio/workflow';
 import type { StageRecord } from '../../domain/types.js';
-import { imageToString, shortSha } from '../../domain/ids.js';
+import { shortSha } from '../../domain/ids.js';
 import { workflowNow } from '../clock.js';
 import type { ReleaseContext } from './context.js';
 import { ReleaseFailure, superseded } from './outcomes.js';
+import { formatImageRef } from '../../domain/image-ref.js';
 
 export async function imageStage(ctx: ReleaseContext): Promise<void> {
   const { plan, acts, rec, locks } = ctx;
   locks.heading = plan.environments[0]?.name;
-  const stage = rec.begin('image', undefined, { image: imageToString(plan.image) });
+  const stage = rec.begin('image', undefined, { image: formatImageRef(plan.image) });
   const found = await acts.checkImage(plan.image);
   if (found.exists) {
     rec.end(stage, 'skipped', { buildSkipped: true, digest: found.digest });
@@ -36,7 +37,7 @@ export async function imageStage(ctx: ReleaseContext): Promise<void> {
       const built = await acts.checkImage(plan.image);
       if (!built.exists) {
         throw new ReleaseFailure(
-          `pipeline ${pipeline.id} succeeded but ${imageToString(plan.image)} is not in the registry`,
+          `pipeline ${pipeline.id} succeeded but ${formatImageRef(plan.image)} is not in the registry`,
         );
       }
       rec.end(stage, 'succeeded', { digest: built.digest });

@@ -1,8 +1,14 @@
-// Image reference strings (`[registry[:port]/]path[:tag][@digest]`) to and from ImageRef.
-import type { ImageRef } from '../types.js';
+// Image reference strings (`[registry[:port]/]path[:tag][@digest]`) to and from ImageRef: the one home of the
+// tag and digest grammar and of the formatting (manifests, registry lookups, rollbacks, workflow details).
+// No dependencies, so workflows import it too.
+import type { ImageRef } from './types.js';
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Za-z0-9=_-]+$/;
+/** distribution/reference's tag grammar: `[\w][\w.-]{0,127}`. */
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** distribution/reference's digest grammar (`algorithm:encoded`). */
+export const DIGEST_PATTERN = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Za-z0-9=_-]+$/;
+const TAG = TAG_PATTERN;
+const DIGEST = DIGEST_PATTERN;
 const REPOSITORY = /^[^\s:@/][^\s@]*$/;
 
 /** Splits an image string; `tag` is '' when the string names none (a bare repository or only a digest). */
@@ -23,6 +29,7 @@ export function parseImageRef(ref: string): ImageRef {
   return image;
 }
 
+/** `repository[:tag][@digest]`: an empty tag is left out, never written as a trailing colon. */
 export function formatImageRef(image: ImageRef): string {
   return `${image.repository}${image.tag ? `:${image.tag}` : ''}${image.digest ? `@${image.digest}` : ''}`;
 }
