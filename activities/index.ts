@@ -7,6 +7,7 @@ import type { ImageRef, InfraRepoLocation } from '../domain/types.js';
 import { serviceLockId } from '../domain/ids.js';
 import { environmentLockActivities } from './environment-lock.js';
 import type { EnvLockSettings } from '../workflows/messages.js';
+import { earlierAttemptMayHaveWritten } from './earlier-attempt.js';
 import { withFailureMapping } from './failures.js';
 import { waitForHealth, type HealthWaitInput, type HealthWaitResult } from './health-wait.js';
 import { startDeploy, type SyncApplicationInput, type SyncApplicationResult } from './argocd-sync.js';
@@ -147,7 +148,9 @@ export function createActivities(deps: ActivityDeps) {
         } catch (err) {
           deps.logger?.warn({ err: errorFields(err) }, 'release metrics: notification not recorded');
         }
-        return deps.notifier.publish(notification);
+        return deps.notifier.publish(notification, {
+          lookFirst: await earlierAttemptMayHaveWritten(deps.temporal),
+        });
       },
 
       async commentOnMergeRequest(input: { projectId: string; mrIid: number; releaseId: string; body: string }) {

@@ -184,6 +184,17 @@ export interface ReleaseNotification {
   updateOnly?: boolean;
 }
 
+export interface PublishOptions {
+  /**
+   * An earlier attempt may have posted and not heard back (an activity retry, a workflow task retried after a
+   * lost worker): look for its copy before posting. Default true; the notify activity passes false on a first try.
+   */
+  lookFirst?: boolean;
+}
+
 export interface NotifierPort {
-  publish(notification: ReleaseNotification): Promise<{ messageRef?: { channel: string; ts: string } }>;
+  publish(
+    notification: ReleaseNotification,
+    options?: PublishOptions,
+  ): Promise<{ messageRef?: { channel: string; ts: string } }>;
 }

@@ -5,6 +5,7 @@
 // exits 0 whatever the figures, and stops everything it started.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -26,6 +27,7 @@ import {
   WEBHOOK_HEADERS,
   type FromWorker,
 } from './config.js';
+import { runFloor } from './floor.js';
 import { releaseBreakdown, type Breakdown } from './history.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { childPids, cpuMs, cpuPressure, machine, memoryOf, RssSampler, threadCpuMs } from './procs.js';
@@ -39,7 +41,12 @@ const RELEASES = Number(process.env.BENCH_RELEASES ?? 200);
 const SOLO = 5;
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
+// How long the releases of phase (a) may take; a shared machine may need minutes for 200.
+const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_S ?? 600) * 1000;
 const PROFILE = !process.argv.includes('--no-profile');
+// The floor's steps: as many as a release runs activities (28 since main stopped local activities for new
+// releases; docs/benchmarks.md shows both counts).
+const FLOOR_STEPS = Number(process.env.BENCH_FLOOR_STEPS ?? 28);
 const OUTPUT = path.join(ROOT, 'docs/benchmarks.md');
 // Experiments (not Runway's defaults), to see what a setting would change: worker options, server eager activities.
 const envNumber = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
@@ -101,6 +108,17 @@ async function main(): Promise<void> {
   const bundlePath = path.join(DATA, 'workflow-bundle.js');
   writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code);
 
+  // ---- the floor: bare workflows on the same dev server, just before Runway's releases
+  const floor = await runFloor({
+    client,
+    address: env.address,
+    dataDir: DATA,
+    steps: FLOOR_STEPS,
+    solo: SOLO,
+    burst: RELEASES,
+    log,
+  });
+
   const services = releaseServices(RELEASES);
   const solos = Array.from({ length: SOLO + 1 }, (_, i) => `solo-${i}`);
   const configYaml = benchConfigYaml([...solos, ...services], 'bench-releases');
@@ -134,9 +152,10 @@ async function main(): Promise<void> {
       worker,
       releases: api.releases,
       client,
-      deadlineMs: 180_000,
+      deadlineMs: DEADLINE_MS,
     });
 
+  const loadAtRunway = os.loadavg();
   log(`phase (a): ${SOLO} releases one at a time (after one to warm up)`);
   const solo: ReleaseRecord[] = [];
   for (const [i, service] of solos.entries()) {
@@ -194,6 +213,8 @@ async function main(): Promise<void> {
     rate: RATE,
     profiled: PROFILE,
     experiment: EXPERIMENT,
+    floor,
+    loadAtRunway,
     solo,
     burst: {
       records: burst,

@@ -32,6 +32,7 @@ import {
   type IntegrationWorld,
 } from '../test/support/integration-world.js';
 import { countDuplicates, findLeaks } from './count.js';
+import { worldConfigYaml } from './world-config.js';
 import { hostileRequests, sendHostile, type HostileOutcome } from './hostile.js';
 import { freePort, TemporalServer } from './temporal-server.js';
 import { startWorkerProcess, type WorkerHandle } from './workers.js';
@@ -97,39 +98,6 @@ async function persist<T>(what: string, call: () => Promise<T>, deadline: number
   }
 }
 
-function configYaml(world: IntegrationWorld, taskQueue: string, temporalAddress: string): string {
-  const services = world.services.map((s) => {
-    const [staging, production] = s.environments;
-    const manifest = (t: (typeof s.environments)[number]['target']) =>
-      t.kind === 'kustomize'
-        ? `{ file: ${t.file}, kustomize: { image: '${t.name}' } }`
-        : t.kind === 'helm'
-          ? `{ file: ${t.file}, helm: { tagPath: ${t.tagPath} } }`
-          : `{ file: ${t.file} }`;
-    return `
-  ${s.name}:
-    gitlab: { project: ${s.project} }
-    image: { repository: '${s.imageRepository}' }
-    infra: { driver: git, repository: '${world.infra.url}' }
-    environments:
-      - { name: staging, manifest: ${manifest(staging!.target)}, argocd: { application: ${staging!.application} } }
-      - name: production
-        manifest: ${manifest(production!.target)}
-        argocd: { application: ${production!.application} }
-        approval: { channel: '${APPROVALS_CHANNEL.id}', approvers: [${APPROVERS.join(', ')}] }`;
-  });
-  return `
-temporal: { address: '${temporalAddress}', taskQueue: ${taskQueue} }
-gitlab: { url: '${world.gitlab.url}', token: '${FAKE_GITLAB_TOKEN}', webhookSecret: '${WEBHOOK_SECRET}' }
-api:
-  tokens:
-    - { name: reader, token: '${API_TOKENS.reader}', roles: [read] }
-    - { name: deployer, token: '${API_TOKENS.deployer}', roles: [read, deploy] }
-    - { name: U0ALICE, token: '${API_TOKENS.approver}', roles: [read, approve] }
-services:${services.join('')}
-`;
-}
-
 async function main(): Promise<void> {
   rmSync(DATA, { recursive: true, force: true });
   mkdirSync(DATA, { recursive: true });
@@ -170,7 +138,15 @@ async function main(): Promise<void> {
     const taskQueue = `chaos-${randomUUID().slice(0, 8)}`;
 
     // The API, in this process (it is not what gets killed), logging to a file that is scanned for secrets.
-    const config = parseConfig(configYaml(w, taskQueue, server.address), {});
+    const config = parseConfig(
+      worldConfigYaml(w, {
+        taskQueue,
+        temporalAddress: server.address,
+        webhookSecret: WEBHOOK_SECRET,
+        tokens: API_TOKENS,
+      }),
+      {},
+    );
     const apiLogger = createLogger(
       'chaos-api',
       'info',

@@ -284,7 +284,12 @@ const temporalSchema = z
     namespace: nonEmpty.default('default'),
     taskQueue: nonEmpty.default('runway'),
     uiUrl: z.url().optional().describe('Temporal UI base URL (e.g. http://localhost:8233), for links to releases'),
-    apiKey: nonEmpty.optional(),
+    apiKey: nonEmpty
+      .optional()
+      .describe('Temporal Cloud API key; write `${TEMPORAL_API_KEY}` to take it from the environment'),
+    apiKeyFile: nonEmpty
+      .optional()
+      .describe('File holding the Temporal Cloud API key (e.g. a mounted Kubernetes secret); read at connect'),
     tls: z
       .strictObject({
         serverName: nonEmpty.optional(),
@@ -292,7 +297,16 @@ const temporalSchema = z
         certFile: nonEmpty.optional(),
         keyFile: nonEmpty.optional(),
       })
-      .optional(),
+      .optional()
+      .describe('TLS to the frontend; certFile + keyFile for mTLS (Temporal Cloud or a self-hosted cluster)'),
+  })
+  .superRefine((t, ctx) => {
+    if (t.apiKey && t.apiKeyFile) {
+      ctx.addIssue({ code: 'custom', path: ['apiKeyFile'], message: 'set apiKey or apiKeyFile, not both' });
+    }
+    if (t.tls && Boolean(t.tls.certFile) !== Boolean(t.tls.keyFile)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'mTLS needs both certFile and keyFile' });
+    }
   })
   .default({ address: 'localhost:7233', namespace: 'default', taskQueue: 'runway' });
 

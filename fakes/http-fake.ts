@@ -152,6 +152,14 @@ export class HttpFake {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** Every request waits this long before it is answered (a slow upstream), besides any injected fault. */
+  setLatency(ms: number): this {
+    this.latencyMs = ms;
+    return this;
+  }
+
+  private latencyMs = 0;
+
   private takeFault(method: string, path: string): Fault | undefined {
     const random = this.random;
     if (random && (!random.path || random.path.test(path)) && random.rng() < random.rate) {
@@ -185,6 +193,7 @@ export class HttpFake {
     };
     this.requests.push(recorded);
 
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     let fault = this.takeFault(recorded.method, recorded.path);
     while (fault?.kind === 'latency') {
       await new Promise((r) => setTimeout(r, fault!.kind === 'latency' ? fault!.ms : 0));

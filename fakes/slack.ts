@@ -2,6 +2,7 @@
 // conversations.history and conversations.replies with include_all_metadata), built on
 // HttpFake for the request journal and fault injection. It keeps channels, messages, threads and ephemerals
 // so tests (and the sandbox UI) can look at what a user would see.
+import { SlackRateLimiter } from './slack-rate-limits.js';
 import { HttpFake, type Fault, type FakeRequest, type FakeResponse } from './http-fake.js';
 
 export interface FakeSlackChannel {
@@ -25,6 +26,11 @@ export interface FakeSlackOptions {
   users?: FakeSlackUser[];
   /** When set, message timestamps follow this clock (epoch ms), as Slack's do, still strictly increasing. */
   clock?: () => number;
+  /**
+   * Enforce Slack's published rate limits (fakes/slack-rate-limits.ts): 429 + Retry-After over a method's tier or
+   * over chat.postMessage's per-channel pace. Off by default only so unit tests can post back to back.
+   */
+  rateLimits?: boolean;
 }
 
 export interface FakeSlackUser {
@@ -161,6 +167,9 @@ export class SlackFake {
   private readonly clock?: () => number;
   private seq = 0;
   private lastMicros = 0;
+  private readonly limiter?: SlackRateLimiter;
+  /** Calls refused with 429 by the rate limiter, by method. */
+  readonly rateLimited = new Map<string, number>();
 
   constructor(options: FakeSlackOptions = {}) {
     this.tokens = new Set(options.tokens ?? [DEFAULT_FAKE_SLACK_TOKEN]);
@@ -168,6 +177,7 @@ export class SlackFake {
     this.bot = options.bot ?? { userId: 'U0RUNWAY', botId: 'B0RUNWAY', appId: 'A0RUNWAY' };
     this.startSeconds = options.startSeconds ?? 1_700_000_000;
     this.clock = options.clock;
+    if (options.rateLimits) this.limiter = new SlackRateLimiter();
     for (const c of options.channels ?? []) this.addChannel(c);
     for (const u of options.users ?? []) this.users.set(u.id, u);
     this.http
@@ -369,6 +379,13 @@ export class SlackFake {
     const token = header ?? (contentType.startsWith('application/json') ? undefined : args.token);
     if (typeof token !== 'string' || token === '') return fail('not_authed');
     if (!this.tokens.has(token)) return fail('invalid_auth');
+    const method = req.path.slice('/api/'.length);
+    const channel = this.resolve(args.channel)?.id;
+    const retryAfter = this.limiter?.admit(method, channel);
+    if (retryAfter !== undefined) {
+      this.rateLimited.set(method, (this.rateLimited.get(method) ?? 0) + 1);
+      return { status: 429, headers: { 'retry-after': String(retryAfter) }, body: { ok: false, error: 'ratelimited' } };
+    }
     return run(args);
   }
 

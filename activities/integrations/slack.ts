@@ -1,9 +1,11 @@
 // Slack notifier: one message per release, updated in place, with a thread of events under it.
 // Exactly once: every message carries Slack message metadata naming its release (and, for thread replies, the
-// event), and before posting we look for the one an earlier attempt posted but never heard back about
-// (conversations.history / conversations.replies with include_all_metadata). Retries: web-api's own are off;
-// chat.postMessage and chat.postEphemeral are never re-sent in-process (a lost reply would duplicate them), and the
-// worker sets maxAttempts 1 so Temporal's activity retry is the one layer, told Slack's Retry-After.
+// event). When an earlier attempt may have posted without hearing back (a retry, a worker lost mid-task: the
+// caller says so with `lookFirst`), we look for its copy first (conversations.history / conversations.replies
+// with include_all_metadata, Tier 3: ~50 calls a minute per workspace, so never on a first attempt). Retries:
+// web-api's own are off; chat.postMessage and chat.postEphemeral are never re-sent in-process (a lost reply would
+// duplicate them): the activity retry, told Slack's Retry-After, looks first. Every call is paced inside Slack's
+// rate limits (slack-pacing.ts), and a 429 pauses that method for the whole process.
 import {
   LogLevel,
   WebAPIHTTPError,
@@ -12,8 +14,9 @@ import {
   WebAPIRequestError,
   WebClient,
 } from '@slack/web-api';
-import type { NotifierPort, ReleaseNotification } from '../ports.js';
+import type { NotifierPort, PublishOptions, ReleaseNotification } from '../ports.js';
 import { buildReleaseMessage, buildThreadReply, type SlackBlock } from './slack-blocks.js';
+import { SlackPacer } from './slack-pacing.js';
 import { redactSecrets } from '../../platform/scrub.js';
 
 export interface SlackLogger {
@@ -35,6 +38,8 @@ export interface SlackOptions {
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
   logger?: SlackLogger;
+  /** Paces calls inside Slack's rate limits; one per process, shared by every client. */
+  pacer?: SlackPacer;
 }
 
 export interface MessageRef {
@@ -158,13 +163,22 @@ export function createSlackApi(options: SlackOptions): SlackApi {
   // Belt and braces: nothing we build contains the token, but a library message might one day.
   const redact = (text: string): string => redactSecrets(text, [options.token]);
 
-  async function call<T>(method: string, run: () => Promise<T>, idempotent = true): Promise<T> {
-    const attempts = idempotent ? maxAttempts : 1;
+  const pacer = options.pacer ?? new SlackPacer();
+
+  /**
+   * One Web API call, paced, with retries for idempotent calls. A post is never re-sent here, not even after a
+   * 429 (a proxy may have lost the answer to a post Slack made): the activity retry looks before it posts.
+   */
+  async function call<T>(method: string, run: () => Promise<T>, idempotent = true, channel?: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
+        await pacer.turn(method, channel);
         return await run();
       } catch (err) {
         const failure = classify(err);
+        // Everyone in this process waits with us; a longer wait is the activity retry's (told retryAfterMs).
+        if (failure.retryAfterMs !== undefined) pacer.pause(method, Math.min(failure.retryAfterMs, capMs), channel);
+        const attempts = idempotent ? maxAttempts : 1;
         const message = redact(
           `slack ${method} failed (${failure.code}) after ${attempt} attempt(s): ${describe(err)}`,
         );
@@ -205,6 +219,7 @@ export function createSlackApi(options: SlackOptions): SlackApi {
             ...(metadata ? { metadata } : {}),
           }),
         false,
+        channel,
       );
       return { channel: res.channel ?? channel, ts: String(res.ts) };
     },
@@ -324,9 +339,9 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
     return found ? { channel: id, ts: found.ts } : undefined;
   }
 
-  async function postReleaseMessage(channel: string, n: ReleaseNotification): Promise<MessageRef> {
+  async function postReleaseMessage(channel: string, n: ReleaseNotification, lookFirst: boolean): Promise<MessageRef> {
     const { text, blocks } = buildReleaseMessage(n);
-    const existing = await findReleaseMessage(channel, n.timeline.releaseId);
+    const existing = lookFirst ? await findReleaseMessage(channel, n.timeline.releaseId) : undefined;
     if (existing) {
       await api.updateMessage(existing.channel, existing.ts, blocks, text);
       return existing;
@@ -340,9 +355,9 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
   }
 
   /** Posts this notification's thread reply unless an earlier attempt already did. */
-  async function replyOnce(ref: MessageRef, n: ReleaseNotification): Promise<void> {
+  async function replyOnce(ref: MessageRef, n: ReleaseNotification, lookFirst: boolean): Promise<void> {
     const key = notificationKey(n);
-    const thread = await api.replies(ref.channel, ref.ts);
+    const thread = lookFirst ? await api.replies(ref.channel, ref.ts) : [];
     const already = thread.some(
       (m) =>
         m.ts !== ref.ts &&
@@ -359,13 +374,17 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
     });
   }
 
-  async function publish(n: ReleaseNotification): Promise<{ messageRef: MessageRef }> {
+  /** `lookFirst` (default true): an earlier attempt may have posted; find its copy instead of posting again. */
+  async function publish(
+    n: ReleaseNotification,
+    { lookFirst = true }: PublishOptions = {},
+  ): Promise<{ messageRef: MessageRef }> {
     if (!n.messageRef) {
       const channel = n.channel ?? options.defaultChannel;
       if (!channel)
         throw new PermanentSlackError('no Slack channel for this release', 'chat.postMessage', 'no_channel', 0);
-      const ref = await postReleaseMessage(channel, n);
-      if (n.detail) await replyOnce(ref, n);
+      const ref = await postReleaseMessage(channel, n, lookFirst);
+      if (n.detail) await replyOnce(ref, n, lookFirst);
       return { messageRef: ref };
     }
     const { text, blocks } = buildReleaseMessage(n);
@@ -375,10 +394,10 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
     } catch (err) {
       if (!(err instanceof SlackCallError) || !REPOST_CODES.has(err.code)) throw err;
       options.logger?.warn({ ...ref, code: err.code }, 'release message cannot be updated; posting a new one');
-      ref = await postReleaseMessage(ref.channel, n);
+      ref = await postReleaseMessage(ref.channel, n, lookFirst);
     }
     // Progress updates only refresh the message; a thread reply each would drown the thread.
-    if (!n.updateOnly && n.kind !== 'progress') await replyOnce(ref, n);
+    if (!n.updateOnly && n.kind !== 'progress') await replyOnce(ref, n, lookFirst);
     return { messageRef: ref };
   }
 

@@ -187,6 +187,38 @@ describe('Slack notifier', () => {
     expect(fake.thread(CHANNEL, messageRef!.ts)).toHaveLength(1);
   });
 
+  it('a first attempt reads nothing; the retry after a lost reply looks and finds the earlier copy', async () => {
+    const notifier = createSlackNotifier({ ...options, maxAttempts: 1 });
+    fake.inject({ kind: 'status', status: 500, after: true }, 'chat.postMessage', 1);
+    const n = { kind: 'started' as const, timeline: timeline(), detail: 'hello' };
+    // First try: no conversations.history / replies read (Tier 3 budget), the post's answer is lost.
+    expect(await caught(notifier.publish(n, { lookFirst: false }))).toBeInstanceOf(SlackCallError);
+    expect(fake.calls('conversations.history')).toHaveLength(0);
+    expect(fake.calls('conversations.replies')).toHaveLength(0);
+    // The retry (the activity knows it is one) looks first and reuses the message Slack did post.
+    const { messageRef } = await notifier.publish(n, { lookFirst: true });
+    expect(fake.calls('conversations.history')).toHaveLength(1);
+    expect(fake.messages(CHANNEL)).toHaveLength(1);
+    expect(fake.thread(CHANNEL, messageRef!.ts)).toHaveLength(1);
+  });
+
+  it('posts to one channel are paced about a second apart', async () => {
+    const notifier = createSlackNotifier(options);
+    const started = Date.now();
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        notifier.publish(
+          { kind: 'started', timeline: timeline({ releaseId: `release/svc/${i}` }) },
+          { lookFirst: false },
+        ),
+      ),
+    );
+    const at = fake.calls('chat.postMessage').map((c) => c.at);
+    expect(at).toHaveLength(3);
+    expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(1_900);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('updateOnly brings the message up to date without a thread reply', async () => {
     const notifier = createSlackNotifier(options);
     const { messageRef } = await notifier.publish({ kind: 'started', timeline: timeline() });

@@ -60,6 +60,8 @@ export interface IntegrationWorldOptions {
   appOptions?: Record<string, Partial<FakeAppInit>>;
   /** Namespaces besides Argo CD's own that Applications may live in. */
   argocdAppNamespaces?: string[];
+  /** The Slack fake enforces Slack's published rate limits (fakes/slack-rate-limits.ts). */
+  slackRateLimits?: boolean;
 }
 
 /** The infra repository's GitLab project (infraDriver: gitlab). */
@@ -178,7 +180,10 @@ export async function createIntegrationWorld(options: IntegrationWorldOptions = 
     await gitlab.listen();
     cleanups.push(() => gitlab.close());
 
-    const slack = new SlackFake({ channels: [RELEASES_CHANNEL, APPROVALS_CHANNEL] });
+    const slack = new SlackFake({
+      channels: [RELEASES_CHANNEL, APPROVALS_CHANNEL],
+      rateLimits: options.slackRateLimits ?? false,
+    });
     await slack.listen();
     cleanups.push(() => slack.close());
 
