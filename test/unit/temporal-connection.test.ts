@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
-import { connectionOptions } from '../../worker/connection.js';
+import { connectionOptions } from '../../platform/temporal-connection-options.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(path.join(root, '.data-test-connection-'));
