@@ -1,11 +1,12 @@
 // The release timeline as kept in the workflow's memo: what the API answers status and timeline reads from,
-// without the worker. Temporal refuses a memo over 32 KiB (`limit.memoSize.error`), which would fail the
-// workflow task, so a timeline that grows past MEMO_TIMELINE_BUDGET is shortened (release notes first, then stage
-// details) and says so: the API then asks the worker for the whole one.
+// without the worker. Every memo write is a history event, so a timeline that grows past MEMO_TIMELINE_BUDGET is
+// shortened (release notes first, then stage details) and says so: the API then asks the worker for the whole one.
+// The budget is far under Temporal's per-event memo limit (`limit.memoSize.error`, 2 MiB by default); the server
+// logs a warning above `limit.memoSize.warn` (2 KiB by default), which Runway's compose stack and dev server raise.
 import type { ReleaseTimeline } from './types.js';
 
 export const TIMELINE_MEMO_KEY = 'timeline';
-/** Well under Temporal's 32 KiB memo limit, leaving room for the MR title and URL kept beside it. */
+/** Bounds what each memo write adds to the history, leaving room for the MR title and URL kept beside it. */
 export const MEMO_TIMELINE_BUDGET = 16 * 1024;
 
 /** Where a timeline answer came from: the worker's query, the memo, or only the search attributes. */

@@ -64,7 +64,8 @@ else
     mapfile -t sa_flags < <(search_attribute_flags)
     "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
       --db-filename "$data_dir/temporal.db" --log-level warn "${sa_flags[@]}" \
-      --dynamic-config-value system.enableActivityEagerExecution=true &
+      --dynamic-config-value system.enableActivityEagerExecution=true \
+      --dynamic-config-value limit.memoSize.warn=32768 &
   fi
   pids+=($!)
 fi

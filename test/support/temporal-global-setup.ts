@@ -20,7 +20,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     server: {
       executable: temporalExecutable(),
       searchAttributes: [...RUNWAY_SEARCH_ATTRIBUTES],
-      extraArgs: ['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+      extraArgs: [
+        ...['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+        // Release timelines live in the memo (a few KiB each write): no warning per write (docs/api.md).
+        ...['--dynamic-config-value', 'limit.memoSize.warn=32768'],
+      ],
     },
   });
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
