@@ -406,6 +406,8 @@ export class FakeArgoCd {
   editLive(name: string, image: string): void {
     const key = this.key(this.findNamespace(name), name);
     const app = this.require(key);
+    // The live objects change (what the next comparison reads); the app says so from its next reconcile on.
+    this.live.set(key, [image]);
     app.status.summary.images = [image];
     this.touch(app);
   }
