@@ -88,7 +88,8 @@ export default tseslint.config(
             },
             {
               group: ['**/worker/*'],
-              message: 'The doctor and the platform do not import the worker: share through platform/ or activities/.',
+              message:
+                'The doctor and the platform do not import the worker: share through platform/ or integrations/.',
             },
           ],
         },
