@@ -33,6 +33,7 @@ COPY api ./api
 COPY cli ./cli
 COPY config ./config
 COPY domain ./domain
+COPY integrations ./integrations
 COPY platform ./platform
 COPY worker ./worker
 COPY workflows ./workflows

@@ -31,6 +31,7 @@ export default tseslint.config(
     files: [
       'workflows/**/*.ts',
       'activities/**/*.ts',
+      'integrations/**/*.ts',
       'api/**/*.ts',
       'worker/**/*.ts',
       'domain/**/*.ts',
@@ -87,7 +88,51 @@ export default tseslint.config(
             },
             {
               group: ['**/worker/*'],
-              message: 'The doctor and the platform do not import the worker: share through platform/ or activities/.',
+              message:
+                'The doctor and the platform do not import the worker: share through platform/ or integrations/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The API and the activities are siblings: what both need (the GitLab/Argo CD/Slack clients and the Slack
+    // message format) lives in integrations/, so the API never reaches into activities/.
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/fakes/*', '**/test/*', '**/sandbox/*'],
+              message: 'Product code may not import fakes/, test/ or sandbox/.',
+            },
+            {
+              group: ['**/activities', '**/activities/**'],
+              message: 'api/ does not import activities/: share through integrations/, platform/ or domain/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The adapters sit below both their users: they never import the API or the worker process.
+    files: ['integrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/fakes/*', '**/test/*', '**/sandbox/*'],
+              message: 'Product code may not import fakes/, test/ or sandbox/.',
+            },
+            {
+              group: ['**/api', '**/api/**', '**/worker', '**/worker/**'],
+              message: 'integrations/ are adapters used by activities/ and api/: they import neither api/ nor worker/.',
             },
           ],
         },

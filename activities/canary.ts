@@ -3,7 +3,7 @@
 // "resume" must never skip the next pause, and an abort must never hit a newer release's Rollout.
 import { PermanentError } from '../domain/errors.js';
 import { parseRollout, type RolloutAction, type RolloutRef, type RolloutState } from '../domain/canary.js';
-import type { RolloutPort } from './integrations/argocd-rollout.js';
+import type { RolloutPort } from '../integrations/argocd-rollout.js';
 
 export interface RolloutActionInput {
   ref: RolloutRef;

@@ -19,7 +19,7 @@ import {
 import { isPermanentErrorName } from '../domain/errors.js';
 import type { InfraRepoLocation } from '../domain/types.js';
 import type { AppStatus, ArgoAppRef, ArgoCdPort, InfraRepoPort } from './ports.js';
-import { SYNC_WINDOW_BLOCKED } from './integrations/argocd-status.js';
+import { SYNC_WINDOW_BLOCKED } from '../integrations/argocd-status.js';
 import { syncRevisionFor } from './argocd-sync.js';
 import { isCommitSha } from '../domain/ids.js';
 

@@ -15,7 +15,7 @@ import { PermanentError } from '../domain/errors.js';
 import { evaluateChecks, type EvaluateChecksInput } from './verify.js';
 import { canaryActivities, type RolloutPorts } from './canary.js';
 import { checkDeployWindow, type WindowCheckInput } from './windows.js';
-import type { PrometheusPort } from './integrations/prometheus.js';
+import type { PrometheusPort } from '../integrations/prometheus.js';
 import { releaseNotes, type ReleaseNotesInput } from './release-notes.js';
 import { watchActivities, type WatchDeps } from './watch.js';
 import { withActivityLogging } from '../platform/activity-logging.js';

@@ -2,7 +2,7 @@
 // read-only, so a retry is harmless; the window itself (how many, how often) lives in the workflow.
 import type { VerifyCheck } from '../domain/types.js';
 import { judgeValue, type CheckResult } from '../domain/verify.js';
-import { PrometheusQueryError, type PrometheusPort } from './integrations/prometheus.js';
+import { PrometheusQueryError, type PrometheusPort } from '../integrations/prometheus.js';
 
 export interface VerifyDeps {
   prometheus?: PrometheusPort;

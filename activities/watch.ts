@@ -24,13 +24,13 @@ import type {
   WatchedStatus,
 } from '../domain/watch.js';
 import { externalDeployId } from '../domain/ids.js';
-import { buildLogsUrl } from './integrations/slack-blocks.js';
+import { buildLogsUrl } from '../integrations/slack-blocks.js';
 import {
   createIncidentNotifier,
   type IncidentNotifierPort,
   type OutageNotice,
-} from './integrations/slack-incidents.js';
-import type { SlackNotifier } from './integrations/slack.js';
+} from '../integrations/slack-incidents.js';
+import type { SlackNotifier } from '../integrations/slack.js';
 import type { AppStatus, ArgoAppRef, ArgoCdPort, NotifierPort } from './ports.js';
 
 export interface WatchDeps {

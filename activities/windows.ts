@@ -1,12 +1,12 @@
 // Is an environment open for deploys now? Windows and planned freezes come with the plan; runtime freezes
 // from the freeze registry workflow. The clock is injectable (ActivityDeps.now) so tests can move time.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { DeployWindow, PlannedFreeze } from '../domain/types.js';
 import { windowState, type ActiveFreeze, type WindowState } from '../domain/windows.js';
 import { RunwayCommit, RunwayService } from '../domain/search-attributes.js';
 import { isNewer, type OrderedCommit } from '../domain/ordering.js';
 import type { GitLabPort } from './ports.js';
-import { freezeRegistryId, freezesQuery, type RuntimeFreeze } from '../workflows/freeze-messages.js';
+import { runtimeFreezes } from '../platform/runtime-freezes.js';
 
 export interface WindowCheckInput {
   service: string;
@@ -26,15 +26,6 @@ export interface WindowCheckResult extends WindowState {
   supersededBy?: string;
   /** The clock the answer was computed with (ISO). */
   now: string;
-}
-
-export async function runtimeFreezes(temporal: Client, taskQueue: string): Promise<RuntimeFreeze[]> {
-  try {
-    return await temporal.workflow.getHandle(freezeRegistryId(taskQueue)).query(freezesQuery);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return [];
-    throw err;
-  }
 }
 
 export async function checkDeployWindow(

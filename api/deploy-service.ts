@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { findService, type RunwayConfig } from '../config/schema.js';
 import type { ReleasePlan } from '../domain/types.js';
-import { connectGitLab } from '../activities/integrations/gitlab-api.js';
-import { runtimeFreezes } from '../activities/windows.js';
+import { connectGitLab } from '../integrations/gitlab-api.js';
+import { runtimeFreezes } from '../platform/runtime-freezes.js';
 import { freezeRegistryId, freezeSignal, unfreezeSignal, type RuntimeFreeze } from '../workflows/freeze-messages.js';
 import { HttpError } from './errors.js';
 import {

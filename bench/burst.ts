@@ -367,7 +367,7 @@ ${slackRows.join('\n')}
 ${channelRows.join('\n')}
 
 ${refusals.length ? `Answers other than 2xx (route: status and error code; the counts are in the table above):\n\n${refusals.map((r) => `- ${r}`).join('\n')}\n\n` : ''}Reads (\`conversations.history\` / \`.replies\`) happen only when an earlier attempt may have posted (a retry), so they stay
-far below Tier 3; posts and updates are paced in the worker (\`activities/integrations/slack-pacing.ts\`), which is
+far below Tier 3; posts and updates are paced in the worker (\`integrations/slack-pacing.ts\`), which is
 what stretches the burst when ${SERVICES} releases share two channels: ${SERVICES} releases post about
 ${(slackCalls.filter((c) => c.method === 'chat.postMessage').length / Math.max(ids.size, 1)).toFixed(1)} messages and make about
 ${(slackCalls.filter((c) => c.method === 'chat.update').length / Math.max(ids.size, 1)).toFixed(1)} message updates each.

@@ -1,7 +1,7 @@
 // How long one watcher poll takes for N apps (default 300) against the fake Argo CD over real HTTP: the one
 // activity that reads every app of an instance (8 reads at a time). `npx tsx bench/watch-poll.ts [apps]`.
 import type { Client } from '@temporalio/client';
-import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
+import { createArgoCdApiClient } from '../integrations/argocd-api.js';
 import { watchActivities } from '../activities/watch.js';
 import type { NotifierPort } from '../activities/ports.js';
 import type { WatchTarget } from '../domain/watch.js';

@@ -1,12 +1,12 @@
 // The real clients Runway's worker uses, pointed at a world of fakes that lives in ANOTHER process (the test or
 // the chaos driver), so the worker can be SIGKILLed without losing the world. Everything here is serialisable.
 import type { ActivityDeps } from '../activities/index.js';
-import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
-import { createRolloutApiClient } from '../activities/integrations/argocd-rollout.js';
-import { createGitLabClient } from '../activities/integrations/gitlab.js';
-import { createGitInfraRepo } from '../activities/integrations/infra-git.js';
-import { createRegistryClient } from '../activities/integrations/registry.js';
-import { createSlackNotifier } from '../activities/integrations/slack.js';
+import { createArgoCdApiClient } from '../integrations/argocd-api.js';
+import { createRolloutApiClient } from '../integrations/argocd-rollout.js';
+import { createGitLabClient } from '../integrations/gitlab.js';
+import { createGitInfraRepo } from '../integrations/infra-git.js';
+import { createRegistryClient } from '../integrations/registry.js';
+import { createSlackNotifier } from '../integrations/slack.js';
 import type { WatchDeps } from '../activities/watch.js';
 
 export interface WorldAddress {

@@ -4,15 +4,15 @@
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../activities/index.js';
 import type { ArgoCdPort, GitLabPort, InfraRepoPort, NotifierPort, RegistryPort } from '../activities/ports.js';
-import { createRegistryClient } from '../activities/integrations/registry.js';
-import { createGitLabClient } from '../activities/integrations/gitlab.js';
-import { createInfraDrivers } from '../activities/integrations/infra-drivers.js';
-import { createArgoCdApiClient } from '../activities/integrations/argocd-api.js';
-import { createArgoCdKubernetesClient } from '../activities/integrations/argocd-kubernetes.js';
-import { rolloutPorts } from '../activities/integrations/rollout-ports.js';
-import { createSlackNotifier } from '../activities/integrations/slack.js';
-import { createPrometheusClient } from '../activities/integrations/prometheus.js';
-import { createGitLabReleaseNotes } from '../activities/integrations/gitlab-release-notes.js';
+import { createRegistryClient } from '../integrations/registry.js';
+import { createGitLabClient } from '../integrations/gitlab.js';
+import { createInfraDrivers } from '../integrations/infra-drivers.js';
+import { createArgoCdApiClient } from '../integrations/argocd-api.js';
+import { createArgoCdKubernetesClient } from '../integrations/argocd-kubernetes.js';
+import { rolloutPorts } from '../integrations/rollout-ports.js';
+import { createSlackNotifier } from '../integrations/slack.js';
+import { createPrometheusClient } from '../integrations/prometheus.js';
+import { createGitLabReleaseNotes } from '../integrations/gitlab-release-notes.js';
 import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { missingIntegrations } from '../config/requirements.js';
@@ -76,7 +76,7 @@ export function buildDeps(config: RunwayConfig, temporal: Client, standIns: Stan
       token: config.slack!.botToken,
       apiUrl: config.slack!.apiUrl,
       defaultChannel: config.slack!.defaultChannel,
-      // Temporal's activity retry is the one retry layer (see activities/integrations/slack.ts).
+      // Temporal's activity retry is the one retry layer (see integrations/slack.ts).
       maxAttempts: 1,
     });
 

@@ -4,8 +4,8 @@
 // missing (idempotent: the release id is service + commit, so one a webhook already started is left alone). It also
 // reads the project's webhooks and warns (log, metric, Slack) when Runway's is missing or disabled.
 import type { Logger } from 'pino';
-import { connectGitLab, type GitLabConnection } from '../../activities/integrations/gitlab-api.js';
-import type { SlackApi } from '../../activities/integrations/slack.js';
+import { connectGitLab, type GitLabConnection } from '../../integrations/gitlab-api.js';
+import type { SlackApi } from '../../integrations/slack.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import { isCommitSha } from '../../domain/ids.js';
 import type { ReleaseService } from '../release-service.js';

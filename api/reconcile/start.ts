@@ -1,5 +1,5 @@
 // Starts the merge catch-up in a process that serves the API (api/main.ts, `make dev`), when GitLab is configured.
-import { createSlackApi } from '../../activities/integrations/slack.js';
+import { createSlackApi } from '../../integrations/slack.js';
 import type { ApiContext } from '../context.js';
 import { MergeReconciler } from './reconciler.js';
 

@@ -8,7 +8,7 @@ import {
   parseApprovalButtonValue,
   replaceApprovalActions,
   type SlackBlock,
-} from '../../activities/integrations/slack-blocks.js';
+} from '../../integrations/slack-blocks.js';
 import { releaseIdService } from '../../domain/ids.js';
 import { decisionRefusal } from '../permissions.js';
 import { AlreadyEndedError, DecisionRefusedError, NotFoundError } from '../release-service.js';

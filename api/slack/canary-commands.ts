@@ -2,13 +2,13 @@
 // message. Who may is checked against runway.yaml by Slack user id (the environment's approvers, else its
 // deployers) and again by the workflow's validator; the timeline records who pressed what.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
+import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
 import {
   CANARY_ABORT_ACTION_ID,
   CANARY_PROMOTE_ACTION_ID,
   CANARY_PROMOTE_FULL_ACTION_ID,
   parseCanaryButtonValue,
-} from '../../activities/integrations/slack-canary-blocks.js';
+} from '../../integrations/slack-canary-blocks.js';
 import { releaseIdService } from '../../domain/ids.js';
 import type { CanaryCommandAction } from '../../workflows/canary-messages.js';
 import { canaryRefusal, type CanaryService } from '../canary-service.js';

@@ -1,6 +1,6 @@
 // `/runway deploy`, `/runway freeze`, `/runway unfreeze`: the deploy bot's commands, as functions from the
 // command text to the reply text. Forcing a deploy and freezing are approvers' calls.
-import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
+import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
 import { parseDuration } from '../../config/duration.js';
 import type { DeployService } from '../deploy-service.js';
 import { HttpError } from '../errors.js';

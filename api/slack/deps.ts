@@ -1,6 +1,6 @@
 // What the Slack listeners need, narrowed to the calls they make so unit tests can stand in for Temporal.
 import type { Logger } from 'pino';
-import type { SlackApi } from '../../activities/integrations/slack.js';
+import type { SlackApi } from '../../integrations/slack.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import type { ReleaseService } from '../release-service.js';
 

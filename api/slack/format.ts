@@ -1,5 +1,5 @@
 // Small mrkdwn helpers shared by the button and slash-command replies.
-import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
+import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
 
 /** A date Slack renders in each reader's time zone, with the ISO text as fallback. */
 export function slackDate(iso: string | undefined): string {

@@ -6,8 +6,8 @@ import {
   INCIDENT_ROLLBACK_ACTION_ID,
   INCIDENT_SILENCE_ACTION_ID,
   parseIncidentButtonValue,
-} from '../../activities/integrations/incident-blocks.js';
-import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
+} from '../../integrations/incident-blocks.js';
+import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
 import { changeRefusal } from '../permissions.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../release-service.js';
 import { errFields, type SlackDeps } from './deps.js';

@@ -1,7 +1,7 @@
 // `/runway incidents` and `/runway silence <service> <environment> [1h]`: incidents between releases
 // (docs/watch.md). Silencing is a change to the environment's alerting: the same people as a rollback may do it.
-import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
-import { formatDuration } from '../../activities/integrations/incident-blocks.js';
+import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
+import { formatDuration } from '../../integrations/incident-blocks.js';
 import { findService } from '../../config/schema.js';
 import type { IncidentService } from '../incidents.js';
 import { changeRefusal } from '../permissions.js';

@@ -3,7 +3,7 @@ import { CanaryService } from '../canary-service.js';
 import { registerCanaryActions, type CanaryDeps } from './canary-commands.js';
 import { App } from '@slack/bolt';
 import { Hono } from 'hono';
-import { createSlackApi } from '../../activities/integrations/slack.js';
+import { createSlackApi } from '../../integrations/slack.js';
 import type { ApiContext } from '../context.js';
 import { registerApprovalActions } from './actions.js';
 import { boltLogger } from './bolt-logger.js';

@@ -1,7 +1,7 @@
 // What `/runway …` does, as plain functions from the command text to the reply text. Every action is checked
 // against runway.yaml by Slack user id (api/permissions.ts, the same rules as REST); approvals then go through the
 // workflow's validator like the buttons do.
-import { escapeMrkdwn } from '../../activities/integrations/slack-blocks.js';
+import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
 import { UnknownServiceError } from '../../config/plan.js';
 import type { EnvironmentConfig, ServiceConfig } from '../../config/schema.js';
 import { findService } from '../../config/schema.js';

@@ -1,8 +1,8 @@
 // Infra repositories of the `git` driver: the worker's own driver reads each branch and asks the remote whether
 // a push would be let in (`git push --dry-run`), with the credentials the worker has (URL, helper, SSH key).
 // GitLab-hosted infra repositories are checked by the gitlab area (project visible, access level to push).
-import { createInfraDrivers } from '../../activities/integrations/infra-drivers.js';
-import { redact } from '../../activities/integrations/infra-git.js';
+import { createInfraDrivers } from '../../integrations/infra-drivers.js';
+import { redact } from '../../integrations/infra-git.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import type { CheckResult } from './report.js';
 

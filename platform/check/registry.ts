@@ -1,8 +1,8 @@
 // Registries, as the worker authenticates to them: every service image is looked up through the worker's own
 // registry client (a static token is sent as `Bearer`, username/password answer the registry's challenge, the
 // Bearer token exchange of the distribution token spec); a configured registry no service uses gets GET /v2/.
-import { createRegistryClient, RegistryAuthError } from '../../activities/integrations/registry.js';
-import { canonicalRegistryHost, splitRepository } from '../../activities/integrations/image-reference.js';
+import { createRegistryClient, RegistryAuthError } from '../../integrations/registry.js';
+import { canonicalRegistryHost, splitRepository } from '../../integrations/image-reference.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import { getJson, record, said, Unreachable, type Fetch } from './http.js';
 import type { CheckResult } from './report.js';

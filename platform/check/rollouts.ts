@@ -4,7 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunwayConfig } from '../../config/schema.js';
 import { parseRollout } from '../../domain/canary.js';
-import { rolloutPorts } from '../../activities/integrations/rollout-ports.js';
+import { rolloutPorts } from '../../integrations/rollout-ports.js';
 import type { CheckResult } from './report.js';
 
 export async function checkRollouts(

@@ -8,8 +8,8 @@ import {
   createRolloutKubernetesClient,
   RolloutNotFoundError,
   type RolloutPort,
-} from '../../activities/integrations/argocd-rollout.js';
-import { PermanentArgoCdError } from '../../activities/integrations/argocd-status.js';
+} from '../../integrations/argocd-rollout.js';
+import { PermanentArgoCdError } from '../../integrations/argocd-status.js';
 import { describeStep, parseRollout, type RolloutRef } from '../../domain/canary.js';
 import { FakeArgoRollouts, podTemplateHash } from '../../fakes/argo-rollouts.js';
 import { FakeArgoCd } from '../../fakes/argocd.js';

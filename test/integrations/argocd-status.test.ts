@@ -8,7 +8,7 @@ import {
   PermanentArgoCdError,
   sameRepo,
   toAppStatus,
-} from '../../activities/integrations/argocd-status.js';
+} from '../../integrations/argocd-status.js';
 import { evaluateHealth } from '../../domain/health.js';
 
 const fixture = (name: string): unknown =>

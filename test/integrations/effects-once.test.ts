@@ -3,8 +3,8 @@
 // it, since no client re-sends writes by itself — must leave exactly one deployment, note, message or reply.
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGitLabClient } from '../../activities/integrations/gitlab.js';
-import { createSlackNotifier, RELEASE_MESSAGE_EVENT } from '../../activities/integrations/slack.js';
+import { createGitLabClient } from '../../integrations/gitlab.js';
+import { createSlackNotifier, RELEASE_MESSAGE_EVENT } from '../../integrations/slack.js';
 import { toFailure } from '../../activities/failures.js';
 import type { GitLabPort, ReleaseNotification } from '../../activities/ports.js';
 import type { ReleaseTimeline } from '../../domain/types.js';

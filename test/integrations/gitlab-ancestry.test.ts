@@ -2,7 +2,7 @@
 // what the environment locks order releases by.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_GITLAB_TOKEN, FakeGitLab } from '../../fakes/gitlab.js';
-import { createGitLabClient } from '../../activities/integrations/gitlab.js';
+import { createGitLabClient } from '../../integrations/gitlab.js';
 import type { GitLabPort } from '../../activities/ports.js';
 import { isNewer } from '../../domain/ordering.js';
 

@@ -2,12 +2,7 @@
 // notes, and how failures are classified (permanent vs retryable) without ever leaking the token.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createGitLabClient,
-  GitLabError,
-  PermanentGitLabError,
-  pipelineState,
-} from '../../activities/integrations/gitlab.js';
+import { createGitLabClient, GitLabError, PermanentGitLabError, pipelineState } from '../../integrations/gitlab.js';
 import type { GitLabPort } from '../../activities/ports.js';
 import { FAKE_GITLAB_TOKEN, FakeGitLab, type FakeJobSeed } from '../../fakes/gitlab.js';
 

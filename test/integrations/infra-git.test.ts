@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createGitInfraRepo, redact } from '../../activities/integrations/infra-git.js';
+import { createGitInfraRepo, redact } from '../../integrations/infra-git.js';
 import { releaseNotes } from '../../activities/release-notes.js';
 import type { InfraRepoPort, SetImageRequest } from '../../activities/ports.js';
 import type { ImageRef, ManifestTarget } from '../../domain/types.js';

@@ -1,8 +1,8 @@
 // The GitLab infra-repo driver through the real gitbeaker client against the fake GitLab: image bumps as
 // commits guarded by last_commit_id, recovery of a retried bump from its trailers, and contention.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GitLabError, PermanentGitLabError } from '../../activities/integrations/gitlab.js';
-import { createGitLabInfraRepo } from '../../activities/integrations/infra-gitlab.js';
+import { GitLabError, PermanentGitLabError } from '../../integrations/gitlab.js';
+import { createGitLabInfraRepo } from '../../integrations/infra-gitlab.js';
 import type { InfraRepoPort, SetImageRequest } from '../../activities/ports.js';
 import { ManifestTargetError } from '../../domain/manifest/index.js';
 import type { ImageRef, ManifestTarget } from '../../domain/types.js';

@@ -4,7 +4,7 @@ import {
   createPrometheusClient,
   PrometheusQueryError,
   PrometheusUnavailableError,
-} from '../../activities/integrations/prometheus.js';
+} from '../../integrations/prometheus.js';
 import { evaluateChecks } from '../../activities/verify.js';
 import { fillCheckTemplate } from '../../domain/verify.js';
 import { ERROR_RATIO_QUERY, startPrometheus, type TestPrometheus } from '../support/prometheus.js';

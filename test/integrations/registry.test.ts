@@ -11,10 +11,10 @@ import {
   RegistryAuthError,
   RegistryError,
   splitRepository,
-} from '../../activities/integrations/registry.js';
-import { validateDigest, validateTag } from '../../activities/integrations/image-reference.js';
-import { TokenCache } from '../../activities/integrations/registry-token.js';
-import { parseWwwAuthenticate } from '../../activities/integrations/www-authenticate.js';
+} from '../../integrations/registry.js';
+import { validateDigest, validateTag } from '../../integrations/image-reference.js';
+import { TokenCache } from '../../integrations/registry-token.js';
+import { parseWwwAuthenticate } from '../../integrations/www-authenticate.js';
 
 // The first start may apt-get install docker-registry / apache2-utils.
 const INSTALL_TIMEOUT_MS = 300_000;

@@ -12,7 +12,7 @@ import {
   parseApprovalButtonValue,
   replaceApprovalActions,
   type SlackBlock,
-} from '../../activities/integrations/slack-blocks.js';
+} from '../../integrations/slack-blocks.js';
 import { blockProblems } from '../../fakes/slack.js';
 
 function timeline(overrides: Partial<ReleaseTimeline> = {}): ReleaseTimeline {

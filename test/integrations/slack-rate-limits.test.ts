@@ -1,8 +1,8 @@
 // The Slack fake enforces Slack's published rate limits (429 + Retry-After per tier and per channel for posts),
 // and Runway's client stays inside them: it paces posts per channel and Tier 3 calls per workspace.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSlackNotifier } from '../../activities/integrations/slack.js';
-import { SlackPacer } from '../../activities/integrations/slack-pacing.js';
+import { createSlackNotifier } from '../../integrations/slack.js';
+import { SlackPacer } from '../../integrations/slack-pacing.js';
 import { SlackFake } from '../../fakes/slack.js';
 import { peakPerMinute } from '../../fakes/slack-rate-limits.js';
 import type { ReleaseTimeline } from '../../domain/types.js';

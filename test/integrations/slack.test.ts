@@ -6,12 +6,8 @@ import {
   createSlackApi,
   createSlackNotifier,
   type SlackOptions,
-} from '../../activities/integrations/slack.js';
-import {
-  APPROVE_ACTION_ID,
-  REJECT_ACTION_ID,
-  parseApprovalButtonValue,
-} from '../../activities/integrations/slack-blocks.js';
+} from '../../integrations/slack.js';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID, parseApprovalButtonValue } from '../../integrations/slack-blocks.js';
 import { SlackFake } from '../../fakes/slack.js';
 
 const TOKEN = 'xoxb-1234-5678-secretsecretsecret';

@@ -1,7 +1,7 @@
 // A table of hostile and mistaken requests against Runway's API (REST, GitLab webhook, Slack), each with the answer
 // it must get. Used by test/e2e/api-hostile.test.ts, and reusable by a chaos run against any API it can reach.
 import { createHmac, randomBytes } from 'node:crypto';
-import { APPROVAL_BLOCK_ID, APPROVE_ACTION_ID } from '../../activities/integrations/slack-blocks.js';
+import { APPROVAL_BLOCK_ID, APPROVE_ACTION_ID } from '../../integrations/slack-blocks.js';
 import { mergeHook } from './api-harness.js';
 
 export interface HostileTarget {

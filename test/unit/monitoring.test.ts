@@ -69,7 +69,7 @@ function productSources(dir: string): string[] {
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
     .map((e) => join(e.parentPath, e.name));
 }
-const productCode = ['activities', 'api', 'platform', 'worker', 'workflows', 'domain', 'config']
+const productCode = ['activities', 'integrations', 'api', 'platform', 'worker', 'workflows', 'domain', 'config']
   .flatMap(productSources)
   .map((file) => readFileSync(file, 'utf8'))
   .join('\n');

@@ -22,6 +22,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 const PRODUCT = [
   'api',
   'activities',
+  'integrations',
   'workflows',
   'domain',
   'platform',

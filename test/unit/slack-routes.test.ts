@@ -5,8 +5,8 @@ import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSlackNotifier } from '../../activities/integrations/slack.js';
-import { APPROVE_ACTION_ID, APPROVAL_BLOCK_ID, REJECT_ACTION_ID } from '../../activities/integrations/slack-blocks.js';
+import { createSlackNotifier } from '../../integrations/slack.js';
+import { APPROVE_ACTION_ID, APPROVAL_BLOCK_ID, REJECT_ACTION_ID } from '../../integrations/slack-blocks.js';
 import { configSchema } from '../../config/schema.js';
 import type { ApiContext } from '../../api/context.js';
 import {

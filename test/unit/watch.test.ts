@@ -12,7 +12,7 @@ import {
   type WatchedStatus,
 } from '../../domain/watch.js';
 import { computeDora, meanTimeToRecovery, type ReleaseRecord } from '../../domain/dora.js';
-import { buildIncidentMessage, formatDuration } from '../../activities/integrations/incident-blocks.js';
+import { buildIncidentMessage, formatDuration } from '../../integrations/incident-blocks.js';
 
 const target: WatchTarget = {
   key: 'pay/staging',

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createArgoCdApiClient } from '../../activities/integrations/argocd-api.js';
+import { createArgoCdApiClient } from '../../integrations/argocd-api.js';
 import type { ActivityDeps } from '../../activities/index.js';
 import { startRelease } from '../../api/releases.js';
 import type { ReleasePlan } from '../../domain/types.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../activities/integrations/slack-blocks.js';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../integrations/slack-blocks.js';
 import { startRelease } from '../../api/releases.js';
 import type { ReleasePlan } from '../../domain/types.js';
 import { createRunwayWorker } from '../../worker/create-worker.js';

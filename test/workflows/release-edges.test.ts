@@ -3,7 +3,7 @@
 // away from.
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReleaseMessage } from '../../activities/integrations/slack-blocks.js';
+import { buildReleaseMessage } from '../../integrations/slack-blocks.js';
 import type { ReleaseNotification } from '../../activities/ports.js';
 import { rollbackId } from '../../domain/ids.js';
 import type { ReleasePlan } from '../../domain/types.js';

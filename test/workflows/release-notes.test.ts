@@ -2,9 +2,9 @@
 // merge requests, from the fake GitLab through the real gitbeaker client; in Slack, the approval request and
 // the MR comment.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitLabReleaseNotes } from '../../activities/integrations/gitlab-release-notes.js';
+import { createGitLabReleaseNotes } from '../../integrations/gitlab-release-notes.js';
 import { FakeGitLab, FAKE_GITLAB_TOKEN } from '../../fakes/gitlab.js';
-import { buildReleaseMessage } from '../../activities/integrations/slack-blocks.js';
+import { buildReleaseMessage } from '../../integrations/slack-blocks.js';
 import type { ReleasePlan } from '../../domain/types.js';
 import { approveUpdate, statusQuery } from '../../workflows/messages.js';
 import { createHarness, start, testPlan, waitFor, type Harness } from '../support/harness.js';

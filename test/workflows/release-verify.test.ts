@@ -1,6 +1,6 @@
 // Verification after Healthy, against a real Prometheus scraping an exporter whose error ratio the test sets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPrometheusClient } from '../../activities/integrations/prometheus.js';
+import { createPrometheusClient } from '../../integrations/prometheus.js';
 import { fillCheckTemplate, queryLink } from '../../domain/verify.js';
 import type { EnvironmentPlan, ReleasePlan, VerifyPlan } from '../../domain/types.js';
 import { statusQuery } from '../../workflows/messages.js';

@@ -30,10 +30,7 @@ import type { SlackDeps } from '../../api/slack/deps.js';
 import { parseConfig } from '../../config/load.js';
 import type { RunwayConfig } from '../../config/schema.js';
 import { createLogger } from '../../platform/logger.js';
-import {
-  INCIDENT_ROLLBACK_ACTION_ID,
-  INCIDENT_SILENCE_ACTION_ID,
-} from '../../activities/integrations/incident-blocks.js';
+import { INCIDENT_ROLLBACK_ACTION_ID, INCIDENT_SILENCE_ACTION_ID } from '../../integrations/incident-blocks.js';
 import { TIME_SCALE, waitFor } from '../support/harness.js';
 import {
   ARGOCD_UI_URL,

@@ -1,8 +1,8 @@
 // GitLabPort over the GitLab REST API through @gitbeaker/rest: pipeline status for a commit, the
 // environment's deployment record, and the release's note on the merge request. Every write is safe to
 // repeat, because activities are retried after failures that may have happened after GitLab acted.
-import type { FailedJob, PipelineState } from '../../domain/types.js';
-import type { CommitRelation, GitLabPort, PipelineInfo } from '../ports.js';
+import type { FailedJob, PipelineState } from '../domain/types.js';
+import type { CommitRelation, GitLabPort, PipelineInfo } from '../activities/ports.js';
 import { connectGitLab, type GitLabConnection, type GitLabConnectionOptions } from './gitlab-api.js';
 import { gitlabFailure, PermanentGitLabError } from './gitlab-errors.js';
 

@@ -14,10 +14,10 @@ import {
   WebAPIRequestError,
   WebClient,
 } from '@slack/web-api';
-import type { NotifierPort, PublishOptions, ReleaseNotification } from '../ports.js';
+import type { NotifierPort, PublishOptions, ReleaseNotification } from '../activities/ports.js';
 import { buildReleaseMessage, buildThreadReply, type SlackBlock } from './slack-blocks.js';
 import { SlackPacer } from './slack-pacing.js';
-import { redactSecrets } from '../../platform/scrub.js';
+import { redactSecrets } from '../platform/scrub.js';
 
 export interface SlackLogger {
   warn(fields: Record<string, unknown>, message: string): void;

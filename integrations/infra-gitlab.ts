@@ -1,8 +1,8 @@
 // InfraRepoPort for an infra repository hosted on GitLab, through the commits API (no clone): read the
 // manifest at the branch, edit it, commit one `update` action guarded by the file's last_commit_id.
-import { readImage, setImage } from '../../domain/manifest/index.js';
-import type { ImageRef } from '../../domain/types.js';
-import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
+import { readImage, setImage } from '../domain/manifest/index.js';
+import type { ImageRef } from '../domain/types.js';
+import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../activities/ports.js';
 import { connectGitLab, type GitLabConnection, type GitLabConnectionOptions } from './gitlab-api.js';
 import { GitLabError, gitlabFailure } from './gitlab-errors.js';
 import { CHANGE_TRAILER, previousImageOf, readTrailers, withRunwayTrailers } from './runway-trailers.js';

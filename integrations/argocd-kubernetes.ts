@@ -2,7 +2,14 @@
 // JSON merge patch that sets `operation` (the route Argo CD documents for kubectl), so no Argo CD API
 // server or token is needed, only RBAC on applications.argoproj.io.
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import type { AppStatus, ArgoAppRef, ArgoAppTarget, ArgoCdPort, SyncOutcome, SyncRequest } from '../ports.js';
+import type {
+  AppStatus,
+  ArgoAppRef,
+  ArgoAppTarget,
+  ArgoCdPort,
+  SyncOutcome,
+  SyncRequest,
+} from '../activities/ports.js';
 import {
   activeOperation,
   appRef,
@@ -12,7 +19,7 @@ import {
   toAppStatus,
 } from './argocd-status.js';
 import { syncAllowedAt, windowsFor, type SyncWindowSpec } from './argocd-sync-windows.js';
-import { redactSecrets } from '../../platform/scrub.js';
+import { redactSecrets } from '../platform/scrub.js';
 
 export interface ArgoCdKubernetesOptions {
   /** A ready KubeConfig, or where to load one from; defaults to `'default'` (KUBECONFIG or ~/.kube/config). */

@@ -3,9 +3,9 @@
 // driver, straight on the Rollout object (get; a merge patch of its status subresource, as kubectl-argo-rollouts
 // promote/abort send). Argo CD answers 400 "… not found as part of application …" for a Rollout its app does
 // not manage and 403 "permission denied" when RBAC refuses the action: both are permanent, named failures.
-import { redactSecrets } from '../../platform/scrub.js';
+import { redactSecrets } from '../platform/scrub.js';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { RolloutAction, RolloutRef } from '../../domain/canary.js';
+import type { RolloutAction, RolloutRef } from '../domain/canary.js';
 import { PermanentArgoCdError } from './argocd-status.js';
 
 export interface RolloutPort {

@@ -1,7 +1,7 @@
 // The infra drivers a runway.yaml configures, built one way for the worker and for `runway check`, so the
 // check talks to the infra repositories exactly as releases will.
-import type { RunwayConfig } from '../../config/schema.js';
-import type { InfraRepoPort } from '../ports.js';
+import type { RunwayConfig } from '../config/schema.js';
+import type { InfraRepoPort } from '../activities/ports.js';
 import { createGitInfraRepo } from './infra-git.js';
 import { createGitLabInfraRepo } from './infra-gitlab.js';
 

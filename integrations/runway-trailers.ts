@@ -1,7 +1,7 @@
 // The git trailers Runway puts on its infra commits, so a retried image bump can tell that its own commit
 // already landed and recover the image it replaced (a rollback needs it).
-import { formatImageRef, parseImageRef } from '../../domain/manifest/index.js';
-import type { ImageRef } from '../../domain/types.js';
+import { formatImageRef, parseImageRef } from '../domain/manifest/index.js';
+import type { ImageRef } from '../domain/types.js';
 
 export const CHANGE_TRAILER = 'Runway-Change';
 export const PREVIOUS_IMAGE_TRAILER = 'Runway-Previous-Image';

@@ -7,16 +7,10 @@ import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  formatImageRef,
-  ManifestTargetError,
-  parseImageRef,
-  readImage,
-  setImage,
-} from '../../domain/manifest/index.js';
-import type { ImageRef } from '../../domain/types.js';
-import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../ports.js';
-import { scrubSecrets } from '../../platform/scrub.js';
+import { formatImageRef, ManifestTargetError, parseImageRef, readImage, setImage } from '../domain/manifest/index.js';
+import type { ImageRef } from '../domain/types.js';
+import type { InfraRepoPort, SetImageRequest, SetImageResult } from '../activities/ports.js';
+import { scrubSecrets } from '../platform/scrub.js';
 
 /** A problem a retry cannot fix (unknown repository or branch, no access, push refused by policy). */
 export class PermanentInfraError extends Error {

@@ -2,7 +2,7 @@
 // `PermanentGitLabError` is listed as permanent in domain/errors.ts while `GitLabError` is retried.
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
 import { describeFetchFailure } from './registry-errors.js';
-import { redactSecrets } from '../../platform/scrub.js';
+import { redactSecrets } from '../platform/scrub.js';
 
 /** 401, 403 or 404: a bad token, missing rights or a wrong project/file. Retrying will not help. */
 export class PermanentGitLabError extends Error {

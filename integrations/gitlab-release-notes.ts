@@ -1,6 +1,6 @@
 // ReleaseNotesPort over GitLab's REST API (gitbeaker): repository compare (lib/api/repositories.rb) and the
 // merge requests of a commit (lib/api/commits.rb `commits/:sha/merge_requests`).
-import type { ReleaseNotesPort } from '../ports.js';
+import type { ReleaseNotesPort } from '../activities/ports.js';
 import { connectGitLab, type GitLabConnectionOptions } from './gitlab-api.js';
 
 export function createGitLabReleaseNotes(options: GitLabConnectionOptions): ReleaseNotesPort {

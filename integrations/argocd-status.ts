@@ -1,6 +1,13 @@
 // What the REST and the Kubernetes Argo CD drivers share: reading an Application object (both APIs return
 // the same JSON), the permanent error type, and waiting out "another operation is already in progress".
-import type { AppStatus, ArgoAppRef, ArgoAppTarget, HealthStatus, OperationPhase, SyncStatus } from '../ports.js';
+import type {
+  AppStatus,
+  ArgoAppRef,
+  ArgoAppTarget,
+  HealthStatus,
+  OperationPhase,
+  SyncStatus,
+} from '../activities/ports.js';
 
 /** 401/403/404 and other answers a retry cannot change; the activity layer makes it non-retryable. */
 export class PermanentArgoCdError extends Error {

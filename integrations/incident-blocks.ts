@@ -1,7 +1,7 @@
 // Pure Block Kit for an incident's one Slack message (rebuilt whole on every update) and the watcher's
 // "cannot watch" warning. The buttons carry the incident's service and environment; who may press them is
 // checked by the front door (api/slack/incident-actions.ts), as for rollbacks.
-import { incidentDurationMs, type Incident } from '../../domain/watch.js';
+import { incidentDurationMs, type Incident } from '../domain/watch.js';
 import { escapeMrkdwn, mention, type SlackBlock, type SlackMessage } from './slack-blocks.js';
 
 export const INCIDENT_ROLLBACK_ACTION_ID = 'runway_incident_rollback';

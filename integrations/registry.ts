@@ -2,9 +2,9 @@
 // registry's 401 challenge (Bearer token exchange or Basic) once. Works against Docker Hub, GHCR,
 // GitLab (realm /jwt/auth, service container_registry), Harbor and the plain distribution registry.
 import { createHash } from 'node:crypto';
-import type { RegistryPort } from '../ports.js';
-import type { ImageRef } from '../../domain/types.js';
-import { PermanentError } from '../../domain/errors.js';
+import type { RegistryPort } from '../activities/ports.js';
+import type { ImageRef } from '../domain/types.js';
+import { PermanentError } from '../domain/errors.js';
 import {
   canonicalRegistryHost,
   splitRepository,

@@ -1,6 +1,6 @@
 // The canary part of a release's Slack message: the steps passed so far (with their check values) and, while
 // an approver's Promote is awaited at a pause, the buttons "Promote to the next step" / "Promote fully" / "Abort".
-import type { ReleaseTimeline } from '../../domain/types.js';
+import type { ReleaseTimeline } from '../domain/types.js';
 import type { SlackBlock } from './slack-blocks.js';
 
 export const CANARY_PROMOTE_ACTION_ID = 'runway_canary_promote';

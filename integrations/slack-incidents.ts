@@ -1,7 +1,7 @@
 // Slack for incidents: ONE message per incident, posted once and then edited in place (chat.update).
 // Exactly once, as for releases (slack.ts): the message carries metadata naming the incident, and before posting
 // we look for the one an earlier attempt posted but never heard back about (conversations.history).
-import type { Incident } from '../../domain/watch.js';
+import type { Incident } from '../domain/watch.js';
 import { buildIncidentMessage, buildOutageMessage } from './incident-blocks.js';
 import { PermanentSlackError, SlackCallError, type MessageRef, type SlackApi } from './slack.js';
 

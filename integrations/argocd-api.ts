@@ -1,9 +1,9 @@
 // ArgoCdPort over Argo CD's REST API (grpc-gateway), authenticated with a Bearer token.
 import { request as httpsRequest } from 'node:https';
-import type { AppStatus, ArgoAppRef, ArgoCdPort, SyncOutcome, SyncRequest } from '../ports.js';
+import type { AppStatus, ArgoAppRef, ArgoCdPort, SyncOutcome, SyncRequest } from '../activities/ports.js';
 import { appRef, PermanentArgoCdError, SYNC_WINDOW_BLOCKED, toAppStatus } from './argocd-status.js';
 import { syncAllowedAt, type SyncWindowSpec } from './argocd-sync-windows.js';
-import { redactSecrets } from '../../platform/scrub.js';
+import { redactSecrets } from '../platform/scrub.js';
 
 export interface ArgoCdApiOptions {
   /** API server base URL, e.g. `https://argocd.example.com`. */

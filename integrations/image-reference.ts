@@ -1,6 +1,6 @@
 // Splits an image repository into registry host and repository name the way the Docker CLI does,
 // and checks names, tags and digests against the OCI distribution grammar before anything is sent.
-import { DIGEST_PATTERN, TAG_PATTERN } from '../../domain/image-ref.js';
+import { DIGEST_PATTERN, TAG_PATTERN } from '../domain/image-ref.js';
 
 export const DOCKER_HUB_HOST = 'registry-1.docker.io';
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);

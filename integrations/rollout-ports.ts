@@ -1,10 +1,10 @@
 // The Argo Rollouts driver of each configured Argo CD: REST instances read and drive Rollouts through Argo CD's
 // resource API and actions, Kubernetes instances through the Rollout object itself (as kubectl-argo-rollouts).
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { RolloutPorts } from '../canary.js';
+import type { RolloutPorts } from '../activities/canary.js';
 import { createRolloutApiClient, createRolloutKubernetesClient, type RolloutPort } from './argocd-rollout.js';
-import { PermanentError } from '../../domain/errors.js';
-import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../../config/schema.js';
+import { PermanentError } from '../domain/errors.js';
+import { argocdInstances as argocdInstancesOf, type RunwayConfig } from '../config/schema.js';
 
 export function rolloutPorts(config: RunwayConfig, kubeConfig?: KubeConfig): RolloutPorts {
   const ports: Record<string, RolloutPort> = Object.fromEntries(
