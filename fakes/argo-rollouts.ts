@@ -132,6 +132,8 @@ export class FakeArgoRollouts {
   onChange: (application: string) => void = () => undefined;
   /** Every action run or status patch, in order: `<namespace>/<name> <what>`. */
   readonly log: string[] = [];
+  /** When each pause began and was resumed (ms), for measuring how fast a client answers one. */
+  readonly pauses: { rollout: string; step: number; pausedAt: number; resumedAt?: number }[] = [];
 
   private readonly rollouts = new Map<
     string,
@@ -402,6 +404,7 @@ export class FakeArgoRollouts {
           status.pauseConditions = [...(status.pauseConditions ?? []), { reason: 'CanaryPauseStep', startTime: now() }];
           status.controllerPause = true;
           this.pauseStartedAt.set(key, Date.now());
+          this.pauses.push({ rollout: key, step: index, pausedAt: Date.now() });
           const seconds = durationSeconds(step.pause.duration);
           // checkEnqueueRolloutDuringWait: reconcile again when the pause is over.
           if (seconds !== undefined) this.later(seconds * this.secondMs + 1, () => this.reconcile(key));
@@ -409,6 +412,8 @@ export class FakeArgoRollouts {
         }
         if (!pause && status.controllerPause) {
           // CompletedCanaryPauseStep: unpaused by someone (resume).
+          const open = this.pauses.findLast((p) => p.rollout === key && p.step === index && !p.resumedAt);
+          if (open) open.resumedAt = Date.now();
           status.controllerPause = false;
           index += 1;
           continue;

@@ -33,10 +33,11 @@ const FIVE_STEPS: FakeCanaryStep[] = [
   { setWeight: 100 },
 ];
 // One service per test: each test has its own task queue, and a service's environment lock lives on the first.
-const SERVICES = ['passes', 'fails', 'approve', 'restart', 'bluegreen', 'missing', 'doors'].map(
+const SERVICES = ['passes', 'fails', 'approve', 'restart', 'bluegreen', 'missing', 'doors', 'rbac'].map(
   (n) => `${n}-${randomUUID().slice(0, 5)}`,
 );
-const [PASSES, FAILS, APPROVE, RESTART, BLUEGREEN, MISSING, DOORS] = SERVICES as [
+const [PASSES, FAILS, APPROVE, RESTART, BLUEGREEN, MISSING, DOORS, RBAC] = SERVICES as [
+  string,
   string,
   string,
   string,
@@ -425,6 +426,28 @@ services:
       const file = world.service(DOORS).environments[1]!.target.file;
       expect(await world.infra.show('main', file)).toContain(`tag: ${world.previousTag}`);
     } finally {
+      await worker.stop();
+    }
+  });
+  it('Argo CD refusing the resume action (RBAC) fails the canary naming the permission, and reverts', async () => {
+    const taskQueue = `canary-${randomUUID()}`;
+    const worker = await startWorker(taskQueue);
+    world.argocd.denied.add(`applications/action/argoproj.io/Rollout/resume/default/${RBAC}-production`);
+    try {
+      const plan = canaryPlan(RBAC);
+      await world.pushImage(RBAC, plan.image.tag);
+      const { handle } = await startRelease(client, plan, { taskQueue });
+      await expect(handle.result()).rejects.toThrow();
+      const t = await handle.query(statusQuery);
+      expect(t.status).toBe('rolled_back');
+      expect(t.error).toContain('HTTP 403 permission denied');
+      expect(t.error).toContain(`action/argoproj.io/Rollout/resume, <project>/${RBAC}-production`);
+      // The abort was allowed: all traffic went back to stable before the revert.
+      expect(rollouts.log.filter((l) => l.startsWith(`${RBAC}/${RBAC} abort`))).toHaveLength(1);
+      const file = world.service(RBAC).environments[1]!.target.file;
+      expect(await world.infra.show('main', file)).toContain(`tag: ${world.previousTag}`);
+    } finally {
+      world.argocd.denied.clear();
       await worker.stop();
     }
   });

@@ -5,7 +5,14 @@
 // and checked. Anything wrong (a check, Degraded, RolloutAborted, a stuck step, an approver's Abort) aborts the
 // Rollout at once and fails the deploy: the saga then reverts the bump in git and waits until it is Healthy
 // on the stable version again, so the next sync cannot re-roll the bad image.
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  sleep,
+} from '@temporalio/workflow';
 import {
   canaryVerdict,
   describeStep,
@@ -113,7 +120,14 @@ async function runSteps(
   // Failed evaluations during the current timed pause, against the verify failure limit.
   let timedFailures = new Map<string, number>();
   for (;;) {
-    const state = await acts.readRollout({ ref: preflight.ref });
+    const state = await readTolerantly(ctx, preflight.ref, stage, () => {
+      if (workflowNow().getTime() - stepSince > environment.healthTimeoutMs) {
+        throw new CanaryFailed(
+          `${run.step}: the Rollout could not be read for ${Math.round(environment.healthTimeoutMs / 1000)} s`,
+        );
+      }
+    });
+    if (!state) continue;
     seen(state.currentPodHash);
     if (state.observed && !runsImage(state, plan.image)) {
       throw new CanaryFailed(
@@ -188,6 +202,32 @@ async function runSteps(
       verdict.state === 'timed-pause' && environment.verify ? environment.verify.intervalMs : timing.pollIntervalMs;
     // Wakes early for an approver's command (Abort at any time, Promote during a timed pause).
     await condition(() => run.command !== undefined, waitMs);
+  }
+}
+
+/**
+ * One read of the Rollout. A read that failed after its retries (Argo CD unreachable for a while) is not the
+ * canary failing: it is noted, and the loop reads again after a poll interval, until the step's timeout. A
+ * permanent failure (the Rollout gone, RBAC) still fails at once.
+ */
+async function readTolerantly(
+  ctx: ReleaseContext,
+  ref: RolloutRef,
+  stage: StageRecord,
+  checkTimeout: () => void,
+): Promise<RolloutState | undefined> {
+  try {
+    const state = await stageActivities(ctx.timing).readRollout({ ref });
+    delete stage.details.readError;
+    return state;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    if (cause instanceof ApplicationFailure && cause.nonRetryable) throw err;
+    stage.details.readError = errorMessage(err);
+    checkTimeout();
+    await sleep(ctx.timing.pollIntervalMs);
+    return undefined;
   }
 }
 
