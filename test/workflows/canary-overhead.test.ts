@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createRolloutApiClient } from '../../activities/integrations/argocd-rollout.js';
+import { createRolloutApiClient } from '../../integrations/argocd-rollout.js';
 import { startRelease } from '../../api/releases.js';
 import type { ReleasePlan } from '../../domain/types.js';
 import { FakeArgoRollouts, type FakeCanaryStep } from '../../fakes/argo-rollouts.js';
