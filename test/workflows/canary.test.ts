@@ -15,7 +15,7 @@ import { FakeArgoRollouts, podTemplateHash, type FakeCanaryStep } from '../../fa
 import { createRunwayWorker } from '../../worker/create-worker.js';
 import { canaryCommandUpdate } from '../../workflows/canary-messages.js';
 import { statusQuery } from '../../workflows/messages.js';
-import { waitFor } from '../support/harness.js';
+import { TIME_SCALE, waitFor } from '../support/harness.js';
 import { pino } from 'pino';
 import { createApp } from '../../api/app.js';
 import { CanaryService } from '../../api/canary-service.js';
@@ -162,7 +162,7 @@ const waitingAt = async (handle: Handle, step: string) =>
     const t = await handle.query(statusQuery);
     const stage = canaryStage(t);
     return stage?.details.gate === 'waiting' && String(stage.details.step).startsWith(step) ? t : undefined;
-  }, 30_000);
+  }, 30_000 * TIME_SCALE);
 
 describe('canary releases', () => {
   it('runs a 5-step canary: checks at each pause against the canary pods, resumes, promotes', async () => {
