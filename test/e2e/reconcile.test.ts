@@ -2,7 +2,6 @@
 // while Temporal was down are released by the catch-up once they can be, exactly once, oldest first; a missing or
 // disabled webhook is reported in the log, the metric and Slack, once per change. Real Temporal, the GitLab fake
 // driven by gitbeaker, the Slack fake.
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Client, type Connection } from '@temporalio/client';
 import { apiConnection } from '../../api/temporal-connection.js';
 import { pino } from 'pino';
@@ -16,31 +15,7 @@ import { FakeGitLab, FAKE_GITLAB_TOKEN } from '../../fakes/gitlab.js';
 import { DEFAULT_FAKE_SLACK_TOKEN, SlackFake } from '../../fakes/slack.js';
 import { metricsRegistry } from '../../platform/metrics.js';
 import { e2eConfigYaml, mergeHook, postWebhook, createApiHarness, type ApiHarness } from '../support/api-harness.js';
-
-/** A TCP proxy to Temporal that can be cut and restored on the same port. */
-class SwitchableProxy {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-}
+import { SwitchableProxy } from '../support/tcp-proxy.js';
 
 let a: ApiHarness;
 let gitlab: FakeGitLab;
