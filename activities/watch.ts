@@ -99,6 +99,7 @@ function watched(status: AppStatus): WatchedStatus {
     operationStartedAt: status.operationStartedAt,
     operationFinishedAt: status.operationFinishedAt,
     initiatedBy,
+    historyId: status.historyId,
     images: status.images,
   };
   for (const key of Object.keys(out) as (keyof WatchedStatus)[]) if (out[key] === undefined) delete out[key];

@@ -26,6 +26,11 @@ export interface AppStatus {
   operationStartedAt?: string;
   /** `operationState.operation.initiatedBy.username` (who pressed sync; absent for the auto-sync controller). */
   operationInitiatedBy?: string;
+  /**
+   * The highest `status.history[].id`: the controller adds one entry per successful sync with the next id, so it
+   * tells two syncs apart that finished in the same second (Argo CD's times have whole seconds).
+   */
+  historyId?: number;
   /** `status.summary.images`: what runs. */
   images?: string[];
   /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */

@@ -43,6 +43,8 @@ export interface WatchedStatus {
   operationFinishedAt?: string;
   /** `operationState.operation.initiatedBy`: a username, or `automated` for the auto-sync controller. */
   initiatedBy?: string;
+  /** The newest `status.history[].id`: one more per successful sync, even two in the same second. */
+  historyId?: number;
   /** `status.summary.images`. */
   images?: string[];
 }
@@ -70,8 +72,8 @@ export interface PollResult {
 export interface AppMemory {
   health: string;
   sync: string;
-  /** The last finished operation seen (its finishedAt identifies it). */
-  lastOperation?: { finishedAt: string; revision?: string };
+  /** The last finished operation seen; see `sameOperation` for what identifies it. */
+  lastOperation?: { finishedAt: string; revision?: string; startedAt?: string; historyId?: number };
   /** When the app turned Degraded/Missing (outside a release), or drifted. */
   badSince?: string;
   driftSince?: string;
@@ -177,6 +179,21 @@ export function incidentDurationMs(i: Incident): number | undefined {
   return end ? ms(end) - ms(i.openedAt) : undefined;
 }
 
+/**
+ * Whether the finished operation Argo CD reports is the one seen last poll. Argo CD's times have whole seconds, so
+ * two syncs finishing in the same second have one finishedAt; a successful sync also adds a history entry with the
+ * next id, which tells them apart. A field the memory lacks (a state from before it was kept) is not a difference.
+ */
+function sameOperation(seen: AppMemory['lastOperation'], op: WatchedStatus): boolean {
+  if (!seen || seen.finishedAt !== op.operationFinishedAt) return false;
+  if (seen.startedAt !== undefined && op.operationStartedAt !== undefined && seen.startedAt !== op.operationStartedAt)
+    return false;
+  return seen.historyId === undefined || seen.historyId === (op.historyId ?? NO_HISTORY);
+}
+
+/** Argo CD numbers history entries from 0: an app that has none yet is remembered as -1. */
+const NO_HISTORY = -1;
+
 /** The service's image among what the app runs. */
 export function imageOf(status: WatchedStatus, repository: string): string | undefined {
   return status.images?.find((i) => i.startsWith(`${repository}:`) || i.startsWith(`${repository}@`));
@@ -227,14 +244,19 @@ export function applyPoll(
       health: status.health,
       sync: status.sync,
       lastOperation: op
-        ? { finishedAt: op.operationFinishedAt!, revision: op.operationRevision }
+        ? {
+            finishedAt: op.operationFinishedAt!,
+            revision: op.operationRevision,
+            startedAt: op.operationStartedAt,
+            historyId: op.historyId ?? NO_HISTORY,
+          }
         : memory?.lastOperation,
     };
     state.apps[key] = current;
 
     // A finished operation we have not seen: Runway's own (busy, or the watcher's sync) or an external deploy.
     // The first look is the baseline: an operation that finished before it is not news.
-    const newOp = memory && op && op.operationFinishedAt !== memory.lastOperation?.finishedAt;
+    const newOp = memory && op && !sameOperation(memory.lastOperation, op);
     if (newOp && op.operationRevision) {
       // Argo CD's times have whole seconds: an operation that finished in the second we asked is ours too.
       const ours = obs.busy || (!!memory?.ownSyncAt && ms(op.operationFinishedAt!) + 1000 > ms(memory.ownSyncAt));

@@ -232,7 +232,6 @@ export class FakeArgoCd {
   private readonly timers = new Set<NodeJS.Timeout>();
   private poller?: NodeJS.Timeout;
   private resourceVersion = 1000;
-  private historyId = 0;
   private closed = false;
 
   constructor(options: FakeArgoCdOptions = {}) {
@@ -1091,13 +1090,17 @@ export class FakeArgoCd {
     const epoch = (this.epochs.get(key) ?? 0) + 1;
     this.epochs.set(key, epoch);
     this.unobserved.set(key, { revision, revisions: state.syncResult.revisions, image, epoch });
+    // persistRevisionHistory: the next id is the last entry's + 1 (0 for the first), then Trunc(revisionHistoryLimit).
+    const history = app.status.history as { id: number }[];
     app.status.history.push({
-      id: ++this.historyId,
+      id: history.length ? history[history.length - 1]!.id + 1 : 0,
       revision,
       deployStartedAt: state.startedAt,
       deployedAt: now(),
       initiatedBy: state.operation.initiatedBy,
     });
+    const limit = typeof app.spec.revisionHistoryLimit === 'number' ? Math.max(0, app.spec.revisionHistoryLimit) : 10;
+    app.status.history.splice(0, Math.max(0, app.status.history.length - limit));
     complete('Succeeded', 'successfully synced (all tasks run)');
     // The sync applied the new pod template: the Rollout controller starts its steps now; the app reports them
     // from the reconcile after this one.

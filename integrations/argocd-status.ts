@@ -123,6 +123,16 @@ function imagesOf(status: Json): string[] | undefined {
   return list.length ? list : undefined;
 }
 
+/**
+ * The id of the last `status.history` entry, as the controller reads it (`LastRevisionHistory`) to number the next
+ * one: ids grow by one per successful sync, and the list keeps only the newest `revisionHistoryLimit` entries.
+ */
+function lastHistoryId(status: Record<string, unknown>): number | undefined {
+  if (!Array.isArray(status.history) || status.history.length === 0) return undefined;
+  const id = obj(status.history[status.history.length - 1]).id;
+  return typeof id === 'number' && Number.isFinite(id) ? id : undefined;
+}
+
 export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus {
   const ref = appRef(target);
   const root = obj(app);
@@ -150,6 +160,7 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
     reconciledAt: str(status.reconciledAt),
     operationStartedAt: str(state.startedAt),
     operationInitiatedBy: str(obj(obj(state.operation).initiatedBy).username),
+    historyId: lastHistoryId(status),
     images: imagesOf(status),
     automated: isAutomated(app) || undefined,
     targetRevision: str(source.targetRevision),

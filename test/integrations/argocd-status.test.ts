@@ -29,9 +29,18 @@ describe('toAppStatus', () => {
       reconciledAt: '2025-03-04T10:08:00Z',
       operationStartedAt: '2025-03-04T10:06:29Z',
       operationInitiatedBy: 'runway',
+      historyId: 7,
       images: ['registry.example.com/acme/checkout:7d3e5f0a'],
       targetRevision: 'main',
     });
+  });
+
+  it('reads the id of the last history entry, as the controller numbers the next one', () => {
+    const app = fixture('argocd-app-healthy.json') as { status: { history: { id: number }[] } };
+    app.status.history = [{ id: 41 }, { id: 42 }];
+    expect(toAppStatus(app).historyId).toBe(42);
+    app.status.history = [];
+    expect(toAppStatus(app).historyId).toBeUndefined();
   });
 
   it('keeps the fixture quirk visible to evaluateHealth: sync and operation revisions disagree', () => {

@@ -157,6 +157,30 @@ describe('applyPoll', () => {
     ).toEqual([]);
   });
 
+  it('two syncs that finish in the same second are told apart by the history id', () => {
+    // Argo CD's times have whole seconds: a hand sync right after another has the same startedAt and finishedAt.
+    const first: WatchedStatus = { ...healthy, historyId: 3 };
+    const again: WatchedStatus = { ...first, initiatedBy: 'alice', historyId: 4 };
+    const { effects } = run([
+      [0, { status: first }],
+      [1, { status: again }],
+      [2, { status: again }],
+    ]);
+    expect(effects).toEqual([{ kind: 'external', operation: expect.objectContaining({ initiatedBy: 'alice' }) }]);
+    // An app with no history yet (-1 remembered): its first successful sync is new, even in the same second.
+    const none: WatchedStatus = { ...healthy, operationPhase: 'Failed' };
+    expect(
+      run([
+        [0, { status: none }],
+        [1, { status: { ...healthy, historyId: 0 } }],
+      ]).effects,
+    ).toHaveLength(1);
+    // A state kept before the id was remembered is not a difference (no second record after an upgrade).
+    const old = run([[0, { status: healthy }]]).state;
+    delete old.apps['pay/staging']!.lastOperation!.historyId;
+    expect(run([[1, { status: first }]], old).effects).toEqual([]);
+  });
+
   it('Argo CD unreachable changes nothing; a silenced app opens nothing; a deleted app is dropped', () => {
     const opened = run([
       [0, { status: degraded }],
