@@ -1,5 +1,5 @@
 // Turns the measurements into docs/benchmarks.md: figures against targets, method, then where the time goes.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as prettier from 'prettier';
 import { APPROVAL_GAP, type Breakdown } from './history.js';
 import type { LoadResult } from './load.js';
@@ -234,10 +234,21 @@ ${table(
 interceptor); the rest of a request's latency is Runway's handler, Node's HTTP server and loopback.
 `,
     conclusions(d, { soloP50, burstP50, perMinute, solo: solo.breakdowns, burst: burst.breakdowns, wall }),
+    handwritten(file),
   ];
   // Formatted like the rest of the repo, so `npm run format:check` passes after a re-run.
   const options = await prettier.resolveConfig(file);
   writeFileSync(file, await prettier.format(out.join('\n'), { ...options, filepath: file }));
+}
+
+/** Everything from this marker on is written by people (analyses, other runs): a re-run keeps it as it is. */
+export const HANDWRITTEN_MARKER = '<!-- handwritten below: npm run bench keeps it -->';
+
+export function handwritten(file: string): string {
+  if (!existsSync(file)) return HANDWRITTEN_MARKER;
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(HANDWRITTEN_MARKER);
+  return at < 0 ? HANDWRITTEN_MARKER : text.slice(at);
 }
 
 function experimentNote(d: BenchData): string {
