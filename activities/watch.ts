@@ -87,7 +87,8 @@ function refOf(target: WatchTarget): ArgoAppRef {
   };
 }
 
-function watched(status: AppStatus): WatchedStatus {
+/** What the watcher keeps of an app's status; `since`: the last history id it saw (only newer syncs come back). */
+function watched(status: AppStatus, since: number | undefined): WatchedStatus {
   const initiatedBy = status.operationInitiatedBy ?? (status.operationAutomated ? 'automated' : undefined);
   const out: WatchedStatus = {
     health: status.health,
@@ -100,8 +101,10 @@ function watched(status: AppStatus): WatchedStatus {
     operationFinishedAt: status.operationFinishedAt,
     initiatedBy,
     historyId: status.historyId,
+    syncs: since === undefined ? undefined : status.syncs?.filter((s) => s.id > since),
     images: status.images,
   };
+  if (out.syncs?.length === 0) delete out.syncs;
   for (const key of Object.keys(out) as (keyof WatchedStatus)[]) if (out[key] === undefined) delete out[key];
   return out;
 }
@@ -181,7 +184,7 @@ export function watchActivities(deps: Deps) {
 
   return {
     /** One poll of one Argo CD instance: every app it runs for Runway, read in parallel (bounded). */
-    async watchPoll(input: { instance: string }): Promise<PollResult> {
+    async watchPoll(input: { instance: string; historySince?: Record<string, number> }): Promise<PollResult> {
       const targets = (deps.watch?.targets ?? []).filter((t) => t.instance === input.instance);
       const at = new Date().toISOString();
       const intervalMs = deps.watch?.intervalMs;
@@ -192,7 +195,8 @@ export function watchActivities(deps: Deps) {
       const apps = await mapLimit(targets, READ_PARALLEL, async (target): Promise<AppObservation> => {
         try {
           const status = await argocd.getStatus(refOf(target));
-          return { target, status: watched(status), busy: busy.has(target.key) || undefined };
+          const since = input.historySince?.[target.key];
+          return { target, status: watched(status, since), busy: busy.has(target.key) || undefined };
         } catch (err) {
           if (isGone(err)) return { target, gone: true };
           return { target, error: err instanceof Error ? err.message : String(err) };

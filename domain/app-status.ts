@@ -5,6 +5,19 @@ export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
 export type OperationPhase = 'Running' | 'Terminating' | 'Failed' | 'Error' | 'Succeeded';
 
+/** One `status.history` entry: a successful sync (`RevisionHistory` in argo-cd's types.go). */
+export interface SyncRecord {
+  id: number;
+  /** The synced revision of the deciding source (`revision`, or `revisions[i]` for multi-source apps). */
+  revision?: string;
+  /** `deployStartedAt`. */
+  startedAt?: string;
+  /** `deployedAt`. */
+  deployedAt?: string;
+  /** `initiatedBy.username`, or `automated` for the auto-sync controller. */
+  initiatedBy?: string;
+}
+
 /** The parts of an Argo CD Application that decide how to deploy to it and whether a deploy is done. */
 export interface AppStatus {
   syncStatus: SyncStatus;
@@ -31,6 +44,8 @@ export interface AppStatus {
    * tells two syncs apart that finished in the same second (Argo CD's times have whole seconds).
    */
   historyId?: number;
+  /** The newest `status.history` entries (at most 10), oldest first: every successful sync, even two in one poll. */
+  syncs?: SyncRecord[];
   /** `status.summary.images`: what runs. */
   images?: string[];
   /** `spec.syncPolicy.automated` is set: Argo CD syncs by itself and refuses a sync naming another revision. */

@@ -2,6 +2,8 @@
 // of what one poll of Argo CD changes. Plain data only: it crosses the workflow boundary and is carried over
 // continue-as-new, so a restarted watcher neither forgets an open incident nor posts it again.
 
+import type { SyncRecord } from './app-status.js';
+
 export type WatchDegradedPolicy = 'alert' | 'ignore';
 export type WatchDriftPolicy = 'alert' | 'sync' | 'ignore';
 
@@ -45,6 +47,8 @@ export interface WatchedStatus {
   initiatedBy?: string;
   /** The newest `status.history[].id`: one more per successful sync, even two in the same second. */
   historyId?: number;
+  /** History entries newer than the id the watcher last saw (asked for by id): syncs made between two polls. */
+  syncs?: SyncRecord[];
   /** `status.summary.images`. */
   images?: string[];
 }
@@ -191,6 +195,38 @@ function sameOperation(seen: AppMemory['lastOperation'], op: WatchedStatus): boo
   return seen.historyId === undefined || seen.historyId === (op.historyId ?? NO_HISTORY);
 }
 
+/**
+ * History entries newer than the last one seen, except the current operation's own (a successful operation's entry
+ * is the last one): each is a sync that finished between two polls, oldest first.
+ */
+function syncsBefore(status: WatchedStatus, seenId: number | undefined): SyncRecord[] {
+  if (seenId === undefined || !status.syncs) return [];
+  const newer = status.syncs.filter((s) => s.id > seenId);
+  const current = status.operationPhase === 'Succeeded' ? status.historyId : undefined;
+  return newer.filter((s) => s.id !== current);
+}
+
+/** The last history id seen per app: the poll asks Argo CD's history for what is newer. */
+export function historySince(state: WatchState): Record<string, number> {
+  const since: Record<string, number> = {};
+  for (const [key, app] of Object.entries(state.apps)) {
+    const id = app.lastOperation?.historyId;
+    if (id !== undefined) since[key] = id;
+  }
+  return since;
+}
+
+function fromHistory(target: WatchTarget, sync: SyncRecord): ExternalOperation {
+  return {
+    target,
+    revision: sync.revision!,
+    phase: 'Succeeded',
+    startedAt: sync.startedAt,
+    finishedAt: sync.deployedAt ?? sync.startedAt ?? '',
+    initiatedBy: sync.initiatedBy,
+  };
+}
+
 /** Argo CD numbers history entries from 0: an app that has none yet is remembered as -1. */
 const NO_HISTORY = -1;
 
@@ -257,6 +293,14 @@ export function applyPoll(
     // A finished operation we have not seen: Runway's own (busy, or the watcher's sync) or an external deploy.
     // The first look is the baseline: an operation that finished before it is not news.
     const newOp = memory && op && !sameOperation(memory.lastOperation, op);
+    if (newOp) {
+      // Syncs that came and went between two polls: Argo CD kept them in its history, not in operationState.
+      for (const sync of syncsBefore(status, memory.lastOperation?.historyId)) {
+        const ours = obs.busy || (!!memory.ownSyncAt && ms(sync.deployedAt ?? '') + 1000 > ms(memory.ownSyncAt));
+        if (!ours && sync.revision && (sync.deployedAt ?? sync.startedAt))
+          effects.push({ kind: 'external', operation: fromHistory(target, sync) });
+      }
+    }
     if (newOp && op.operationRevision) {
       // Argo CD's times have whole seconds: an operation that finished in the second we asked is ours too.
       const ours = obs.busy || (!!memory?.ownSyncAt && ms(op.operationFinishedAt!) + 1000 > ms(memory.ownSyncAt));

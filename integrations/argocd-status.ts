@@ -8,6 +8,7 @@ import type {
   OperationPhase,
   SyncStatus,
 } from '../activities/ports.js';
+import type { SyncRecord } from '../domain/app-status.js';
 
 /** 401/403/404 and other answers a retry cannot change; the activity layer makes it non-retryable. */
 export class PermanentArgoCdError extends Error {
@@ -133,6 +134,27 @@ function lastHistoryId(status: Record<string, unknown>): number | undefined {
   return typeof id === 'number' && Number.isFinite(id) ? id : undefined;
 }
 
+/** The newest history entries (at most 10, oldest first), in the domain's words. */
+function syncRecords(status: Json, index: number, multi: boolean): SyncRecord[] | undefined {
+  if (!Array.isArray(status.history) || status.history.length === 0) return undefined;
+  const records: SyncRecord[] = [];
+  for (const raw of status.history.slice(-10)) {
+    const entry = obj(raw);
+    if (typeof entry.id !== 'number' || !Number.isFinite(entry.id)) continue;
+    const by = obj(entry.initiatedBy);
+    const record: SyncRecord = {
+      id: entry.id,
+      revision: revisionAt(entry, index, multi),
+      startedAt: str(entry.deployStartedAt),
+      deployedAt: str(entry.deployedAt),
+      initiatedBy: str(by.username) ?? (by.automated === true ? 'automated' : undefined),
+    };
+    for (const key of Object.keys(record) as (keyof SyncRecord)[]) if (record[key] === undefined) delete record[key];
+    records.push(record);
+  }
+  return records.length ? records : undefined;
+}
+
 export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus {
   const ref = appRef(target);
   const root = obj(app);
@@ -161,6 +183,7 @@ export function toAppStatus(app: unknown, target: ArgoAppTarget = ''): AppStatus
     operationStartedAt: str(state.startedAt),
     operationInitiatedBy: str(obj(obj(state.operation).initiatedBy).username),
     historyId: lastHistoryId(status),
+    syncs: syncRecords(status, index, multi),
     images: imagesOf(status),
     automated: isAutomated(app) || undefined,
     targetRevision: str(source.targetRevision),

@@ -20,6 +20,7 @@ import {
   applyPoll,
   applySilence,
   emptyWatchState,
+  historySince,
   imageOf,
   incidentDurationMs,
   incidentFingerprint,
@@ -198,7 +199,7 @@ export async function watcherWorkflow(input: WatcherInput): Promise<void> {
     wake = false;
     let poll: PollResult;
     try {
-      poll = await reads.watchPoll({ instance: input.instance });
+      poll = await reads.watchPoll({ instance: input.instance, historySince: historySince(state) });
     } catch (err) {
       poll = { at: workflowNow().toISOString(), apps: [], unreachable: (err as Error).message || String(err) };
     }

@@ -30,6 +30,7 @@ describe('toAppStatus', () => {
       operationStartedAt: '2025-03-04T10:06:29Z',
       operationInitiatedBy: 'runway',
       historyId: 7,
+      syncs: [{ id: 7, revision: SHA, startedAt: '2025-03-04T10:06:29Z', deployedAt: '2025-03-04T10:06:31Z' }],
       images: ['registry.example.com/acme/checkout:7d3e5f0a'],
       targetRevision: 'main',
     });
@@ -41,6 +42,22 @@ describe('toAppStatus', () => {
     expect(toAppStatus(app).historyId).toBe(42);
     app.status.history = [];
     expect(toAppStatus(app).historyId).toBeUndefined();
+  });
+
+  it('reads the newest ten history entries, with who started each', () => {
+    const app = fixture('argocd-app-healthy.json') as { status: { history: unknown[] } };
+    app.status.history = Array.from({ length: 12 }, (_, id) => ({
+      id,
+      revision: `r${id}`,
+      deployedAt: '2025-03-04T10:06:31Z',
+      initiatedBy: id % 2 ? { username: 'alice' } : { automated: true },
+    }));
+    const syncs = toAppStatus(app).syncs!;
+    expect(syncs.map((s) => s.id)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(syncs.slice(-2)).toEqual([
+      { id: 10, revision: 'r10', deployedAt: '2025-03-04T10:06:31Z', initiatedBy: 'automated' },
+      { id: 11, revision: 'r11', deployedAt: '2025-03-04T10:06:31Z', initiatedBy: 'alice' },
+    ]);
   });
 
   it('keeps the fixture quirk visible to evaluateHealth: sync and operation revisions disagree', () => {

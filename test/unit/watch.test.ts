@@ -181,6 +181,53 @@ describe('applyPoll', () => {
     expect(run([[1, { status: first }]], old).effects).toEqual([]);
   });
 
+  it('syncs made between two polls are each an external deploy, from the history', () => {
+    const at0: WatchedStatus = { ...healthy, historyId: 3 };
+    // Between two polls: bob synced r2, then carol synced r3 (the operation Argo CD still shows).
+    const later: WatchedStatus = {
+      ...healthy,
+      operationRevision: 'r3',
+      operationFinishedAt: '2026-01-01T01:00:08Z',
+      initiatedBy: 'carol',
+      historyId: 5,
+      syncs: [
+        {
+          id: 4,
+          revision: 'r2',
+          startedAt: '2026-01-01T01:00:02Z',
+          deployedAt: '2026-01-01T01:00:03Z',
+          initiatedBy: 'bob',
+        },
+        { id: 5, revision: 'r3', deployedAt: '2026-01-01T01:00:08Z', initiatedBy: 'carol' },
+      ],
+    };
+    const { effects } = run([
+      [0, { status: at0 }],
+      [10, { status: later }],
+    ]);
+    expect(effects.map((e) => e.kind === 'external' && [e.operation.revision, e.operation.initiatedBy])).toEqual([
+      ['r2', 'bob'],
+      ['r3', 'carol'],
+    ]);
+    // The last operation failed: it has no history entry, so every newer entry is an earlier sync.
+    const failed: WatchedStatus = { ...later, operationPhase: 'Failed', historyId: 4, syncs: [later.syncs![0]!] };
+    const again = run([
+      [0, { status: at0 }],
+      [10, { status: failed }],
+    ]).effects;
+    expect(again.map((e) => e.kind === 'external' && [e.operation.revision, e.operation.phase])).toEqual([
+      ['r2', 'Succeeded'],
+      ['r3', 'Failed'],
+    ]);
+    // Busy (a release changed it): none of them is external.
+    expect(
+      run([
+        [0, { status: at0 }],
+        [10, { status: later, busy: true }],
+      ]).effects,
+    ).toEqual([]);
+  });
+
   it('Argo CD unreachable changes nothing; a silenced app opens nothing; a deleted app is dropped', () => {
     const opened = run([
       [0, { status: degraded }],

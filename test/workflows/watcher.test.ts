@@ -19,7 +19,7 @@ import type { ReleaseTimeline } from '../../domain/types.js';
 import type { WatchState, WatchTarget } from '../../domain/watch.js';
 import type { FakeSlackMessage } from '../../fakes/slack.js';
 import { createRunwayWorker } from '../../worker/create-worker.js';
-import { watchStateQuery, type WatcherMemo } from '../../workflows/watch-messages.js';
+import { pollNowSignal, watchStateQuery, type WatcherMemo } from '../../workflows/watch-messages.js';
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { startRelease } from '../../api/releases.js';
 import { ReleaseService } from '../../api/release-service.js';
@@ -65,7 +65,7 @@ interface Setup {
   taskQueue: string;
   targets: WatchTarget[];
   startWorker(): Promise<{ stop(): Promise<void>; worker: Worker }>;
-  startWatcher(options?: { pollsPerRun?: number }): Promise<void>;
+  startWatcher(options?: { pollsPerRun?: number; intervalMs?: number }): Promise<void>;
   state(): Promise<WatchState>;
   incidentMessages(): FakeSlackMessage[];
 }
@@ -287,6 +287,41 @@ describe('watcher', () => {
       await waitFor(async () => (await t.state()).apps[`${t.service}/staging`]!.lastOperation!.historyId !== before);
       await new Promise((r) => setTimeout(r, 4 * INTERVAL_MS));
       expect(t.world.gitlab.deployments(s.project)).toHaveLength(1);
+    },
+    60_000 * TIME_SCALE,
+  );
+
+  it(
+    'two syncs between two polls are two deployments: the history has both, operationState only the last',
+    async () => {
+      const t = await setup();
+      await t.startWorker();
+      await t.startWatcher({ intervalMs: 60_000 }); // asleep until woken: both syncs happen between two polls
+      const s = t.world.service(t.service);
+      const app = `${t.service}-staging`;
+      // A second commit on the infra branch (same tree), so the two syncs name two revisions.
+      const first = t.world.initialRevision;
+      const second = await t.world.infra.git('commit-tree', `${first}^{tree}`, '-p', first, '-m', 'hand-made');
+      await t.world.infra.git('update-ref', `refs/heads/${t.world.infra.branch}`, second.trim());
+
+      const finished = async (n: number) =>
+        waitFor(() => (t.world.argocd.app(app).status.history as unknown[]).length >= n);
+      const before = (t.world.argocd.app(app).status.history as unknown[]).length;
+      t.world.argocd.startOperation(app, first, { username: 'bob' });
+      await finished(before + 1);
+      t.world.argocd.startOperation(app, second.trim(), { username: 'carol' });
+      await finished(before + 2);
+      await client.workflow.getHandle(watcherId('default', t.taskQueue)).signal(pollNowSignal);
+
+      const deployments = await waitFor(() => {
+        const d = t.world.gitlab.deployments(s.project);
+        return d.length >= 2 ? d : undefined;
+      }, 15_000 * TIME_SCALE);
+      expect(deployments.map((d) => d.sha).sort()).toEqual([first, second.trim()].sort());
+      const bob = (await client.workflow
+        .getHandle(externalDeployId(t.service, 'staging', first))
+        .result()) as ReleaseTimeline;
+      expect(bob.initiatedBy).toBe('bob');
     },
     60_000 * TIME_SCALE,
   );
