@@ -75,11 +75,12 @@ function liveRollout(
   req: FakeRequest,
   name: string,
   rbacAction: (q: URLSearchParams) => string,
+  fields: URLSearchParams = req.query,
 ): { rollout: FakeRollout } | FakeResponse {
   const app = host.restAuth(req) ?? host.restApp(req, name);
   if ('status' in app && 'body' in app) return app;
   const found = app as { name: string; project: string; namespace: string };
-  const q = req.query;
+  const q = fields;
   // RBAC first (getApplicationEnforceRBACInformer), with the app's real project.
   if (host.denied.has(`applications/${rbacAction(q)}/${host.rbacName(found)}`)) {
     return grpcError(403, 7, 'permission denied');
@@ -119,6 +120,46 @@ export function runResourceAction(host: RolloutRoutesHost, req: FakeRequest, nam
   }
   if (typeof action !== 'string' || !action) return grpcError(400, 3, 'action is required');
   const live = liveRollout(host, req, name, (q) => `action/${q.get('group') ?? ''}/${q.get('kind') ?? ''}/${action}`);
+  if (!('rollout' in live)) return live;
+  const { namespace, name: rolloutName } = live.rollout.metadata;
+  if (!host.rollouts!.runAction(namespace, rolloutName, action)) {
+    return grpcError(500, 2, 'error getting Lua resource action: built-in script does not exist');
+  }
+  return { status: 200, body: {} };
+}
+
+/**
+ * POST /api/v1/applications/{name}/resource/actions/v2 (RunResourceActionV2, Argo CD 3.2+; `body: "*"`: name,
+ * namespace, resourceName, version, group, kind, action, appNamespace, project, resourceActionParameters in the
+ * JSON body). Same RBAC and answers as the deprecated form. With `v2: false` (a server before 3.2) the route does
+ * not exist and grpc-gateway's routing error answers 404 `{"code":5,"message":"Not Found"}`.
+ */
+export function runResourceActionV2(
+  host: RolloutRoutesHost,
+  req: FakeRequest,
+  name: string,
+  v2: boolean,
+): FakeResponse {
+  if (!v2) return grpcError(404, 5, 'Not Found');
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(req.body || 'null') as Record<string, unknown>;
+  } catch {
+    return grpcError(400, 3, 'invalid character in request body');
+  }
+  if (body === null || typeof body !== 'object') return grpcError(400, 3, 'invalid request body');
+  const action = body.action;
+  if (typeof action !== 'string' || !action) return grpcError(400, 3, 'action is required');
+  const fields = new URLSearchParams();
+  for (const key of ['namespace', 'resourceName', 'version', 'group', 'kind', 'appNamespace', 'project'])
+    if (typeof body[key] === 'string') fields.set(key, body[key]);
+  const live = liveRollout(
+    host,
+    req,
+    name,
+    (q) => `action/${q.get('group') ?? ''}/${q.get('kind') ?? ''}/${action}`,
+    fields,
+  );
   if (!('rollout' in live)) return live;
   const { namespace, name: rolloutName } = live.rollout.metadata;
   if (!host.rollouts!.runAction(namespace, rolloutName, action)) {

@@ -93,6 +93,8 @@ export interface FakeArgoCdOptions {
   namespace?: string;
   /** Further namespaces Applications may live in (`application.namespaces`). */
   appNamespaces?: string[];
+  /** RunResourceActionV2 exists (Argo CD 3.2+, the default); false plays an older server that has only the V1 form. */
+  resourceActionsV2?: boolean;
   /** repoURL of the infra repository the apps' (infra) source points at. */
   repoURL?: string;
   /** Delay before the controller picks up a requested operation or refresh. */
@@ -192,6 +194,7 @@ export class FakeArgoCd {
   readonly http = new HttpFake('argocd');
   readonly token: string;
   readonly namespace: string;
+  private readonly resourceActionsV2: boolean;
   readonly appNamespaces: string[];
   readonly repoURL: string;
   /** Default image source: revision → image. */
@@ -238,6 +241,7 @@ export class FakeArgoCd {
     this.token = options.token ?? 'argocd-test-token';
     this.namespace = options.namespace ?? 'argocd';
     this.appNamespaces = options.appNamespaces ?? [];
+    this.resourceActionsV2 = options.resourceActionsV2 ?? true;
     this.repoURL = options.repoURL ?? 'https://git.example.com/infra.git';
     this.pickupMs = options.pickupMs ?? 5;
     this.operationMs = options.operationMs ?? 20;
@@ -513,6 +517,9 @@ export class FakeArgoCd {
       .route('GET', '/api/v1/applications/:name/resource', (req, p) => rolloutRoutes.getResource(host, req, p.name!))
       .route('POST', '/api/v1/applications/:name/resource/actions', (req, p) =>
         rolloutRoutes.runResourceAction(host, req, p.name!),
+      )
+      .route('POST', '/api/v1/applications/:name/resource/actions/v2', (req, p) =>
+        rolloutRoutes.runResourceActionV2(host, req, p.name!, this.resourceActionsV2),
       )
       .route('GET', ROLLOUT_PATH, (req, p) => rolloutRoutes.kubeGetRollout(host, req, p.ns!, p.name!))
       .route('PATCH', `${ROLLOUT_PATH}/status`, (req, p) =>

@@ -1,5 +1,6 @@
 // Argo Rollouts `Rollout`s read and driven through Argo CD: over its REST API (the live resource of an
-// application, GetResource; the built-in Rollout resource actions, RunResourceAction) or, with the Kubernetes
+// application, GetResource; the built-in Rollout resource actions, RunResourceActionV2, or RunResourceAction on a
+// server older than 3.2) or, with the Kubernetes
 // driver, straight on the Rollout object (get; a merge patch of its status subresource, as kubectl-argo-rollouts
 // promote/abort send). Argo CD answers 400 "… not found as part of application …" for a Rollout its app does
 // not manage and 403 "permission denied" when RBAC refuses the action: both are permanent, named failures.
@@ -59,6 +60,20 @@ export function createRolloutApiClient(options: { url: string; token: string; ti
     return q.toString();
   };
 
+  /** Learnt from the server: it predates RunResourceActionV2, so actions go the deprecated way. */
+  let v1Only = false;
+  const v2Body = (ref: RolloutRef, action: RolloutAction) => ({
+    name: ref.application,
+    namespace: ref.namespace,
+    resourceName: ref.name,
+    version: VERSION,
+    group: GROUP,
+    kind: 'Rollout',
+    action,
+    ...(ref.appNamespace ? { appNamespace: ref.appNamespace } : {}),
+    ...(ref.project ? { project: ref.project } : {}),
+  });
+
   async function send(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; text: string }> {
     try {
       const response = await fetch(base + path, {
@@ -110,9 +125,27 @@ export function createRolloutApiClient(options: { url: string; token: string; ti
       return JSON.parse(manifest) as unknown;
     },
     async action(ref, action) {
-      // RunResourceAction: `body: "action"` in the gateway mapping, so the body is the action as a JSON string.
-      const path = `/api/v1/applications/${encodeURIComponent(ref.application)}/resource/actions?${query(ref)}`;
-      const reply = await send('POST', path, JSON.stringify(action));
+      const app = encodeURIComponent(ref.application);
+      let reply: { status: number; text: string } | undefined;
+      if (!v1Only) {
+        // RunResourceActionV2 (Argo CD 3.2+): every field in the JSON body (`body: "*"`).
+        reply = await send(
+          'POST',
+          `/api/v1/applications/${app}/resource/actions/v2`,
+          JSON.stringify(v2Body(ref, action)),
+        );
+        // An older server has no such route: its gateway answers 404 "Not Found" (not an app or resource message).
+        if (reply.status === 404 && serverMessage(reply.text) === 'Not Found') {
+          v1Only = true;
+          reply = undefined;
+        }
+      }
+      // RunResourceAction (deprecated since 3.2): `body: "action"`, so the body is the action as a JSON string.
+      reply ??= await send(
+        'POST',
+        `/api/v1/applications/${app}/resource/actions?${query(ref)}`,
+        JSON.stringify(action),
+      );
       if (reply.status !== 200) throw failure(ref, `action ${action} on`, reply, action);
     },
   };

@@ -175,6 +175,51 @@ describe("fake Argo CD's answers for Rollouts", () => {
     await expect(api.action(ref, 'abort')).resolves.toBeUndefined();
   });
 
+  it('RunResourceActionV2 takes every field in the body; on a server before 3.2 Runway falls back to the V1 form', async () => {
+    const v2 = await fetch(`${argocd.url}/api/v1/applications/pay-production/resource/actions/v2`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${argocd.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        name: 'pay-production',
+        namespace: 'pay',
+        resourceName: 'pay',
+        version: 'v1alpha1',
+        group: 'argoproj.io',
+        kind: 'Rollout',
+        action: 'explode',
+      }),
+    });
+    expect([v2.status, ((await v2.json()) as { message: string }).message]).toEqual([
+      500,
+      'error getting Lua resource action: built-in script does not exist',
+    ]);
+
+    // Runway uses V2 on a current server...
+    argocd.http.requests.length = 0;
+    await api.action(ref, 'abort');
+    expect(argocd.http.requests.map((r) => r.path)).toEqual([
+      '/api/v1/applications/pay-production/resource/actions/v2',
+    ]);
+
+    // ...and on an older one (no V2 route: grpc-gateway's 404 "Not Found") learns to send V1, once.
+    const old = new FakeArgoCd({ resourceActionsV2: false });
+    await old.listen();
+    try {
+      old.attachRollouts(rollouts);
+      old.addApp('pay-production', { image: OLD });
+      const client = createRolloutApiClient({ url: old.url, token: old.token });
+      await client.action(ref, 'abort');
+      await client.action(ref, 'abort');
+      expect(old.http.requests.map((r) => r.path)).toEqual([
+        '/api/v1/applications/pay-production/resource/actions/v2',
+        '/api/v1/applications/pay-production/resource/actions',
+        '/api/v1/applications/pay-production/resource/actions',
+      ]);
+    } finally {
+      await old.close();
+    }
+  });
+
   it('the resource tree lists the Rollout with its health', async () => {
     const res = await fetch(`${argocd.url}/api/v1/applications/pay-production/resource-tree`, {
       headers: { Authorization: `Bearer ${argocd.token}` },
