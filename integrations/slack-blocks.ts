@@ -2,7 +2,8 @@
 // from the timeline on every notification, so an update never depends on what Slack currently shows.
 import { ENDED_RELEASE_STATUSES } from '../domain/types.js';
 import type { ReleaseStatus, ReleaseTimeline, StageRecord, StageState } from '../domain/types.js';
-import type { NotificationKind, ReleaseNotification } from '../activities/ports.js';
+import type { ReleaseNotification } from '../activities/ports.js';
+import type { NotificationKind } from '../domain/notification.js';
 import { canaryBlocks } from './slack-canary-blocks.js';
 
 // Minimal block shapes: structurally valid Block Kit, without a dependency on @slack/types.

@@ -4,7 +4,7 @@ import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RunwayActivities } from '../../activities/index.js';
 import { PERMANENT_ERROR_TYPES } from '../../domain/errors.js';
 import type { ActivityTiming, EnvironmentPlan, ImageRef, ReleasePlan, StageRecord } from '../../domain/types.js';
-import type { NotificationKind } from '../../activities/ports.js';
+import type { NotificationKind } from '../../domain/notification.js';
 import { DEFAULT_TIMING, releaseActivities } from '../activity-options.js';
 import type { ApprovalDecisionResult, PipelineEvent } from '../messages.js';
 import type { CanaryRun } from './canary-state.js';
