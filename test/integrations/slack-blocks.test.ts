@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReleaseTimeline, StageRecord } from '../../domain/types.js';
+import type { ReleaseTimeline, StageOf, StageRecord } from '../../domain/types.js';
 import type { ReleaseNotification } from '../../activities/ports.js';
 import {
   APPROVAL_BLOCK_ID,
@@ -49,7 +49,7 @@ function actions(blocks: SlackBlock[]) {
   return blocks.find((b) => b.type === 'actions');
 }
 
-const approvalStage = (state: StageRecord['state'], details: StageRecord['details'] = {}): StageRecord => ({
+const approvalStage = (state: StageRecord['state'], details: StageOf<'approval'>['details'] = {}): StageRecord => ({
   kind: 'approval',
   environment: 'production',
   state,
@@ -90,7 +90,10 @@ describe('buildReleaseMessage', () => {
       [REJECT_ACTION_ID, 'danger', 'Reject'],
     ]);
     for (const b of buttons) {
-      expect(parseApprovalButtonValue(b.value)).toEqual({ releaseId: 'rel-payments-0001', environment: 'production' });
+      expect(parseApprovalButtonValue(b.value ?? '')).toEqual({
+        releaseId: 'rel-payments-0001',
+        environment: 'production',
+      });
     }
     expect(allText(blocks)).toContain('<@U012ABCDEF>, @alice');
     expect(blockProblems(blocks)).toEqual([]);
