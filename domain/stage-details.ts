@@ -98,7 +98,7 @@ export interface DeployStageDetails extends SyncStageDetails {
 
 /** Checks after Healthy, evaluated every interval (workflows/stages/verify.ts). */
 export interface VerifyStageDetails {
-  [key: CheckValuesKey]: string | undefined;
+  [key: CheckValuesKey]: string;
   /** Each check with its threshold, `;`-separated. */
   checks?: string;
   /** `done/total`. */
@@ -114,7 +114,7 @@ export interface VerifyStageDetails {
 
 /** An Argo Rollouts canary driven step by step (workflows/stages/canary.ts). */
 export interface CanaryStageDetails {
-  [key: CheckValuesKey]: string | undefined;
+  [key: CheckValuesKey]: string;
   /** `namespace/name` of the Rollout. */
   rollout?: string;
   /** The current step line, e.g. `canary step 2 of 5: 33 % (3 of 9 pods)`. */
