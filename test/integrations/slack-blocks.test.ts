@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import type { KnownBlock } from '@slack/types';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ReleaseTimeline, StageOf, StageRecord } from '../../domain/types.js';
 import type { ReleaseNotification } from '../../activities/ports.js';
 import {
@@ -54,6 +55,18 @@ const approvalStage = (state: StageRecord['state'], details: StageOf<'approval'>
   environment: 'production',
   state,
   details,
+});
+
+describe('block types', () => {
+  it("are @slack/types' Block Kit: every block Runway writes is a KnownBlock", () => {
+    expectTypeOf<SlackBlock>().toExtend<KnownBlock>();
+    const { blocks } = buildReleaseMessage({ kind: 'started', timeline: timeline() });
+    const known: KnownBlock[] = blocks;
+    expect(known.length).toBeGreaterThan(0);
+    // @ts-expect-error -- a section's text is an object (mrkdwn), not a string
+    const wrong: SlackBlock = { type: 'section', text: 'plain string' };
+    expect(wrong.type).toBe('section');
+  });
 });
 
 describe('buildReleaseMessage', () => {
