@@ -4,8 +4,6 @@ import { RELEASE_STATUSES } from '../../domain/types.js';
 import { COMMIT_SHA_PATTERN, NAME_PATTERN } from '../../domain/ids.js';
 import { StageSchema } from './stage-schemas.js';
 
-export { StageSchema };
-
 export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
 
 export const ReleaseSummarySchema = z
