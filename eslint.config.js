@@ -151,9 +151,15 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['../activities/*'],
+              group: ['**/activities/*', '!**/activities/ports', '!**/activities/ports.js'],
               allowTypeImports: true,
               message: 'Workflows may import activity types only.',
+            },
+            {
+              // The ports are the adapters' contract; what a workflow shares with them (notification kinds,
+              // app status…) is domain vocabulary, imported from domain/.
+              group: ['**/activities/ports', '**/activities/ports.js'],
+              message: 'Workflows import shared types from domain/, not from activities/ports.',
             },
           ],
         },

@@ -11,6 +11,7 @@ import type {
 // Types the domain owns, re-exported for the ports' users.
 export type { AppStatus, CommitRelation, HealthStatus, OperationPhase, SyncStatus } from '../domain/app-status.js';
 import type { AppStatus, CommitRelation } from '../domain/app-status.js';
+import type { NotificationKind } from '../domain/notification.js';
 
 export interface RegistryPort {
   /** HEAD the manifest of `repository:tag` (or digest). */
@@ -153,21 +154,6 @@ export interface ArgoCdPort {
   /** Link to the application in Argo CD's UI. */
   appUrl(app: ArgoAppTarget): string;
 }
-
-export type NotificationKind =
-  | 'started'
-  | 'approval_requested'
-  | 'approval_decided'
-  | 'deployed'
-  /** A deploy waits: e.g. blocked by an Argo CD sync window (the detail says until when). */
-  | 'deploy_blocked'
-  /** Live progress of a stage (verify, soak, window): updates the message, no thread reply. */
-  | 'progress'
-  | 'succeeded'
-  | 'failed'
-  | 'rolled_back'
-  | 'rollback_failed'
-  | 'ended';
 
 export interface ReleaseNotification {
   kind: NotificationKind;

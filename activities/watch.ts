@@ -14,6 +14,7 @@ import {
   RunwayStatus,
 } from '../domain/search-attributes.js';
 import type { ReleaseTimeline } from '../domain/types.js';
+import { deployedImages } from '../domain/stage-details.js';
 import type {
   AppObservation,
   ExternalOperation,
@@ -231,19 +232,11 @@ export function watchActivities(deps: Deps) {
       });
       const deploys = timelines
         .flatMap((t) =>
-          t.stages
-            .filter(
-              (s) =>
-                (s.kind === 'deploy' || s.kind === 'rollback') &&
-                s.state === 'succeeded' &&
-                s.environment === target.environment,
-            )
-            .map((s) => ({
-              timeline: t,
-              at: s.endedAt ?? '',
-              image: String(s.kind === 'rollback' ? s.details.to : s.details.image),
-              previous: s.kind === 'deploy' ? (s.details.previousImage as string | undefined) : undefined,
-            })),
+          t.stages.flatMap((s) => {
+            const images = deployedImages(s);
+            if (!images || s.state !== 'succeeded' || s.environment !== target.environment) return [];
+            return [{ timeline: t, at: s.endedAt ?? '', image: String(images.image), previous: images.previous }];
+          }),
         )
         .sort((a, b) => b.at.localeCompare(a.at));
       const last = deploys[0];

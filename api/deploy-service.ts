@@ -177,9 +177,11 @@ export class DeployService {
       this.releases.timeline(releaseId).catch(() => undefined),
     ]);
     const memo = (description?.memo ?? {}) as { mrTitle?: unknown; mrUrl?: unknown };
-    const approvals = (timeline?.stages ?? [])
-      .filter((s) => s.kind === 'approval' && s.details.decision === 'approved' && s.details.decidedBy)
-      .map((s) => `${String(s.details.decidedBy)} (${s.environment ?? '?'})`);
+    const approvals = (timeline?.stages ?? []).flatMap((s) =>
+      s.kind === 'approval' && s.details.decision === 'approved' && s.details.decidedBy
+        ? [`${s.details.decidedBy} (${s.environment ?? '?'})`]
+        : [],
+    );
     return {
       mrTitle: typeof memo.mrTitle === 'string' ? memo.mrTitle : undefined,
       mrUrl: typeof memo.mrUrl === 'string' ? memo.mrUrl : undefined,

@@ -21,6 +21,7 @@ import {
 import { chooseRollbackVersion, type DeployRecord, type RollbackTarget } from './rollback-target.js';
 import type { ReleasePlan, ReleaseStatus, ReleaseTimeline } from '../domain/types.js';
 import { timelineFromMemo, type TimelineSource } from '../domain/timeline-memo.js';
+import { deployedImages } from '../domain/stage-details.js';
 import {
   RunwayCommit,
   RunwayEnvironment,
@@ -457,16 +458,12 @@ export class ReleaseService {
       releases.map(async (r) => {
         const timeline = await this.timeline(r.releaseId).catch(() => undefined);
         for (const stage of timeline?.stages ?? []) {
-          const image = stage.kind === 'rollback' ? stage.details.to : stage.details.image;
-          if (
-            (stage.kind === 'deploy' || stage.kind === 'rollback') &&
-            stage.state === 'succeeded' &&
-            stage.environment
-          ) {
+          const images = deployedImages(stage);
+          if (images && stage.state === 'succeeded' && stage.environment) {
             deploys.push({
               environment: stage.environment,
-              image: String(image),
-              previousImage: stage.kind === 'deploy' ? (stage.details.previousImage as string | undefined) : undefined,
+              image: String(images.image),
+              previousImage: images.previous,
               releaseId: r.releaseId,
               commit: timeline!.commit,
               at: stage.endedAt ?? '',

@@ -3,7 +3,11 @@
 // shortened (release notes first, then stage details) and says so: the API then asks the worker for the whole one.
 // The budget is far under Temporal's per-event memo limit (`limit.memoSize.error`, 2 MiB by default); the server
 // logs a warning above `limit.memoSize.warn` (2 KiB by default), which Runway's compose stack and dev server raise.
+import type { StageDetailsByKind, StageKind } from './stage-details.js';
 import type { ReleaseTimeline } from './types.js';
+
+/** A detail some kind of stage records. */
+type AnyStageDetail = { [K in StageKind]: keyof StageDetailsByKind[K] }[StageKind];
 
 export const TIMELINE_MEMO_KEY = 'timeline';
 /** Bounds what each memo write adds to the history, leaving room for the MR title and URL kept beside it. */
@@ -18,7 +22,16 @@ export interface MemoTimeline extends ReleaseTimeline {
 }
 
 /** Stage details kept when a timeline must be shortened: what people and renderers look for first. */
-const ESSENTIAL_DETAILS = ['image', 'previousImage', 'to', 'decision', 'decidedBy', 'summary', 'error', 'supersededBy'];
+const ESSENTIAL_DETAILS: readonly string[] = [
+  'image',
+  'previousImage',
+  'to',
+  'decision',
+  'decidedBy',
+  'summary',
+  'error',
+  'supersededBy',
+] satisfies readonly AnyStageDetail[];
 
 function size(value: unknown): number {
   return JSON.stringify(value).length;

@@ -1,5 +1,6 @@
 // Shared domain types. Everything here is plain data: it crosses the workflow boundary
 // (workflow input, activity arguments, query results) and must stay JSON-serialisable.
+import type { StageDetailsByKind, StageKind } from './stage-details.js';
 
 /** How the image is set in an environment's manifest file. */
 export type ManifestTarget =
@@ -187,15 +188,23 @@ export const ENDED_RELEASE_STATUSES: ReadonlySet<ReleaseStatus> = new Set(
 
 export type StageState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
-export interface StageRecord {
-  /** `image`, `approval`, `window`, `queue` (waiting for the environment's lock), `deploy`, `verify`, `soak`, `rollback`, `finish` */
-  kind: 'image' | 'approval' | 'window' | 'queue' | 'deploy' | 'canary' | 'verify' | 'soak' | 'rollback' | 'finish';
+interface StageCommon {
   environment?: string;
   state: StageState;
   startedAt?: string;
   endedAt?: string;
-  details: Record<string, string | number | boolean | undefined>;
 }
+
+/** A stage of one kind, its `details` typed by the kind (domain/stage-details.ts). */
+export type StageOf<K extends StageKind> = {
+  [Kind in K]: StageCommon & { kind: Kind; details: StageDetailsByKind[Kind] };
+}[K];
+
+/**
+ * One step of a release's timeline: `image`, `approval`, `window`, `queue` (waiting for the environment's lock),
+ * `deploy`, `canary`, `verify`, `soak`, `rollback`. Switch on `kind` to read its details.
+ */
+export type StageRecord = StageOf<StageKind>;
 
 /** One change a release brings to an environment: a merge request, or a commit that came without one. */
 export interface ReleaseChange {

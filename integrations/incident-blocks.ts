@@ -1,6 +1,7 @@
 // Pure Block Kit for an incident's one Slack message (rebuilt whole on every update) and the watcher's
 // "cannot watch" warning. The buttons carry the incident's service and environment; who may press them is
 // checked by the front door (api/slack/incident-actions.ts), as for rollbacks.
+import type { Button, MrkdwnElement, PlainTextElement } from '@slack/types';
 import { incidentDurationMs, type Incident } from '../domain/watch.js';
 import { escapeMrkdwn, mention, type SlackBlock, type SlackMessage } from './slack-blocks.js';
 
@@ -37,8 +38,8 @@ export function parseIncidentButtonValue(value: string): IncidentButtonValue | n
   }
 }
 
-const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
-const md = (text: string) => ({ type: 'mrkdwn' as const, text });
+const plain = (text: string): PlainTextElement => ({ type: 'plain_text', text, emoji: true });
+const md = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
 const code = (text: string) => `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
 
 function slackTime(iso: string): string {
@@ -117,18 +118,18 @@ export function buildIncidentMessage(i: Incident): SlackMessage {
     }
     const base = { incidentId: i.id, service: i.service, environment: i.environment };
     const rollbackTo = i.context?.rollbackTo;
-    const buttons = [];
+    const buttons: Button[] = [];
     if (rollbackTo) {
       buttons.push({
-        type: 'button' as const,
+        type: 'button',
         action_id: INCIDENT_ROLLBACK_ACTION_ID,
-        style: 'danger' as const,
+        style: 'danger',
         value: incidentButtonValue({ ...base, tag: rollbackTo.tag }),
         text: plain(`Roll back to ${rollbackTo.tag}`.slice(0, 75)),
       });
     }
     buttons.push({
-      type: 'button' as const,
+      type: 'button',
       action_id: INCIDENT_SILENCE_ACTION_ID,
       value: incidentButtonValue(base),
       text: plain('Silence 1 h'),

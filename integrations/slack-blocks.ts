@@ -1,29 +1,28 @@
 // Pure Block Kit builders for the one Slack message a release gets. The whole message is rebuilt
 // from the timeline on every notification, so an update never depends on what Slack currently shows.
+import type {
+  ActionsBlock,
+  Button,
+  ContextBlock,
+  HeaderBlock,
+  KnownBlock,
+  MrkdwnElement,
+  PlainTextElement,
+  SectionBlock,
+} from '@slack/types';
 import { ENDED_RELEASE_STATUSES } from '../domain/types.js';
-import type { ReleaseStatus, ReleaseTimeline, StageRecord, StageState } from '../domain/types.js';
-import type { NotificationKind, ReleaseNotification } from '../activities/ports.js';
+import type { ReleaseStatus, ReleaseTimeline, StageOf, StageRecord, StageState } from '../domain/types.js';
+import type { ReleaseNotification } from '../activities/ports.js';
+import type { NotificationKind } from '../domain/notification.js';
+import type { DeployStageDetails, RollbackStageDetails } from '../domain/stage-details.js';
 import { canaryBlocks } from './slack-canary-blocks.js';
 
-// Minimal block shapes: structurally valid Block Kit, without a dependency on @slack/types.
-export interface TextObject {
-  type: 'plain_text' | 'mrkdwn';
-  text: string;
-  emoji?: boolean;
-}
-export interface ButtonElement {
-  type: 'button';
-  action_id: string;
-  text: TextObject;
-  value: string;
-  style?: 'primary' | 'danger';
-}
-export type SlackBlock =
-  | { type: 'header'; block_id?: string; text: TextObject }
-  | { type: 'section'; block_id?: string; text: TextObject }
-  | { type: 'context'; block_id?: string; elements: TextObject[] }
-  | { type: 'actions'; block_id?: string; elements: ButtonElement[] }
-  | { type: 'divider'; block_id?: string };
+// The blocks Runway writes: Block Kit as @slack/types defines it, narrowed to the text objects and elements
+// Runway puts in them (mrkdwn sections and contexts, button-only actions), so readers need not check.
+export type SectionOfText = Omit<SectionBlock, 'text'> & { text: MrkdwnElement };
+export type ContextOfText = Omit<ContextBlock, 'elements'> & { elements: MrkdwnElement[] };
+export type ActionsOfButtons = Omit<ActionsBlock, 'elements'> & { elements: Button[] };
+export type SlackBlock = HeaderBlock | SectionOfText | ContextOfText | ActionsOfButtons;
 
 export interface SlackMessage {
   /** Plain-text fallback shown in notifications and by clients that cannot render blocks. */
@@ -35,35 +34,6 @@ export const APPROVE_ACTION_ID = 'runway_approve';
 export const REJECT_ACTION_ID = 'runway_reject';
 /** block_id of the approval buttons, so the front door can find and replace them. */
 export const APPROVAL_BLOCK_ID = 'runway_approval';
-
-/**
- * The `StageRecord.details` keys this message renders (the ones the release stages in workflows/stages/
- * record); others are ignored. Images are `repo:tag` strings; a deploy stage without `image` shows the image
- * stage's `image`.
- */
-export type RenderedDetailKey =
-  | 'image'
-  | 'previousImage'
-  | 'from'
-  | 'to'
-  | 'bumped'
-  | 'infraCommit'
-  | 'health'
-  | 'argocdUrl'
-  | 'pipelineId'
-  | 'pipelineStatus'
-  | 'pipelineUrl'
-  | 'failedJob'
-  | 'failedJobUrl'
-  | 'buildSkipped'
-  | 'approvers'
-  | 'decision'
-  | 'decidedBy'
-  | 'decidedAt'
-  | 'expired'
-  | 'supersededBy'
-  | 'summary'
-  | 'error';
 
 // Slack limits (docs.slack.dev/reference/block-kit): 50 blocks, header 150 chars, section/context text 3000,
 // button value 2000.
@@ -130,12 +100,12 @@ function link(url: string, label: string): string {
   return `<${safeUrl}|${escapeMrkdwn(label)}>`;
 }
 
-function mrkdwn(text: string): TextObject {
+function mrkdwn(text: string): MrkdwnElement {
   return { type: 'mrkdwn', text: truncate(text, TEXT_MAX) };
 }
 
-function detail(stage: StageRecord, key: RenderedDetailKey): string | undefined {
-  const value = stage.details[key];
+/** A detail worth a line: set and not empty. */
+function shown(value: string | number | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : String(value);
 }
 
@@ -145,89 +115,132 @@ function stageTitle(stage: StageRecord): string {
 }
 
 type Decision = 'approved' | 'rejected' | 'expired';
+type ApprovalStage = StageOf<'approval'>;
 
-function approvalDecision(stage: StageRecord): Decision | undefined {
-  const explicit = detail(stage, 'decision');
+function approvalDecision(stage: ApprovalStage): Decision | undefined {
+  const explicit = stage.details.decision;
   if (explicit === 'approved' || explicit === 'rejected') return explicit;
   if (stage.details.expired === true) return 'expired';
   if (stage.state === 'succeeded') return 'approved';
   return undefined;
 }
 
-function decisionLine(stage: StageRecord): string | undefined {
+function decisionLine(stage: ApprovalStage): string | undefined {
   const decision = approvalDecision(stage);
   if (!decision) return undefined;
-  const by = detail(stage, 'decidedBy');
-  const at = detail(stage, 'decidedAt') ?? stage.endedAt;
+  const by = shown(stage.details.decidedBy);
+  const at = shown(stage.details.decidedAt) ?? stage.endedAt;
   const when = at ? ` at ${slackTime(at)}` : '';
   if (decision === 'expired') return `:alarm_clock: Approval expired${when}`;
   const who = by ? ` by ${mention(by)}` : '';
   return decision === 'approved' ? `:white_check_mark: Approved${who}${when}` : `:no_entry_sign: Rejected${who}${when}`;
 }
 
-function imageLines(stage: StageRecord, releaseImage: string | undefined): string[] {
-  if (stage.kind === 'rollback') {
-    const [from, to] = [detail(stage, 'from'), detail(stage, 'to')];
-    return from && to ? [`${code(from)} → ${code(to)}`] : [];
-  }
-  if (stage.kind !== 'deploy') return [];
-  const image = detail(stage, 'image') ?? releaseImage;
-  const previous = detail(stage, 'previousImage');
+function deployImageLines(d: DeployStageDetails, releaseImage: string | undefined): string[] {
+  const image = shown(d.image) ?? releaseImage;
+  const previous = shown(d.previousImage);
   const lines = [previous && image ? `${code(previous)} → ${code(image)}` : image ? code(image) : ''];
-  if (stage.details.bumped === false) lines.push('Manifest already had this image');
+  if (d.bumped === false) lines.push('Manifest already had this image');
   return lines.filter(Boolean);
 }
 
-function kindLines(stage: StageRecord): string[] {
-  const lines: string[] = [];
-  if (stage.kind === 'image') {
-    const image = detail(stage, 'image');
-    if (image) lines.push(code(image));
-    if (stage.details.buildSkipped === true) lines.push('Already in the registry, build skipped');
-    const pipelineUrl = detail(stage, 'pipelineUrl');
-    const pipeline = `Pipeline ${detail(stage, 'pipelineId') ?? ''}`.trim();
-    const status = detail(stage, 'pipelineStatus');
-    if (pipelineUrl || status) {
-      lines.push(`${pipelineUrl ? link(pipelineUrl, pipeline) : pipeline}${status ? `: ${escapeMrkdwn(status)}` : ''}`);
-    }
-    const job = detail(stage, 'failedJob');
-    const jobUrl = detail(stage, 'failedJobUrl');
-    if (job || jobUrl) lines.push(`Failed job ${jobUrl ? link(jobUrl, job ?? 'job') : code(job!)}`);
-  }
-  if (stage.kind === 'approval') {
-    const decided = decisionLine(stage);
-    const approvers = detail(stage, 'approvers');
-    if (decided) lines.push(decided);
-    else if (approvers && stage.state === 'running') {
-      lines.push(`Approvers: ${approvers.split(/,\s*/).filter(Boolean).map(mention).join(', ')}`);
-    }
-    const supersededBy = detail(stage, 'supersededBy');
-    if (supersededBy) lines.push(`Superseded by ${code(supersededBy)}`);
-  }
-  return lines;
+function rollbackImageLines(d: RollbackStageDetails): string[] {
+  const [from, to] = [shown(d.from), shown(d.to)];
+  return from && to ? [`${code(from)} → ${code(to)}`] : [];
 }
 
-function stageSection(stage: StageRecord, releaseImage: string | undefined): SlackBlock {
-  const lines = [`*${stageTitle(stage)}*  ${STATE_EMOJI[stage.state]} ${stage.state}`];
-  lines.push(...imageLines(stage, releaseImage), ...kindLines(stage));
-  const infra = detail(stage, 'infraCommit');
+/** The infra commit and Argo CD's verdict, on the stages that change an environment. */
+function syncLines(d: DeployStageDetails | RollbackStageDetails): string[] {
+  const lines: string[] = [];
+  const infra = shown(d.infraCommit);
   if (infra) lines.push(`Infra commit ${code(shortSha(infra))}`);
-  const health = detail(stage, 'health');
-  const argocd = detail(stage, 'argocdUrl');
+  const health = shown(d.health);
+  const argocd = shown(d.argocdUrl);
   const argocdLink = argocd ? link(argocd, 'Argo CD') : undefined;
   const healthLine = [health && `Health: ${escapeMrkdwn(health)}`, argocdLink].filter(Boolean).join('  ·  ');
   if (healthLine) lines.push(healthLine);
-  // Window, verify and soak stages say where they are in one line (e.g. "error-rate 0.2 % ≤ 1 %, 3 of 10").
-  const summary = detail(stage, 'summary');
-  if (summary) lines.push(escapeMrkdwn(summary));
-  const error = detail(stage, 'error');
-  if (error) lines.push(`:warning: _${escapeMrkdwn(error)}_`);
+  return lines;
+}
+
+function imageStageLines(stage: StageOf<'image'>): string[] {
+  const d = stage.details;
+  const lines: string[] = [];
+  const image = shown(d.image);
+  if (image) lines.push(code(image));
+  if (d.buildSkipped === true) lines.push('Already in the registry, build skipped');
+  const pipelineUrl = shown(d.pipelineUrl);
+  const pipeline = `Pipeline ${shown(d.pipelineId) ?? ''}`.trim();
+  const status = shown(d.pipelineStatus);
+  if (pipelineUrl || status) {
+    lines.push(`${pipelineUrl ? link(pipelineUrl, pipeline) : pipeline}${status ? `: ${escapeMrkdwn(status)}` : ''}`);
+  }
+  const job = shown(d.failedJob);
+  const jobUrl = shown(d.failedJobUrl);
+  if (job || jobUrl) lines.push(`Failed job ${jobUrl ? link(jobUrl, job ?? 'job') : code(job!)}`);
+  return lines;
+}
+
+function approvalStageLines(stage: ApprovalStage): string[] {
+  const lines: string[] = [];
+  const decided = decisionLine(stage);
+  const approvers = shown(stage.details.approvers);
+  if (decided) lines.push(decided);
+  else if (approvers && stage.state === 'running') {
+    lines.push(`Approvers: ${approvers.split(/,\s*/).filter(Boolean).map(mention).join(', ')}`);
+  }
+  const supersededBy = shown(stage.details.supersededBy);
+  if (supersededBy) lines.push(`Superseded by ${code(supersededBy)}`);
+  return lines;
+}
+
+/** Window, verify, soak and canary stages say where they are in one line (e.g. "error-rate 0.2 % ≤ 1 %, 3 of 10"). */
+function summaryLines(summary: string | undefined): string[] {
+  const text = shown(summary);
+  return text ? [escapeMrkdwn(text)] : [];
+}
+
+function errorLines(error: string | undefined): string[] {
+  const text = shown(error);
+  return text ? [`:warning: _${escapeMrkdwn(text)}_`] : [];
+}
+
+/** What a stage's section says under its title: the details of its kind. */
+function stageLines(stage: StageRecord, releaseImage: string | undefined): string[] {
+  switch (stage.kind) {
+    case 'image':
+      return [...imageStageLines(stage), ...errorLines(stage.details.error)];
+    case 'approval':
+      return [...approvalStageLines(stage), ...errorLines(stage.details.error)];
+    case 'deploy':
+      return [
+        ...deployImageLines(stage.details, releaseImage),
+        ...syncLines(stage.details),
+        ...errorLines(stage.details.error),
+      ];
+    case 'rollback':
+      return [...rollbackImageLines(stage.details), ...syncLines(stage.details), ...errorLines(stage.details.error)];
+    case 'queue':
+      return errorLines(stage.details.error);
+    case 'window':
+    case 'soak':
+      return summaryLines(stage.details.summary);
+    case 'verify':
+    case 'canary':
+      return [...summaryLines(stage.details.summary), ...errorLines(stage.details.error)];
+  }
+}
+
+function stageSection(stage: StageRecord, releaseImage: string | undefined): SectionOfText {
+  const lines = [
+    `*${stageTitle(stage)}*  ${STATE_EMOJI[stage.state]} ${stage.state}`,
+    ...stageLines(stage, releaseImage),
+  ];
   return { type: 'section', text: mrkdwn(lines.join('\n')) };
 }
 
-function lastApprovalStage(timeline: ReleaseTimeline, environment?: string): StageRecord | undefined {
+function lastApprovalStage(timeline: ReleaseTimeline, environment?: string): ApprovalStage | undefined {
   return timeline.stages.findLast(
-    (s) => s.kind === 'approval' && (environment === undefined || s.environment === environment),
+    (s): s is ApprovalStage => s.kind === 'approval' && (environment === undefined || s.environment === environment),
   );
 }
 
@@ -285,9 +298,9 @@ const ENDED = ENDED_RELEASE_STATUSES;
 export function approvalClosedLine(t: ReleaseTimeline): string | undefined {
   if (!ENDED.has(t.status)) return undefined;
   const stage = lastApprovalStage(t);
-  if (!stage || detail(stage, 'decision')) return undefined;
+  if (!stage || stage.details.decision) return undefined;
   const env = stage.environment ? ` for *${escapeMrkdwn(stage.environment)}*` : '';
-  const supersededBy = detail(stage, 'supersededBy');
+  const supersededBy = shown(stage.details.supersededBy);
   const why =
     stage.details.expired === true || t.status === 'expired'
       ? 'the approval window expired'
@@ -299,7 +312,7 @@ export function approvalClosedLine(t: ReleaseTimeline): string | undefined {
   return `:lock: No approval needed any more${env}: ${why}.`;
 }
 
-function plain(text: string): TextObject {
+function plain(text: string): PlainTextElement {
   return { type: 'plain_text', text, emoji: true };
 }
 
@@ -328,7 +341,7 @@ function linkRank(key: string): number {
   return rank === -1 ? LINK_ORDER.length : rank;
 }
 
-function linksContext(links: Record<string, string>): SlackBlock | undefined {
+function linksContext(links: Record<string, string>): ContextOfText | undefined {
   const entries = Object.entries(links)
     .filter(([, url]) => /^https?:\/\//i.test(url))
     .sort(([a], [b]) => linkRank(a) - linkRank(b) || a.localeCompare(b));
@@ -397,7 +410,7 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
   // Keep within Slack's 50-block limit by dropping the oldest stages first, with a note.
   const room = MAX_BLOCKS - head.length - tail.length;
   const releaseImage = t.stages.find((s) => s.kind === 'image')?.details.image;
-  let stages = t.stages.map((s) => stageSection(s, typeof releaseImage === 'string' ? releaseImage : undefined));
+  let stages: SlackBlock[] = t.stages.map((s) => stageSection(s, releaseImage));
   if (stages.length > room) {
     const dropped = stages.length - room + 1;
     stages = [
@@ -450,7 +463,10 @@ export function buildThreadReply(n: ReleaseNotification): string {
  * For the front door: the message's blocks with the approval buttons swapped for a line of text
  * (e.g. "Approved by <@U1>"), so nobody can click twice while the workflow catches up.
  */
-export function replaceApprovalActions(blocks: readonly SlackBlock[], line: string): SlackBlock[] {
+export function replaceApprovalActions<B extends KnownBlock>(
+  blocks: readonly B[],
+  line: string,
+): (B | ContextOfText)[] {
   return blocks.map((b) =>
     b.type === 'actions' && b.block_id === APPROVAL_BLOCK_ID ? { type: 'context', elements: [mrkdwn(line)] } : b,
   );

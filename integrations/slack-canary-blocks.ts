@@ -30,14 +30,14 @@ export function canaryBlocks(t: ReleaseTimeline): SlackBlock[] {
   const blocks: SlackBlock[] = [];
   const stage = t.stages.findLast((s) => s.kind === 'canary');
   if (!stage) return blocks;
-  const steps = typeof stage.details.steps === 'string' ? stage.details.steps.split('\n') : [];
+  const steps = stage.details.steps ? stage.details.steps.split('\n') : [];
   if (steps.length) {
     const lines = steps.map((s) => `:white_check_mark: ${escape(s)}`).join('\n');
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: lines.slice(0, 2900) }] });
   }
   if (stage.state !== 'running' || stage.details.gate !== 'waiting' || !stage.environment) return blocks;
   const value = JSON.stringify({ releaseId: t.releaseId, environment: stage.environment });
-  const step = typeof stage.details.step === 'string' ? stage.details.step : 'the canary';
+  const step = stage.details.step ?? 'the canary';
   blocks.push(
     {
       type: 'section',

@@ -15,7 +15,8 @@ import {
   WebClient,
 } from '@slack/web-api';
 import type { NotifierPort, PublishOptions, ReleaseNotification } from '../activities/ports.js';
-import { buildReleaseMessage, buildThreadReply, type SlackBlock } from './slack-blocks.js';
+import type { KnownBlock } from '@slack/types';
+import { buildReleaseMessage, buildThreadReply } from './slack-blocks.js';
 import { SlackPacer } from './slack-pacing.js';
 import { redactSecrets } from '../platform/scrub.js';
 
@@ -108,7 +109,7 @@ export interface SlackApi {
   postMessage(input: {
     channel: string;
     text: string;
-    blocks?: SlackBlock[];
+    blocks?: KnownBlock[];
     threadTs?: string;
     metadata?: SlackMetadata;
   }): Promise<MessageRef>;
@@ -118,7 +119,7 @@ export interface SlackApi {
   channelId(name: string): Promise<string | undefined>;
   /** The thread under `ts` (parent first), with metadata. */
   replies(channel: string, ts: string): Promise<SlackReadMessage[]>;
-  updateMessage(channel: string, ts: string, blocks: SlackBlock[], text: string): Promise<MessageRef>;
+  updateMessage(channel: string, ts: string, blocks: KnownBlock[], text: string): Promise<MessageRef>;
   postEphemeral(channel: string, user: string, text: string): Promise<{ messageTs?: string }>;
   authTest(): Promise<{ userId?: string; botId?: string; teamId?: string }>;
 }

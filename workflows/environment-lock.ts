@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunwayActivities } from '../activities/index.js';
-import type { CommitRelation } from '../activities/ports.js';
+import type { CommitRelation } from '../domain/app-status.js';
 import { isNewer, relationKey } from '../domain/ordering.js';
 import { workflowNow } from './clock.js';
 import {

@@ -6,7 +6,7 @@
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RunwayActivities } from '../activities/index.js';
 import { PERMANENT_ERROR_TYPES } from '../domain/errors.js';
-import type { ReleaseTimeline } from '../domain/types.js';
+import type { ReleaseTimeline, StageOf } from '../domain/types.js';
 import type { ExternalOperation } from '../domain/watch.js';
 import { statusQuery } from './messages.js';
 
@@ -19,22 +19,21 @@ const gitlab = proxyActivities<RunwayActivities>({
 export async function externalDeployWorkflow(op: ExternalOperation): Promise<ReleaseTimeline> {
   const succeeded = op.phase === 'Succeeded';
   const by = op.initiatedBy ?? 'someone';
+  const stage: StageOf<'deploy'> = {
+    kind: 'deploy',
+    environment: op.target.environment,
+    state: succeeded ? 'succeeded' : 'failed',
+    startedAt: op.startedAt ?? op.finishedAt,
+    endedAt: op.finishedAt,
+    details: { image: op.image, revision: op.revision, source: 'external', initiatedBy: by, phase: op.phase },
+  };
   const timeline: ReleaseTimeline = {
     releaseId: workflowInfo().workflowId,
     service: op.target.service,
     commit: op.revision,
     status: succeeded ? 'succeeded' : 'failed',
     stage: 'finish',
-    stages: [
-      {
-        kind: 'deploy',
-        environment: op.target.environment,
-        state: succeeded ? 'succeeded' : 'failed',
-        startedAt: op.startedAt ?? op.finishedAt,
-        endedAt: op.finishedAt,
-        details: { image: op.image, revision: op.revision, source: 'external', initiatedBy: by, phase: op.phase },
-      },
-    ],
+    stages: [stage],
     warnings: [],
     links: {},
     actions: [{ action: 'deploy', by, environment: op.target.environment, at: op.finishedAt }],
@@ -55,7 +54,7 @@ export async function externalDeployWorkflow(op: ExternalOperation): Promise<Rel
       deploymentId,
       status: succeeded ? 'success' : 'failed',
     });
-    timeline.stages[0]!.details.gitlabDeployment = deploymentId;
+    stage.details.gitlabDeployment = deploymentId;
   } catch (err) {
     timeline.warnings.push(`GitLab deployment not recorded: ${(err as Error).message}`);
   }

@@ -6,16 +6,16 @@ import type {
   ReleasePlan,
   ReleaseStatus,
   ReleaseTimeline,
+  StageOf,
   StageRecord,
   StageState,
 } from '../domain/types.js';
+import { stageSummary, type StageDetailsByKind, type StageKind } from '../domain/stage-details.js';
 import { RunwayEnvironment, RunwayStage, RunwayStatus } from '../domain/search-attributes.js';
 import { releaseIdKind, shortSha } from '../domain/ids.js';
 import { workflowNow } from './clock.js';
 import { TIMELINE_MEMO_KEY, memoTimeline } from '../domain/timeline-memo.js';
 import { formatImageRef } from '../domain/image-ref.js';
-
-type Details = StageRecord['details'];
 
 export class TimelineRecorder {
   readonly timeline: ReleaseTimeline;
@@ -57,18 +57,20 @@ export class TimelineRecorder {
     this.flushMemo();
   }
 
-  begin(kind: StageRecord['kind'], environment?: string, details: Details = {}): StageRecord {
-    const stage: StageRecord = { kind, environment, state: 'running', startedAt: workflowNow().toISOString(), details };
-    this.timeline.stages.push(stage);
+  begin<K extends StageKind>(kind: K, environment?: string, details?: StageDetailsByKind[K]): StageOf<K> {
+    const startedAt = workflowNow().toISOString();
+    // The same JSON as ever (saved histories and memos hold it): details is always an object.
+    const stage = { kind, environment, state: 'running', startedAt, details: details ?? {} } as StageOf<K>;
+    this.timeline.stages.push(stage as StageRecord);
     this.timeline.stage = environment ? `${kind}:${environment}` : kind;
     this.publish(environment);
     return stage;
   }
 
-  end(stage: StageRecord, state: StageState, details: Details = {}): void {
+  end<S extends StageRecord>(stage: S, state: StageState, details?: S['details']): void {
     stage.state = state;
     stage.endedAt = workflowNow().toISOString();
-    Object.assign(stage.details, details);
+    if (details) Object.assign(stage.details, details);
     this.publish(stage.environment);
   }
 
@@ -118,8 +120,9 @@ export class TimelineRecorder {
         t.stages
           .map((s) => {
             const where = s.environment ? ` · ${s.environment}` : '';
-            // Window, verify and soak stages carry a one-line summary ("queued: …; opens at …").
-            const note = s.details.summary && s.state === 'running' ? ` — ${String(s.details.summary)}` : '';
+            // Window, verify, soak and canary stages carry a one-line summary ("queued: …; opens at …").
+            const summary = stageSummary(s);
+            const note = summary && s.state === 'running' ? ` — ${summary}` : '';
             return `- ${STATE_MARK[s.state]} ${s.kind}${where}: ${s.state}${note}`;
           })
           .join('\n'),

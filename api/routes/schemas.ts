@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { RELEASE_STATUSES } from '../../domain/types.js';
 import { COMMIT_SHA_PATTERN, NAME_PATTERN } from '../../domain/ids.js';
+import { StageSchema } from './stage-schemas.js';
 
 export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
 
@@ -19,17 +20,6 @@ export const ReleaseSummarySchema = z
     temporalStatus: z.string(),
   })
   .openapi('ReleaseSummary');
-
-export const StageSchema = z
-  .object({
-    kind: z.enum(['image', 'approval', 'window', 'queue', 'deploy', 'canary', 'verify', 'soak', 'rollback', 'finish']),
-    environment: z.string().optional(),
-    state: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
-    startedAt: z.string().optional(),
-    endedAt: z.string().optional(),
-    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).optional()),
-  })
-  .openapi('Stage');
 
 export const ReleaseNotesSchema = z
   .object({

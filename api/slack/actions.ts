@@ -1,13 +1,13 @@
 // The Approve / Reject buttons of a release message. Who may press them is checked against runway.yaml (Slack user
 // ids only) and again by the workflow's validator; a refusal changes nothing and only the presser hears about it.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
 import {
   APPROVE_ACTION_ID,
   REJECT_ACTION_ID,
   escapeMrkdwn,
   parseApprovalButtonValue,
   replaceApprovalActions,
-  type SlackBlock,
 } from '../../integrations/slack-blocks.js';
 import { releaseIdService } from '../../domain/ids.js';
 import { decisionRefusal } from '../permissions.js';
@@ -81,7 +81,8 @@ export async function handleDecision(
   }
 
   const line = decisionLine(decision, user, at);
-  const blocks = body.message?.blocks as SlackBlock[] | undefined;
+  // What Slack shows now, any kinds of blocks: only the approval actions block is swapped.
+  const blocks = body.message?.blocks as KnownBlock[] | undefined;
   // Without the message (e.g. an ephemeral container) there is nothing to edit; the presser still gets a receipt.
   if (!channel || !ts || !Array.isArray(blocks)) return tell(line);
   const text = typeof body.message?.text === 'string' && body.message.text ? body.message.text : line;

@@ -12,6 +12,7 @@ import { fetchTemporalMetrics } from '../../platform/temporal-metrics.js';
 import type { ReleaseTimeline, StageRecord } from '../../domain/types.js';
 import { createApiHarness, mergeHook, postWebhook, TOKENS, type ApiHarness } from '../support/api-harness.js';
 import { waitFor } from '../support/harness.js';
+import { detailsOf } from '../support/stages.js';
 
 let a: ApiHarness;
 beforeAll(async () => {
@@ -88,7 +89,7 @@ describe('metrics', () => {
     const handle = a.h.client.workflow.getHandle(goodId);
     await waitFor(async () => {
       const t = await handle.query<ReleaseTimeline>('status');
-      return t.stages[0]?.details.pipelineStatus === 'running' ? true : undefined;
+      return detailsOf(t.stages[0], 'image')?.pipelineStatus === 'running' ? true : undefined;
     });
     a.h.world.registry.publish({ repository: `registry.example.com/acme/${a.service}`, tag: good });
     const pipeline = {

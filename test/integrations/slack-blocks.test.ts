@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import type { ReleaseTimeline, StageRecord } from '../../domain/types.js';
+import type { KnownBlock } from '@slack/types';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ReleaseTimeline, StageOf, StageRecord } from '../../domain/types.js';
 import type { ReleaseNotification } from '../../activities/ports.js';
 import {
   APPROVAL_BLOCK_ID,
@@ -49,11 +50,23 @@ function actions(blocks: SlackBlock[]) {
   return blocks.find((b) => b.type === 'actions');
 }
 
-const approvalStage = (state: StageRecord['state'], details: StageRecord['details'] = {}): StageRecord => ({
+const approvalStage = (state: StageRecord['state'], details: StageOf<'approval'>['details'] = {}): StageRecord => ({
   kind: 'approval',
   environment: 'production',
   state,
   details,
+});
+
+describe('block types', () => {
+  it("are @slack/types' Block Kit: every block Runway writes is a KnownBlock", () => {
+    expectTypeOf<SlackBlock>().toExtend<KnownBlock>();
+    const { blocks } = buildReleaseMessage({ kind: 'started', timeline: timeline() });
+    const known: KnownBlock[] = blocks;
+    expect(known.length).toBeGreaterThan(0);
+    // @ts-expect-error -- a section's text is an object (mrkdwn), not a string
+    const wrong: SlackBlock = { type: 'section', text: 'plain string' };
+    expect(wrong.type).toBe('section');
+  });
 });
 
 describe('buildReleaseMessage', () => {
@@ -90,7 +103,10 @@ describe('buildReleaseMessage', () => {
       [REJECT_ACTION_ID, 'danger', 'Reject'],
     ]);
     for (const b of buttons) {
-      expect(parseApprovalButtonValue(b.value)).toEqual({ releaseId: 'rel-payments-0001', environment: 'production' });
+      expect(parseApprovalButtonValue(b.value ?? '')).toEqual({
+        releaseId: 'rel-payments-0001',
+        environment: 'production',
+      });
     }
     expect(allText(blocks)).toContain('<@U012ABCDEF>, @alice');
     expect(blockProblems(blocks)).toEqual([]);

@@ -22,6 +22,7 @@ import {
   createIntegrationWorld,
   type IntegrationWorld,
 } from '../support/integration-world.js';
+import { detailsOf } from '../support/stages.js';
 
 const SERVICE = `durable-${randomUUID().slice(0, 6)}`;
 let world: IntegrationWorld;
@@ -88,7 +89,7 @@ describe('durability', () => {
     const { handle } = await startRelease(client, plan, { taskQueue });
     await waitFor(async () => {
       const t = await handle.query(statusQuery).catch(() => undefined);
-      return t?.stage === 'deploy:staging' && t.stages.at(-1)?.details.infraCommit !== undefined;
+      return t?.stage === 'deploy:staging' && detailsOf(t.stages.at(-1), 'deploy')?.infraCommit !== undefined;
     }, 60_000);
     await worker.sigkill(); // killed while waiting for health
     expect((await handle.describe()).status.name).toBe('RUNNING');

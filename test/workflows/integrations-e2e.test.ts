@@ -20,6 +20,7 @@ import {
   createIntegrationWorld,
   type IntegrationWorld,
 } from '../support/integration-world.js';
+import { detailsOf } from '../support/stages.js';
 
 interface Temporal {
   client: Client;
@@ -206,8 +207,8 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     expect(await world.infra.show(commits[1]!.sha, staging!.target.file)).toBe(
       await world.infra.show(commits[0]!.sha, staging!.target.file),
     );
-    expect(result.timeline.stages[1]!.details.infraCommit).toBe(commits[0]!.sha);
-    expect(result.timeline.stages[3]!.details.infraCommit).toBe(commits[1]!.sha);
+    expect(detailsOf(result.timeline.stages[1], 'deploy')?.infraCommit).toBe(commits[0]!.sha);
+    expect(detailsOf(result.timeline.stages[3], 'deploy')?.infraCommit).toBe(commits[1]!.sha);
 
     // ---- Argo CD: synced to exactly those commits with the Bearer token; the controller deployed the image ----
     // Manual apps tracking main are synced to the branch (which then contains the bump), not to a sha.
@@ -365,7 +366,9 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     const before = await world.infra.head();
 
     const { handle } = await start(plan);
-    await waitFor(async () => (await handle.query(statusQuery)).stages[0]?.details.pipelineStatus === 'running');
+    await waitFor(
+      async () => detailsOf((await handle.query(statusQuery)).stages[0], 'image')?.pipelineStatus === 'running',
+    );
     // Several polls later it is still waiting, and nothing was deployed.
     await waitFor(() => world.gitlab.http.received('GET', /\/pipelines$/).length >= 3 || undefined);
     const waiting = await handle.query(statusQuery);
@@ -397,7 +400,9 @@ describe('release through the real clients (Argo CD REST driver)', () => {
     const pipeline = world.gitlab.addPipeline(service.project, { sha: plan.commit.sha, status: 'running' });
 
     const { handle } = await start(plan);
-    await waitFor(async () => (await handle.query(statusQuery)).stages[0]?.details.pipelineStatus === 'running');
+    await waitFor(
+      async () => detailsOf((await handle.query(statusQuery)).stages[0], 'image')?.pipelineStatus === 'running',
+    );
     const pushed = await world.pushImage(SVC.catalog, plan.image.tag);
     pipeline.status = 'success';
     const signalledAt = Date.now();

@@ -2,6 +2,7 @@ import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusQuery } from '../../workflows/messages.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
+import { detailsOf } from '../support/stages.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ describe('release: cancellation', () => {
     const { handle } = await start(h, slow);
     await waitFor(async () => {
       const t = await handle.query(statusQuery);
-      return t.stage === 'deploy:staging' && t.stages.at(-1)?.details.infraCommit !== undefined;
+      return t.stage === 'deploy:staging' && detailsOf(t.stages.at(-1), 'deploy')?.infraCommit !== undefined;
     });
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);

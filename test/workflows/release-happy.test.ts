@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveUpdate, statusQuery } from '../../workflows/messages.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
+import { detailsOf } from '../support/stages.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -38,8 +39,8 @@ describe('release: happy path', () => {
       'deploy:production:succeeded',
     ]);
     const approval = result.timeline.stages[2]!;
-    expect(approval.details.decidedBy).toBe('U_ALICE');
-    expect(result.timeline.stages[1]!.details.previousImage).toBe(`${plan.image.repository}:v1.0.0`);
+    expect(detailsOf(approval, 'approval')?.decidedBy).toBe('U_ALICE');
+    expect(detailsOf(result.timeline.stages[1], 'deploy')?.previousImage).toBe(`${plan.image.repository}:v1.0.0`);
 
     // exactly one bump per environment, and Argo CD synced to exactly those commits
     const commits = h.world.infra.commits.filter((c) => c.changeId.startsWith(plan.releaseId));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { pipelineSignal, statusQuery } from '../../workflows/messages.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
+import { detailsOf } from '../support/stages.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -37,7 +38,9 @@ describe('release: image stage', () => {
       webUrl: 'https://gitlab.example.com/p/77',
     });
     const { handle } = await start(h, plan);
-    await waitFor(async () => (await handle.query(statusQuery)).stages[0]?.details.pipelineStatus === 'running');
+    await waitFor(
+      async () => detailsOf((await handle.query(statusQuery)).stages[0], 'image')?.pipelineStatus === 'running',
+    );
     // the build finishes: image pushed, webhook arrives (the 60 s poll would be far too slow)
     h.world.registry.publish(plan.image);
     h.world.gitlab.setPipeline(plan.commit.sha, { id: 77, status: 'success' });

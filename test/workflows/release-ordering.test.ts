@@ -8,6 +8,7 @@ import type { ReleasePlan } from '../../domain/types.js';
 import type { ReleaseResult } from '../../workflows/release.js';
 import { environmentLockId } from '../../domain/ids.js';
 import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness } from '../support/harness.js';
+import { detailsOf } from '../support/stages.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -219,7 +220,7 @@ describe('release ordering: the newest commit wins', () => {
         (s) => s.kind === 'rollback' && s.environment === 'staging',
       );
       expect(stagingRevert?.state).toBe('skipped');
-      expect(stagingRevert?.details.supersededBy).toBe(newer.releaseId);
+      expect(detailsOf(stagingRevert, 'rollback')?.supersededBy).toBe(newer.releaseId);
       expect(commitsBy(older).filter((c) => c.changeId.endsWith('/staging/rollback'))).toHaveLength(0);
       expect(tagsNow(newer)).toEqual([c2, c2]);
     } finally {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusQuery } from '../../workflows/messages.js';
 import { permanentError, transientError } from '../../fakes/memory-faults.js';
 import { createHarness, seedEnvironments, start, testPlan, type Harness } from '../support/harness.js';
+import { detailsOf } from '../support/stages.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -37,7 +38,7 @@ describe('release: retries', () => {
     const commits = h.world.infra.commits.filter((c) => c.changeId.startsWith(plan.releaseId));
     expect(commits).toHaveLength(1);
     // the retried bump still knows the image it replaced, so a rollback would work
-    expect(result.timeline.stages[1]!.details.previousImage).toBe(`${plan.image.repository}:v1.0.0`);
+    expect(detailsOf(result.timeline.stages[1], 'deploy')?.previousImage).toBe(`${plan.image.repository}:v1.0.0`);
     expect(h.world.gitlab.deployments.filter((d) => d.projectId === plan.project.id)).toHaveLength(1);
   });
 

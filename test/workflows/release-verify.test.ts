@@ -14,6 +14,7 @@ import {
   type RunningWorker,
 } from '../support/harness.js';
 import { ERROR_RATIO_QUERY, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { detailsOf } from '../support/stages.js';
 
 let prom: TestPrometheus;
 let h: Harness;
@@ -91,9 +92,9 @@ describe('release: verify', () => {
       (n) => n.timeline.releaseId === plan.releaseId && n.kind === 'progress',
     );
     expect(progress.length).toBeGreaterThanOrEqual(3);
-    expect(progress.some((n) => /1 of 3 evaluations/.test(String(n.timeline.stages.at(-1)?.details.summary)))).toBe(
-      true,
-    );
+    expect(
+      progress.some((n) => /1 of 3 evaluations/.test(String(detailsOf(n.timeline.stages.at(-1), 'verify')?.summary))),
+    ).toBe(true);
     expect(h.world.infra.imageAt(plan.environments[0]!.target)?.tag).toBe(plan.image.tag);
   });
 

@@ -38,6 +38,7 @@ import {
   createIntegrationWorld,
   type IntegrationWorld,
 } from '../support/integration-world.js';
+import { detailsOf } from '../support/stages.js';
 
 let client: Client;
 let connection: Connection;
@@ -273,7 +274,7 @@ describe('watcher', () => {
       expect(recorded.source).toBe('external');
       expect(recorded.initiatedBy).toBe('alice');
       expect(recorded.stages[0]).toMatchObject({ kind: 'deploy', environment: 'staging', state: 'succeeded' });
-      expect(recorded.stages[0]!.details.image).toBe(`${s.imageRepository}:${t.world.previousTag}`);
+      expect(detailsOf(recorded.stages[0], 'deploy')?.image).toBe(`${s.imageRepository}:${t.world.previousTag}`);
 
       const deployments = t.world.gitlab.deployments(s.project);
       expect(deployments).toHaveLength(1);

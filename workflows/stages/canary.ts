@@ -22,7 +22,8 @@ import {
   type RolloutState,
 } from '../../domain/canary.js';
 import { formatImageRef } from '../../domain/image-ref.js';
-import type { EnvironmentPlan, StageRecord, VerifyCheck } from '../../domain/types.js';
+import { checkValuesKey } from '../../domain/stage-details.js';
+import type { EnvironmentPlan, StageOf, VerifyCheck } from '../../domain/types.js';
 import { describeResult, evaluationCount, formatThreshold, formatValue } from '../../domain/verify.js';
 import { workflowNow } from '../clock.js';
 import { stageActivities, type ReleaseContext } from './context.js';
@@ -67,7 +68,7 @@ export async function canaryDeploy(
   ctx: ReleaseContext,
   environment: EnvironmentPlan,
   revision: string,
-  deployStage: StageRecord,
+  deployStage: StageOf<'deploy'>,
   preflight: CanaryPreflight,
 ): Promise<void> {
   const { rec } = ctx;
@@ -104,7 +105,7 @@ export async function canaryDeploy(
 async function runSteps(
   ctx: ReleaseContext,
   environment: EnvironmentPlan,
-  stage: StageRecord,
+  stage: StageOf<'canary'>,
   run: CanaryRun,
   preflight: CanaryPreflight,
   seen: (podHash: string | undefined) => void,
@@ -213,7 +214,7 @@ async function runSteps(
 async function readTolerantly(
   ctx: ReleaseContext,
   ref: RolloutRef,
-  stage: StageRecord,
+  stage: StageOf<'canary'>,
   checkTimeout: () => void,
 ): Promise<RolloutState | undefined> {
   try {
@@ -231,7 +232,7 @@ async function readTolerantly(
   }
 }
 
-function record(stage: StageRecord, run: CanaryRun, state: RolloutState, line: string): void {
+function record(stage: StageOf<'canary'>, run: CanaryRun, state: RolloutState, line: string): void {
   run.step = line;
   Object.assign(stage.details, {
     step: line,
@@ -254,7 +255,7 @@ function consumeAbort(run: CanaryRun): void {
 async function approve(
   ctx: ReleaseContext,
   environment: EnvironmentPlan,
-  stage: StageRecord,
+  stage: StageOf<'canary'>,
   run: CanaryRun,
   line: string,
 ): Promise<'promote' | 'promote-full'> {
@@ -299,7 +300,7 @@ function canaryChecks(environment: EnvironmentPlan, state: RolloutState): Verify
 async function watchChecks(
   ctx: ReleaseContext,
   environment: EnvironmentPlan,
-  stage: StageRecord,
+  stage: StageOf<'canary'>,
   run: CanaryRun,
   state: RolloutState,
   line: string,
@@ -323,7 +324,7 @@ async function watchChecks(
 async function evaluateOnce(
   ctx: ReleaseContext,
   environment: EnvironmentPlan,
-  stage: StageRecord,
+  stage: StageOf<'canary'>,
   state: RolloutState,
   line: string,
   failures = new Map<string, number>(),
@@ -335,7 +336,7 @@ async function evaluateOnce(
   for (const result of results) {
     const check = checks.find((c) => c.name === result.name)!;
     lines.push(describeResult(check, result));
-    const key = `values:${check.name}`;
+    const key = checkValuesKey(check.name);
     const values = [String(stage.details[key] ?? ''), formatValue(check, result.value)].filter(Boolean);
     stage.details[key] = values.slice(-12).join(', ');
     const bad = result.outcome === 'fail' || (result.outcome === 'inconclusive' && verify.inconclusive === 'fail');
@@ -363,7 +364,12 @@ async function evaluateOnce(
 }
 
 /** All traffic back to stable at once; a failure here is a warning (the git revert puts it back anyway). */
-async function abortRollout(ctx: ReleaseContext, ref: RolloutRef, stage: StageRecord, podHash?: string): Promise<void> {
+async function abortRollout(
+  ctx: ReleaseContext,
+  ref: RolloutRef,
+  stage: StageOf<'canary'>,
+  podHash?: string,
+): Promise<void> {
   if (!podHash) return;
   try {
     const outcome = await stageActivities(ctx.timing).runRolloutAction({ ref, action: 'abort', podHash });

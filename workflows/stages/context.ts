@@ -3,8 +3,8 @@
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RunwayActivities } from '../../activities/index.js';
 import { PERMANENT_ERROR_TYPES } from '../../domain/errors.js';
-import type { ActivityTiming, EnvironmentPlan, ImageRef, ReleasePlan, StageRecord } from '../../domain/types.js';
-import type { NotificationKind } from '../../activities/ports.js';
+import type { ActivityTiming, EnvironmentPlan, ImageRef, ReleasePlan, StageOf } from '../../domain/types.js';
+import type { NotificationKind } from '../../domain/notification.js';
 import { DEFAULT_TIMING, releaseActivities } from '../activity-options.js';
 import type { ApprovalDecisionResult, PipelineEvent } from '../messages.js';
 import type { CanaryRun } from './canary-state.js';
@@ -39,7 +39,7 @@ export interface Compensation {
 /** The environment being changed right now: its deploy stage and GitLab deployment. */
 export interface InFlight {
   environment: EnvironmentPlan;
-  stage: StageRecord;
+  stage: StageOf<'deploy'>;
   deploymentId?: number;
 }
 

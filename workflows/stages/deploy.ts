@@ -1,6 +1,6 @@
 // Deploy: open a GitLab deployment, bump the image in the infra repo (remembering what to revert), and
 // let Argo CD roll it out until healthy. Completing it closes the GitLab deployment and frees the lock.
-import type { EnvironmentPlan, StageRecord } from '../../domain/types.js';
+import type { EnvironmentPlan, StageOf } from '../../domain/types.js';
 import { shortSha } from '../../domain/ids.js';
 import type { InFlight, ReleaseContext } from './context.js';
 import { tryStep } from './outcomes.js';
@@ -9,7 +9,7 @@ import { formatImageRef } from '../../domain/image-ref.js';
 import { canaryDeploy, canaryPreflight } from './canary.js';
 
 export interface Deployment {
-  stage: StageRecord;
+  stage: StageOf<'deploy'>;
   deploymentId: number;
 }
 

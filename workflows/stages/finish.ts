@@ -1,6 +1,6 @@
 // Finish: the logs link, the final Slack message(s) and the merge request comment, whatever the ending.
 import { patched } from '@temporalio/workflow';
-import type { NotificationKind } from '../../activities/ports.js';
+import type { NotificationKind } from '../../domain/notification.js';
 import { mergeRequestComment } from '../../domain/comment.js';
 import { fillLogsTemplate } from '../../domain/links.js';
 import { workflowNow } from '../clock.js';

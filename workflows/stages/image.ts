@@ -1,7 +1,7 @@
 // Image: is the release's image in the registry? If not, wait for its GitLab pipeline (webhook first,
 // polling as the fallback) and check again once it succeeds.
 import { condition } from '@temporalio/workflow';
-import type { StageRecord } from '../../domain/types.js';
+import type { StageOf } from '../../domain/types.js';
 import { shortSha } from '../../domain/ids.js';
 import { workflowNow } from '../clock.js';
 import type { ReleaseContext } from './context.js';
@@ -68,7 +68,7 @@ export async function imageStage(ctx: ReleaseContext): Promise<void> {
 }
 
 /** While still heading for an environment (building, waiting), a newer release that owns it ends this one. */
-function endIfSuperseded(ctx: ReleaseContext, stage: StageRecord): void {
+function endIfSuperseded(ctx: ReleaseContext, stage: StageOf<'image'>): void {
   if (!ctx.locks.supersededBy) return;
   ctx.rec.end(stage, 'cancelled', { supersededBy: ctx.locks.supersededBy });
   throw superseded(ctx);

@@ -1,5 +1,5 @@
 // Notifications: one Slack message per channel, updated as the release moves on.
-import type { NotificationKind } from '../../activities/ports.js';
+import type { NotificationKind } from '../../domain/notification.js';
 import type { NotifyOptions, ReleaseContext } from './context.js';
 import { tryStep } from './outcomes.js';
 

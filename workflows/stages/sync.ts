@@ -1,7 +1,7 @@
 // Argo CD: sync the application to an infra revision and wait until it is healthy there. Used by a
 // deploy and by its rollback.
 import { patched } from '@temporalio/workflow';
-import type { EnvironmentPlan, StageRecord } from '../../domain/types.js';
+import type { EnvironmentPlan, StageOf } from '../../domain/types.js';
 import { workflowNow } from '../clock.js';
 import type { ReleaseContext } from './context.js';
 
@@ -9,7 +9,7 @@ export async function syncAndWait(
   ctx: ReleaseContext,
   environment: EnvironmentPlan,
   revision: string,
-  stage: StageRecord,
+  stage: StageOf<'deploy' | 'rollback'>,
 ): Promise<void> {
   const { acts, plan, rec } = ctx;
   const { argocd } = environment;

@@ -10,6 +10,7 @@ import {
   formatValue,
   type CheckResult,
 } from '../../domain/verify.js';
+import { checkValuesKey } from '../../domain/stage-details.js';
 import { isRollbackRun, stageActivities, type StageContext } from './context.js';
 
 /** Thrown when a check fails: the release rolls the environment back like a failed health wait. */
@@ -47,7 +48,7 @@ export async function verifyStage(ctx: StageContext, environment: EnvironmentPla
     for (const result of results) {
       const track = tracks.find((t) => t.check.name === result.name)!;
       track.values.push(formatValue(track.check, result.value));
-      stage.details[`values:${track.check.name}`] = shown(track.values);
+      stage.details[checkValuesKey(track.check.name)] = shown(track.values);
       const bad = result.outcome === 'fail' || (result.outcome === 'inconclusive' && verify.inconclusive === 'fail');
       if (bad) track.failures++;
       if (bad && track.failures > verify.failureLimit) failed.push({ track, result });
