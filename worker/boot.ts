@@ -11,6 +11,7 @@ import { connectionOptions } from '../platform/temporal-connection-options.js';
 import { createRunwayWorker } from './create-worker.js';
 import { assertIntegrations, buildDeps, type StandIns } from './deps.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { assertNoRetiredPatchRuns } from './retired-patch-guard.js';
 import { startWatchers } from './watchers.js';
 
 export interface BootedWorker {
@@ -37,6 +38,8 @@ export async function bootWorker(config: RunwayConfig, log: Logger, standIns: St
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const added = await ensureSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info({ added }, 'registered search attributes');
+  // Before polling: a run that needs a retired patch's old path would fail every task on this version.
+  await assertNoRetiredPatchRuns(client, log, { taskQueue: config.temporal.taskQueue });
 
   const deps = buildDeps(config, client, standIns);
   const nativeConnection = await NativeConnection.connect(options);
