@@ -5,12 +5,13 @@
 // (2026-11-22) finds none of them.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError, parseConfig } from '../../config/load.js';
 import { checkTemporal } from '../../platform/check/temporal.js';
 import { ALLOW_RETIRED_PATCH_RUNS_ENV, findRetiredPatchRuns } from '../../platform/retired-patch-runs.js';
 import { assertNoRetiredPatchRuns } from '../../worker/retired-patch-guard.js';
+import { bootWorker } from '../../worker/boot.js';
 
 const taskQueue = `retired-guard-${randomUUID()}`;
 const future = () => new Date(Date.now() + 3_600_000);
@@ -75,6 +76,18 @@ describe('retired patch guard', () => {
     expect(message).toContain('temporal workflow terminate --workflow-id <id>');
     expect(message).toContain('previous Runway version');
     expect(message).toContain(`${ALLOW_RETIRED_PATCH_RUNS_ENV}=1`);
+  });
+
+  it('the worker process refuses to boot (before it bundles or polls)', async () => {
+    vi.stubEnv('RUNWAY_TEMPORAL_METRICS_ADDRESS', 'off');
+    const config = parseConfig(
+      `temporal: { address: '${inject('temporalAddress')}', taskQueue: '${taskQueue}' }\nservices: {}\n`,
+      {},
+    );
+    await expect(bootWorker(config, pino({ level: 'silent' }), {}, { cutoff: future })).rejects.toThrow(
+      /open workflow runs need code this version no longer has[\s\S]*release\/old-/,
+    );
+    vi.unstubAllEnvs();
   });
 
   it('starts with the override, with a warning', async () => {
