@@ -14,6 +14,11 @@ export interface PatchInfo {
   stage: PatchStage;
   /** For deprecated patches: the day (UTC) of the Runway version that deleted the old path. */
   retired?: string;
+  /**
+   * When the patch is asked in a run's first workflow task: the markers that task records on the new path. A run
+   * whose first task recorded none of them took the old path, whenever it started (an install that upgraded late).
+   */
+  firstTaskMarkers?: readonly string[];
 }
 
 const RELEASES = ['releaseWorkflow', 'rollbackWorkflow'] as const;
@@ -25,7 +30,14 @@ export const PATCHES = {
     stage: 'deprecated',
     retired: '2026-12-07',
   },
-  'local-activities': { workflowTypes: RELEASES, introduced: '2026-11-21', stage: 'deprecated', retired: '2026-12-07' },
+  'local-activities': {
+    workflowTypes: RELEASES,
+    introduced: '2026-11-21',
+    stage: 'deprecated',
+    retired: '2026-12-07',
+    // createReleaseContext asks it (or, since 2026-12-07, `no-local-activities` first) before anything is awaited.
+    firstTaskMarkers: ['local-activities', 'no-local-activities'],
+  },
   'release-notes': { workflowTypes: RELEASES, introduced: '2026-11-30', stage: 'live' },
   'deploy-window': { workflowTypes: RELEASES, introduced: '2026-11-30', stage: 'live' },
   'verify-stage': { workflowTypes: RELEASES, introduced: '2026-11-30', stage: 'live' },
@@ -57,6 +69,7 @@ export interface RetiredPatch {
    * not its start: a run started that day may still have run on the version before.
    */
   oldRunsBefore: Date;
+  firstTaskMarkers: readonly string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -72,6 +85,7 @@ export function retiredPatches(): RetiredPatch[] {
       introduced: info.introduced,
       retired: info.retired!,
       oldRunsBefore: new Date(Date.parse(`${info.introduced}T00:00:00Z`) + DAY_MS),
+      firstTaskMarkers: info.firstTaskMarkers ?? [],
     });
   }
   return out;

@@ -3,11 +3,14 @@
 // there are any) and `runway check` reports them (platform/check/temporal.ts). The rule: docs/workflows.md.
 import type { Client } from '@temporalio/client';
 import { retiredPatches, type RetiredPatch } from '../domain/patches.js';
+import { firstTaskPatchMarkers } from './first-task-markers.js';
 
 /** Set to `1` to start the worker anyway (the runs listed will fail their next workflow task on this version). */
 export const ALLOW_RETIRED_PATCH_RUNS_ENV = 'RUNWAY_ALLOW_RETIRED_PATCH_RUNS';
 
 const SHOWN = 5;
+/** Open runs started after a cutoff whose first task is read (one small history page each), at most. */
+const SCANNED = 1_000;
 
 export interface RetiredPatchRuns {
   /** Retired patches whose old path these runs may have taken (patches of one version share a query). */
@@ -27,34 +30,61 @@ export interface RetiredPatchRunsOptions {
   cutoff?: (patch: RetiredPatch) => Date;
 }
 
-/** One entry per group of retired patches (same cutoff) with open runs that may have taken their old path. */
+/**
+ * One entry per group of retired patches (same cutoff) with open runs that took their old path: started before the
+ * patch shipped (a visibility query), or, for a patch asked in the first workflow task, started later but without
+ * its markers (an install that deployed the version with the patch after it shipped; the first task is read).
+ */
 export async function findRetiredPatchRuns(
   client: Client,
   options: RetiredPatchRunsOptions,
 ): Promise<RetiredPatchRuns[]> {
   // Patches retired together share a cutoff: one query (the union of their workflow types), one report.
-  const groups = new Map<string, { patches: string[]; retired: string; types: Set<string>; cutoff: Date }>();
+  const groups = new Map<
+    string,
+    { patches: string[]; retired: string; types: Set<string>; markers: Set<string>; cutoff: Date }
+  >();
   for (const patch of retiredPatches()) {
     const cutoff = options.cutoff?.(patch) ?? patch.oldRunsBefore;
     const key = `${cutoff.toISOString()} ${patch.retired}`;
-    const group = groups.get(key) ?? { patches: [], retired: patch.retired, types: new Set<string>(), cutoff };
+    const group = groups.get(key) ?? {
+      patches: [],
+      retired: patch.retired,
+      types: new Set<string>(),
+      markers: new Set<string>(),
+      cutoff,
+    };
     group.patches.push(patch.id);
     for (const type of patch.workflowTypes) group.types.add(type);
+    for (const marker of patch.firstTaskMarkers) group.markers.add(marker);
     groups.set(key, group);
   }
   const found: RetiredPatchRuns[] = [];
-  for (const { patches, retired, types, cutoff } of groups.values()) {
-    const query =
+  for (const { patches, retired, types, markers, cutoff } of groups.values()) {
+    const open =
       `WorkflowType IN (${[...types].map((t) => `"${t}"`).join(', ')}) AND ExecutionStatus = "Running"` +
-      ` AND TaskQueue = "${options.taskQueue}" AND StartTime < "${cutoff.toISOString()}"`;
-    const { count } = await client.workflow.count(query);
-    if (count === 0) continue;
+      ` AND TaskQueue = "${options.taskQueue}"`;
+    const query = `${open} AND StartTime < "${cutoff.toISOString()}"`;
+    let { count } = await client.workflow.count(query);
     const workflowIds: string[] = [];
-    for await (const run of client.workflow.list({ query, pageSize: SHOWN })) {
-      workflowIds.push(run.workflowId);
-      if (workflowIds.length === SHOWN) break;
+    if (count > 0) {
+      for await (const run of client.workflow.list({ query, pageSize: SHOWN })) {
+        workflowIds.push(run.workflowId);
+        if (workflowIds.length === SHOWN) break;
+      }
     }
-    found.push({ patches, retired, query, count, workflowIds });
+    if (markers.size > 0) {
+      let scanned = 0;
+      const later = `${open} AND StartTime >= "${cutoff.toISOString()}"`;
+      for await (const run of client.workflow.list({ query: later, pageSize: 100 })) {
+        if (++scanned > SCANNED) break;
+        const seen = await firstTaskPatchMarkers(client, run.workflowId, run.runId);
+        if (!seen || seen.some((id) => markers.has(id))) continue;
+        count += 1;
+        if (workflowIds.length < SHOWN) workflowIds.push(run.workflowId);
+      }
+    }
+    if (count > 0) found.push({ patches, retired, query, count, workflowIds });
   }
   return found;
 }
@@ -64,8 +94,8 @@ export function describeRetiredPatchRuns(runs: RetiredPatchRuns): string {
   const more = runs.count > runs.workflowIds.length ? ` and ${runs.count - runs.workflowIds.length} more` : '';
   const patches = `${runs.patches.length > 1 ? 'patches' : 'patch'} ${runs.patches.join(', ')}`;
   return (
-    `${runs.count} open run(s) started before ${patches} shipped, which cannot continue on this version (old path ` +
-    `deleted in Runway ${runs.retired}): ${runs.workflowIds.join(', ')}${more}`
+    `${runs.count} open run(s) took the old path of ${patches} (started before ${runs.patches.length > 1 ? 'they' : 'it'} shipped, or on an older Runway), ` +
+    `deleted in Runway ${runs.retired}: they cannot continue on this version: ${runs.workflowIds.join(', ')}${more}`
   );
 }
 

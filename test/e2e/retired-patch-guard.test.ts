@@ -68,7 +68,7 @@ describe('retired patch guard', () => {
     expect(refusal).toBeInstanceOf(ConfigError);
     const message = (refusal as ConfigError).message;
     expect(message).toMatch(
-      /6 open run\(s\) started before patches status-before-decided-notification, local-activities/,
+      /6 open run\(s\) took the old path of patches status-before-decided-notification, local-activities/,
     );
     expect(message).toContain('and 1 more');
     expect(ids.filter((id) => message.includes(id))).toHaveLength(5);
