@@ -35,7 +35,11 @@ export default defineConfig({
         test: {
           name: 'temporal-cacheless',
           include: ['test/workflows/**/*.test.ts'],
-          exclude: ['test/workflows/replay.test.ts', 'test/workflows/replay-guard.test.ts'],
+          exclude: [
+            'test/workflows/replay.test.ts',
+            'test/workflows/replay-guard.test.ts',
+            'test/workflows/replay-retired.test.ts',
+          ],
           env: { RUNWAY_MAX_CACHED_WORKFLOWS: '0' },
           globalSetup: ['test/support/temporal-global-setup.ts'],
           testTimeout: 180_000,

@@ -1,5 +1,6 @@
 // Records workflow histories for the replay tests (test/histories/*.json). Run after a deliberate,
-// versioned workflow change: `npm run histories:record`. Starts its own dev server.
+// versioned workflow change: `npm run histories:record`. Starts its own dev server. It overwrites the unsuffixed
+// files: keep the previous ones first under the next suffix (`git mv x.json x-v5.json`), open runs may replay them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';

@@ -11,6 +11,8 @@ import { connectionOptions } from '../platform/temporal-connection-options.js';
 import { createRunwayWorker } from './create-worker.js';
 import { assertIntegrations, buildDeps, type StandIns } from './deps.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { assertNoRetiredPatchRuns } from './retired-patch-guard.js';
+import type { RetiredPatchRunsOptions } from '../platform/retired-patch-runs.js';
 import { startWatchers } from './watchers.js';
 
 export interface BootedWorker {
@@ -22,7 +24,13 @@ export interface BootedWorker {
 }
 
 /** `standIns` only from tests, the bench or the sandbox; a real config gets the real clients or is refused. */
-export async function bootWorker(config: RunwayConfig, log: Logger, standIns: StandIns = {}): Promise<BootedWorker> {
+export async function bootWorker(
+  config: RunwayConfig,
+  log: Logger,
+  standIns: StandIns = {},
+  /** Tests only: a later cutoff than the registry's, so runs they just started count as old. */
+  guard: Pick<RetiredPatchRunsOptions, 'cutoff'> = {},
+): Promise<BootedWorker> {
   assertIntegrations(config, standIns); // before any connection: a refused config fails at once
   const sdkMetrics = temporalMetricsAddress();
   Runtime.install({
@@ -37,6 +45,13 @@ export async function bootWorker(config: RunwayConfig, log: Logger, standIns: St
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const added = await ensureSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info({ added }, 'registered search attributes');
+  // Before polling: a run that needs a retired patch's old path would fail every task on this version.
+  await assertNoRetiredPatchRuns(client, log, { taskQueue: config.temporal.taskQueue, ...guard }).catch(
+    async (err: unknown) => {
+      await connection.close();
+      throw err;
+    },
+  );
 
   const deps = buildDeps(config, client, standIns);
   const nativeConnection = await NativeConnection.connect(options);

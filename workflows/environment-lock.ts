@@ -6,13 +6,13 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { isPatched } from './patching.js';
 import type { RunwayActivities } from '../activities/index.js';
 import type { CommitRelation } from '../domain/app-status.js';
 import { isNewer, relationKey } from '../domain/ordering.js';
@@ -43,7 +43,7 @@ const LOCK_ACTIVITY_OPTIONS = {
  * which survive an eviction mid-call (see the note on local activities in workflows/stages/context.ts).
  */
 function lockActivities() {
-  return patched('lock-ordinary-activities')
+  return isPatched('lock-ordinary-activities')
     ? proxyActivities<RunwayActivities>(LOCK_ACTIVITY_OPTIONS)
     : proxyLocalActivities<RunwayActivities>(LOCK_ACTIVITY_OPTIONS);
 }

@@ -1,7 +1,8 @@
 // The release workflow: image → (approval → window → deploy → verify → soak) per environment → finish, with
 // a saga that rolls environments back when anything fails after a bump. Each stage is a module under
 // stages/; this file is the order they run in. Deterministic: only @temporalio/workflow APIs.
-import { CancellationScope, patched, upsertMemo } from '@temporalio/workflow';
+import { CancellationScope, upsertMemo } from '@temporalio/workflow';
+import { isPatched } from './patching.js';
 import type { EnvironmentPlan, ReleasePlan } from '../domain/types.js';
 import { approvalStage } from './stages/approval.js';
 import { createReleaseContext, type ReleaseContext } from './stages/context.js';
@@ -39,7 +40,7 @@ async function runRelease(ctx: ReleaseContext): Promise<ReleaseResult> {
   for (const [name, url] of Object.entries(plan.links ?? {})) rec.link(name, url);
   if (plan.mergeRequest) upsertMemo({ mrTitle: plan.mergeRequest.title, mrUrl: plan.mergeRequest.url });
   try {
-    if (patched('release-notes')) await releaseNotesStage(ctx);
+    if (isPatched('release-notes')) await releaseNotesStage(ctx);
     await ctx.notify('started');
     await imageStage(ctx);
     for (const environment of plan.environments) await releaseTo(ctx, environment);
@@ -57,7 +58,7 @@ async function releaseTo(ctx: ReleaseContext, environment: EnvironmentPlan): Pro
   const { plan, locks } = ctx;
   locks.heading = environment.name;
   if (environment.approval) await approvalStage(ctx, environment);
-  if (patched('deploy-window')) {
+  if (isPatched('deploy-window')) {
     const { supersededBy } = await windowStage(ctx, environment);
     if (supersededBy) throw new ReleaseEnded('superseded', `superseded by ${supersededBy}`);
   }
@@ -65,10 +66,10 @@ async function releaseTo(ctx: ReleaseContext, environment: EnvironmentPlan): Pro
   locks.heading = undefined;
 
   const deployment = await deployStage(ctx, environment);
-  if (environment.verify && patched('verify-stage')) await verifyStage(ctx, environment);
+  if (environment.verify && isPatched('verify-stage')) await verifyStage(ctx, environment);
   await completeDeployment(ctx, deployment);
   await ctx.notify('deployed', { environment: environment.name });
 
   const next = plan.environments[plan.environments.indexOf(environment) + 1];
-  if (environment.soakMs && next && patched('soak-stage')) await soakStage(ctx, environment, next);
+  if (environment.soakMs && next && isPatched('soak-stage')) await soakStage(ctx, environment, next);
 }

@@ -7,12 +7,12 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { isPatched } from './patching.js';
 import type { RunwayActivities } from '../activities/index.js';
 import {
   acquireLockSignal,
@@ -83,7 +83,7 @@ export async function serviceLockWorkflow(initial: ServiceLockState): Promise<vo
         // Temporal could not say (e.g. its frontend was down): ask again at the next check.
       }
       const idle = !state.holder && state.queue.length === 0 && state.waitingForApproval.length === 0;
-      if (idle && patched('service-lock-idle-end')) {
+      if (idle && isPatched('service-lock-idle-end')) {
         await condition(allHandlersFinished);
         if (!state.holder && state.queue.length === 0 && state.waitingForApproval.length === 0) return;
       }

@@ -14,6 +14,7 @@ describe('runway check: Temporal', () => {
       [`reachable at ${inject('temporalAddress')}`, 'ok'],
       ['namespace default', 'ok'],
       ['search attributes', 'ok'],
+      ['no open run needs a retired patch path', 'ok'],
     ]);
   });
 

@@ -1,10 +1,11 @@
 // Approval: ask the environment's approvers in Slack and wait for a decision, a newer release, or the
 // timeout. Only an approval lets the release go on.
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { EnvironmentPlan } from '../../domain/types.js';
 import type { ApprovalDecisionResult } from '../messages.js';
 import type { ReleaseContext } from './context.js';
 import { ReleaseEnded, superseded } from './outcomes.js';
+import { retiredPatch } from '../patching.js';
 
 export async function approvalStage(ctx: ReleaseContext, environment: EnvironmentPlan): Promise<void> {
   const gate = environment.approval!;
@@ -37,15 +38,14 @@ export async function approvalStage(ctx: ReleaseContext, environment: Environmen
       decidedBy: decision.by,
       decidedAt: decision.at,
     });
-    // The decided message must not still say "awaiting approval". Setting the status earlier moves a
-    // search-attribute command, so releases recorded before this change keep the old order.
-    const statusFirst = decision.decision === 'approved' && patched('status-before-decided-notification');
-    if (statusFirst) rec.setStatus('running');
+    // The decided message must not still say "awaiting approval": the status is set before it. (Releases approved
+    // before 2026-11-21 set it after; that path is retired.)
+    if (decision.decision === 'approved' && retiredPatch('status-before-decided-notification'))
+      rec.setStatus('running');
     await ctx.notify('approval_decided', { environment: environment.name, channel: gate.channel });
     if (decision.decision === 'rejected') {
       throw new ReleaseEnded('rejected', `${environment.name} rejected by ${decision.by}`);
     }
-    if (!statusFirst) rec.setStatus('running');
     return;
   }
   if (locks.supersededBy) {

@@ -1,6 +1,6 @@
 // What a stage module gets from the release run: the plan, the timeline, notifications and its activities.
 // The release's own stages (image, approval, deploy, compensation, finish) also share the run's state.
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RunwayActivities } from '../../activities/index.js';
 import { PERMANENT_ERROR_TYPES } from '../../domain/errors.js';
 import type { ActivityTiming, EnvironmentPlan, ImageRef, ReleasePlan, StageOf } from '../../domain/types.js';
@@ -10,6 +10,7 @@ import type { ApprovalDecisionResult, PipelineEvent } from '../messages.js';
 import type { CanaryRun } from './canary-state.js';
 import { ReleaseLocks, isOperatorChoice } from '../release-locks.js';
 import { TimelineRecorder } from '../timeline.js';
+import { isPatched, retiredPatch } from '../patching.js';
 import { sendNotification } from './notify.js';
 
 export interface StageContext {
@@ -70,15 +71,16 @@ export function createReleaseContext(plan: ReleasePlan, kind: 'release' | 'rollb
   // full cache under load; every task with a cacheless worker) drops its result and the task times out, and a
   // local activity whose result lands in a later workflow task is resolved earlier on replay, so code after it runs
   // before that task's patch markers are known (the TMPRL1100 of docs/workflows.md). Releases started with them
-  // (patch `local-activities`) replay with them; releases older than that use ordinary activities too.
-  const local = !patched('no-local-activities') && patched('local-activities');
+  // (patch `local-activities`, 2026-11-21 to 2026-12-07) replay with them. The path of releases older than that
+  // (neither marker, ordinary activities) is retired: such a run no longer replays (docs/workflows.md).
+  const local = !isPatched('no-local-activities') && retiredPatch('local-activities');
   const acts = releaseActivities(timing, { local });
   // Releases started on the per-service lock keep it; new ones use ordered environment locks.
-  const locks = new ReleaseLocks(plan, acts, startedAt, patched('environment-locks'), {
+  const locks = new ReleaseLocks(plan, acts, startedAt, isPatched('environment-locks'), {
     ordered: !isOperatorChoice(plan.releaseId, workflowInfo().workflowType),
   });
   // Releases started before the timeline was kept in the memo replay without those commands.
-  const rec = new TimelineRecorder(plan, patched('timeline-memo'));
+  const rec = new TimelineRecorder(plan, isPatched('timeline-memo'));
   const ctx: ReleaseContext = {
     plan,
     kind,

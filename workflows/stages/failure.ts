@@ -1,6 +1,7 @@
 // Failure: close what is open, then either just end (a decision: rejected, expired, superseded) or
 // compensate and end failed. A failed manual rollback is never compensated.
-import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { isPatched } from '../patching.js';
 import type { ReleaseStatus } from '../../domain/types.js';
 
 import { compensate } from './compensation.js';
@@ -38,7 +39,7 @@ export async function failureStage(ctx: ReleaseContext, err: unknown): Promise<R
   if (imageStage) rec.end(imageStage, cancelled ? 'cancelled' : 'failed', { error: message });
 
   // Saved rollback histories from before this rule replay with the old saga.
-  if (ctx.kind === 'rollback' && patched('rollback-never-reverts')) {
+  if (ctx.kind === 'rollback' && isPatched('rollback-never-reverts')) {
     return failRollback(ctx, err, message, cancelled);
   }
   const leftBroken = await compensate(ctx, inFlight?.environment.name);

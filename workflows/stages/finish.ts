@@ -1,5 +1,5 @@
 // Finish: the logs link, the final Slack message(s) and the merge request comment, whatever the ending.
-import { patched } from '@temporalio/workflow';
+import { isPatched } from '../patching.js';
 import type { NotificationKind } from '../../domain/notification.js';
 import { mergeRequestComment } from '../../domain/comment.js';
 import { fillLogsTemplate } from '../../domain/links.js';
@@ -31,7 +31,7 @@ export async function finishStage(ctx: ReleaseContext): Promise<void> {
   // why too. Histories recorded before this step replay without it.
   const notifyKey = plan.notify.channel ?? '';
   const elsewhere = Object.keys(ctx.messageRefs).filter((key) => key !== notifyKey && key !== '');
-  if (elsewhere.length > 0 && patched('approval-message-closed')) {
+  if (elsewhere.length > 0 && isPatched('approval-message-closed')) {
     for (const channel of elsewhere) await ctx.notify(kind, { channel, updateOnly: true });
   }
   const mr = plan.mergeRequest;

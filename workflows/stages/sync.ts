@@ -1,6 +1,6 @@
 // Argo CD: sync the application to an infra revision and wait until it is healthy there. Used by a
 // deploy and by its rollback.
-import { patched } from '@temporalio/workflow';
+import { isPatched } from '../patching.js';
 import type { EnvironmentPlan, StageOf } from '../../domain/types.js';
 import { workflowNow } from '../clock.js';
 import type { ReleaseContext } from './context.js';
@@ -35,7 +35,7 @@ export async function syncAndWait(
     if (blocked && !announced) {
       announced = true;
     }
-    if (blocked && announced && !stage.details.blockedBySyncWindow && patched('argocd-sync-window')) {
+    if (blocked && announced && !stage.details.blockedBySyncWindow && isPatched('argocd-sync-window')) {
       const until = blocked.until ? ` until ${blocked.until}` : '';
       const line = `${environment.name}: blocked by sync window${until}`;
       stage.details.blockedBySyncWindow = blocked.until ?? 'unknown';
