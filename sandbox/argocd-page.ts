@@ -7,7 +7,7 @@ import type { FakeArgoCd } from '../fakes/argocd.js';
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function sandboxArgoCdPage(argocd: FakeArgoCd, names: readonly string[]): string {
+export function sandboxArgoCdPage(argocd: FakeArgoCd, names: readonly string[], slackPageUrl: string): string {
   const rows = names
     .map((name) => {
       const app = argocd.app(name);
@@ -24,7 +24,7 @@ export function sandboxArgoCdPage(argocd: FakeArgoCd, names: readonly string[]):
 <style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:6px 12px;text-align:left;border-bottom:1px solid #ddd}button{margin-right:6px}</style>
 </head><body><h1>Argo CD (sandbox)</h1>
 <p>Between releases Runway's watcher reads these apps every few seconds. Break one: after the grace period an
-incident appears in the <a href="http://localhost:8080/sandbox/slack">Slack page</a>, with a rollback button (once a
+incident appears in the <a href="${escape(slackPageUrl)}">Slack page</a>, with a rollback button (once a
 release has deployed there), and closes with its duration when you heal it.</p>
 <table><tr><th>Application</th><th>Health</th><th>Sync</th><th></th></tr>
 ${rows}</table>
