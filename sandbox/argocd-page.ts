@@ -21,7 +21,7 @@ export function sandboxArgoCdPage(argocd: FakeArgoCd, names: readonly string[], 
     })
     .join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Argo CD (sandbox)</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:6px 12px;text-align:left;border-bottom:1px solid #ddd}button{margin-right:6px}</style>
+<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:6px 12px;text-align:left;border-bottom:1px solid #ddd}td:first-child,td:last-child{white-space:nowrap}button{margin-right:6px}</style>
 </head><body><h1>Argo CD (sandbox)</h1>
 <p>Between releases Runway's watcher reads these apps every few seconds. Break one: after the grace period an
 incident appears in the <a href="${escape(slackPageUrl)}">Slack page</a>, with a rollback button (once a
