@@ -60,6 +60,12 @@ async function waitForText(page: Page, text: string, expected: string): Promise<
   await page.waitFor(`${MESSAGE(text)}?.textContent.includes(${JSON.stringify(expected)})`, `"${expected}"`);
 }
 
+/** The message's header line (`✅ hello 6cdb0b39 — succeeded`) ends with the release's or incident's state. */
+async function waitForHeader(page: Page, text: string, state: string): Promise<void> {
+  const header = `${MESSAGE(text)}?.querySelector('.header')?.textContent`;
+  await page.waitFor(`${header}?.includes(${JSON.stringify(state)})`, `"${state}" in the header of "${text}"`);
+}
+
 async function shot(page: Page, name: string, rect: string): Promise<void> {
   const file = path.join(outDir, name);
   await page.screenshot(file, rect);
@@ -74,7 +80,7 @@ async function canary(slack: Page, gitlab: Page, run: SandboxRun): Promise<void>
   await press(slack, one, 'Promote to the next step');
   await waitForText(slack, one, 'canary step 4');
   await press(slack, one, 'Promote fully');
-  await waitForText(slack, one, 'succeeded');
+  await waitForHeader(slack, one, '— succeeded');
   await slack.waitFor(`!${MESSAGE(one)}.querySelector('.actions')`, 'the buttons to go');
   await shot(slack, 'canary-promoted.png', MESSAGE_RECT(one));
 
@@ -82,7 +88,7 @@ async function canary(slack: Page, gitlab: Page, run: SandboxRun): Promise<void>
   await press(slack, two, 'Approve');
   await slack.waitFor(BUTTON(two, 'Abort'), 'canary step 2 of the second release');
   await press(slack, two, 'Abort');
-  await waitForText(slack, two, 'rolled back');
+  await waitForHeader(slack, two, '— rolled back');
   await shot(slack, 'canary-aborted.png', MESSAGE_RECT(two));
   log(
     `infra repo:\n${execFileSync('git', ['--git-dir', run.infraRepo, 'log', '--oneline', '-6'], { encoding: 'utf8' })}`,
@@ -112,7 +118,7 @@ async function watcher(slack: Page, argocd: Page, run: SandboxRun): Promise<void
   await shot(slack, 'incident-open.png', MESSAGE_RECT(incident));
   await argocd.evaluate(`${ROW('hello-staging')}.querySelector('button[data-health="Healthy"]').click()`);
   log('pressed Heal on hello-staging');
-  await waitForText(slack, incident, 'resolved');
+  await waitForHeader(slack, incident, 'resolved after');
   await shot(slack, 'incident-closed.png', MESSAGE_RECT(incident));
 }
 
