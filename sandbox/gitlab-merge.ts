@@ -105,7 +105,8 @@ export function addMergeButton(gitlab: FakeGitLab, options: MergeButtonOptions):
 code{background:#f4f4f5;padding:.1rem .3rem;border-radius:4px;word-break:break-all}</style>
 <p><small>Runway sandbox · stand-in for GitLab</small></p>
 <h1>Merged <a href="${base}/merge_requests/${merged.iid}">!${merged.iid}</a>: ${escape(merged.title)}</h1>
-<p>Merge commit <code>${merged.sha}</code> on <code>main</code>. Webhook sent to ${escape(options.webhookUrl)}; ${answer}</p>
+<p>Merge commit <code>${merged.sha}</code> on <code>main</code>.
+Webhook sent to ${escape(options.webhookUrl)}; ${answer}</p>
 <p><a href="/${options.projectPath}">Back to the project</a></p>`;
     return {
       status: 200,

@@ -15,8 +15,8 @@
  *   the directory to start over). `git --git-dir=.data/sandbox/infra.git log -p` shows Runway's commits.
  *
  * Start a release with the Merge button of the sandbox GitLab's project page (http://127.0.0.1:8081/sandbox/hello,
- * gitlab-merge.ts: a real commit, then the webhook), or by telling Runway a merge request was merged (any 40-hex sha; one starting `bad`,
- * e.g. `bad0c0ffee…`, deploys a Degraded image and shows a rollback):
+ * gitlab-merge.ts: a real commit, then the webhook), or by telling Runway a merge request was merged (any 40-hex
+ * sha; one starting `bad`, e.g. `bad0c0ffee…`, deploys a Degraded image and shows a rollback):
  *
  *   curl -s localhost:8080/webhooks/gitlab -H 'Content-Type: application/json' \
  *     -H 'X-Gitlab-Event: Merge Request Hook' -H 'X-Gitlab-Token: sandbox-secret' \

@@ -3,9 +3,11 @@
 // (scripts/screenshots/browser.ts), presses the real buttons of the sandbox pages: Merge on the GitLab project
 // page (twice), then those of the Slack page and the Argo CD page:
 //
-//   release 1: Approve → canary step 2 (canary-step.png) → Promote to the next step → Promote fully (canary-promoted.png)
+//   release 1: Approve → canary step 2 (canary-step.png) → Promote to the next step → Promote fully
+//              (canary-promoted.png)
 //   release 2: Approve → Abort at step 2 → reverted in git (canary-aborted.png)
-//   Argo CD page: Break hello-staging (argocd-broken.png) → Slack incident (incident-open.png) → Heal (incident-closed.png)
+//   Argo CD page: Break hello-staging (argocd-broken.png) → Slack incident (incident-open.png)
+//                 → Heal (incident-closed.png)
 //
 //   npx tsx scripts/screenshots.ts [output dir, default docs/img]     (CHROMIUM=/path/to/chrome to choose one)
 //
