@@ -7,7 +7,7 @@ import type { FakeArgoCd } from '../fakes/argocd.js';
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function sandboxArgoCdPage(argocd: FakeArgoCd, names: readonly string[]): string {
+export function sandboxArgoCdPage(argocd: FakeArgoCd, names: readonly string[], slackPageUrl: string): string {
   const rows = names
     .map((name) => {
       const app = argocd.app(name);
@@ -21,10 +21,10 @@ export function sandboxArgoCdPage(argocd: FakeArgoCd, names: readonly string[]):
     })
     .join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Argo CD (sandbox)</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:6px 12px;text-align:left;border-bottom:1px solid #ddd}button{margin-right:6px}</style>
+<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:6px 12px;text-align:left;border-bottom:1px solid #ddd}td:first-child,td:last-child{white-space:nowrap}button{margin-right:6px}</style>
 </head><body><h1>Argo CD (sandbox)</h1>
 <p>Between releases Runway's watcher reads these apps every few seconds. Break one: after the grace period an
-incident appears in the <a href="http://localhost:8080/sandbox/slack">Slack page</a>, with a rollback button (once a
+incident appears in the <a href="${escape(slackPageUrl)}">Slack page</a>, with a rollback button (once a
 release has deployed there), and closes with its duration when you heal it.</p>
 <table><tr><th>Application</th><th>Health</th><th>Sync</th><th></th></tr>
 ${rows}</table>

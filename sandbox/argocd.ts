@@ -83,6 +83,8 @@ export async function createSandboxArgoCd(options: {
   repoPath: string;
   token: string;
   timing?: ArgoTiming;
+  /** The sandbox Slack page, linked from the Argo CD page; default http://localhost:8080/sandbox/slack. */
+  slackPageUrl?: string;
 }): Promise<FakeArgoCd> {
   const { repoPath } = options;
   const argocd = new FakeArgoCd({
@@ -122,6 +124,7 @@ export async function createSandboxArgoCd(options: {
     body: sandboxArgoCdPage(
       argocd,
       SANDBOX_APPLICATIONS.map((a) => a.name),
+      options.slackPageUrl ?? 'http://localhost:8080/sandbox/slack',
     ),
     headers: { 'Content-Type': 'text/html; charset=utf-8' },
   }));

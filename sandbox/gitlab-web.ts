@@ -59,6 +59,9 @@ export function addGitLabWebPages(gitlab: FakeGitLab, projectPath: string): void
   gitlab.http.route('GET', `/${projectPath}`, () =>
     page(projectPath, [
       `<p>The sandbox's service repository. Runway releases it when a merge request is merged.</p>`,
+      // gitlab-merge.ts: a real merge in this fake, then the Merge Request Hook to Runway.
+      `<form method="post" action="${base}/merge"><label>Merge a merge request titled
+<input name="title" value="Say hello" maxlength="200"></label> <button type="submit">Merge</button></form>`,
       `<p><a href="${base}/environments">Environments and deployments</a></p>`,
     ]),
   );

@@ -118,6 +118,7 @@ export function sandboxRoutes(sandbox: SandboxSlackSource, options: SandboxRoute
   const responseBase = (
     options.responseUrlBase ?? new URL('/sandbox/slack/respond', options.interactionsUrl).href
   ).replace(/\/+$/, '');
+  const people = new Map(users.map((u) => [u.id, u.username]));
   const app = new Hono();
   registerSmokeRoute(app);
 
@@ -130,7 +131,7 @@ export function sandboxRoutes(sandbox: SandboxSlackSource, options: SandboxRoute
 
   app.get('/slack/messages', (c) => {
     c.header('Cache-Control', 'no-store');
-    return c.json({ users, channels: channels.map((name) => viewChannel(slack, name)) });
+    return c.json({ users, channels: channels.map((name) => viewChannel(slack, name, people)) });
   });
 
   app.post('/slack/click', async (c) => {

@@ -63,15 +63,21 @@ const EMOJI: Record<string, string> = {
   arrows_counterclockwise: '🔄',
   ballot_box_with_check: '☑️',
   checkered_flag: '🏁',
+  double_vertical_bar: '⏸️',
   fast_forward: '⏩',
   grey_exclamation: '❕',
   heavy_multiplication_x: '✖️',
+  hourglass: '⌛',
   hourglass_flowing_sand: '⏳',
   leftwards_arrow_with_hook: '↩️',
+  lock: '🔒',
+  no_entry: '⛔',
   no_entry_sign: '🚫',
   raised_hand: '✋',
   rocket: '🚀',
   rotating_light: '🚨',
+  snowflake: '❄️',
+  sunny: '☀️',
   tada: '🎉',
   warning: '⚠️',
   white_check_mark: '✅',
@@ -90,12 +96,20 @@ function plain(text: string, style: Style): Segment[] {
   return text ? [{ ...style, text: emojify(decodeEntities(text)) }] : [];
 }
 
+/** Slack user id → the name Slack shows for a `<@id>` mention. */
+export type People = ReadonlyMap<string, string>;
+const NOBODY: People = new Map();
+
 /** `<…>` tokens: links, mentions, channels, dates and special mentions. */
-function angle(token: string, style: Style): Segment {
+function angle(token: string, style: Style, people: People): Segment {
   const bar = token.indexOf('|');
   const target = bar === -1 ? token : token.slice(0, bar);
   const label = bar === -1 ? undefined : decodeEntities(token.slice(bar + 1));
-  if (target.startsWith('@')) return { ...style, mention: true, text: `@${label ?? target.slice(1)}` };
+  // Slack shows a user mention with the user's name, not the id Runway wrote.
+  if (target.startsWith('@')) {
+    const id = target.slice(1);
+    return { ...style, mention: true, text: `@${label ?? people.get(id) ?? id}` };
+  }
   if (target.startsWith('#')) return { ...style, mention: true, text: `#${label ?? target.slice(1)}` };
   if (target.startsWith('!date^')) {
     const seconds = Number(target.split('^')[1]);
@@ -113,17 +127,17 @@ const TOKEN =
   /<([^<>\n]+)>|`([^`\n]+)`|(?<![\w*])\*(?=\S)([^*\n]+?)\*(?![\w*])|(?<!\w)_(?=\S)(.+?)_(?!\w)|(?<![\w~])~(?=\S)([^~\n]+?)~(?![\w~])/g;
 
 /** Slack mrkdwn → segments. Unknown or unbalanced markup is shown as typed. */
-export function mrkdwn(text: string, style: Style = {}): Segment[] {
+export function mrkdwn(text: string, style: Style = {}, people: People = NOBODY): Segment[] {
   const out: Segment[] = [];
   let last = 0;
   for (const m of text.matchAll(TOKEN)) {
     out.push(...plain(text.slice(last, m.index), style));
     const [, link, code, bold, italic, strike] = m;
-    if (link !== undefined) out.push(angle(link, style));
+    if (link !== undefined) out.push(angle(link, style, people));
     else if (code !== undefined) out.push({ ...style, code: true, text: decodeEntities(code) });
-    else if (bold !== undefined) out.push(...mrkdwn(bold, { ...style, bold: true }));
-    else if (italic !== undefined) out.push(...mrkdwn(italic, { ...style, italic: true }));
-    else if (strike !== undefined) out.push(...mrkdwn(strike, { ...style, strike: true }));
+    else if (bold !== undefined) out.push(...mrkdwn(bold, { ...style, bold: true }, people));
+    else if (italic !== undefined) out.push(...mrkdwn(italic, { ...style, italic: true }, people));
+    else if (strike !== undefined) out.push(...mrkdwn(strike, { ...style, strike: true }, people));
     last = m.index + m[0].length;
   }
   out.push(...plain(text.slice(last), style));
@@ -135,19 +149,19 @@ const record = (v: unknown): Record<string, unknown> =>
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** A Block Kit text object: mrkdwn is parsed, plain_text only gets its emoji. */
-function textObject(value: unknown): Segment[] {
+function textObject(value: unknown, people: People): Segment[] {
   const t = record(value);
-  return t.type === 'mrkdwn' ? mrkdwn(str(t.text)) : plain(str(t.text).replace(/&/g, '&amp;'), {});
+  return t.type === 'mrkdwn' ? mrkdwn(str(t.text), {}, people) : plain(str(t.text).replace(/&/g, '&amp;'), {});
 }
 
-export function viewBlocks(blocks: unknown[] | undefined): ViewBlock[] {
+export function viewBlocks(blocks: unknown[] | undefined, people: People = NOBODY): ViewBlock[] {
   return (blocks ?? []).map((raw): ViewBlock => {
     const b = record(raw);
     const type = str(b.type);
     const elements = Array.isArray(b.elements) ? b.elements.map(record) : [];
-    if (type === 'header' || type === 'section') return { type, segments: textObject(b.text) };
+    if (type === 'header' || type === 'section') return { type, segments: textObject(b.text, people) };
     if (type === 'context') {
-      const segments = elements.flatMap((e, i) => [...(i ? [{ text: '  ' }] : []), ...textObject(e)]);
+      const segments = elements.flatMap((e, i) => [...(i ? [{ text: '  ' }] : []), ...textObject(e, people)]);
       return { type, segments };
     }
     if (type === 'divider') return { type };
@@ -157,7 +171,7 @@ export function viewBlocks(blocks: unknown[] | undefined): ViewBlock[] {
         .map((e) => ({
           actionId: str(e.action_id),
           ...(typeof b.block_id === 'string' ? { blockId: b.block_id } : {}),
-          text: textObject(e.text)
+          text: textObject(e.text, people)
             .map((s) => s.text)
             .join(''),
           value: str(e.value),
@@ -169,32 +183,32 @@ export function viewBlocks(blocks: unknown[] | undefined): ViewBlock[] {
   });
 }
 
-function viewEphemeral(e: FakeSlackEphemeral): ViewEphemeral {
+function viewEphemeral(e: FakeSlackEphemeral, people: People): ViewEphemeral {
   return {
     kind: 'ephemeral',
     channel: e.channel,
     ts: e.message_ts,
     user: e.user,
-    text: mrkdwn(e.text),
-    blocks: viewBlocks(e.blocks),
+    text: mrkdwn(e.text, {}, people),
+    blocks: viewBlocks(e.blocks, people),
   };
 }
 
 const byTs = (a: { ts: string }, b: { ts: string }): number => Number(a.ts) - Number(b.ts);
 
 /** A channel as a reader sees it: messages with their threads, and everyone's ephemerals, oldest first. */
-export function viewChannel(slack: SlackFake, name: string): ViewChannel {
+export function viewChannel(slack: SlackFake, name: string, people: People = NOBODY): ViewChannel {
   const ephemerals = slack.ephemerals(name);
   const view = (m: FakeSlackMessage, replies: FakeSlackMessage[]): ViewMessage => ({
     kind: 'message',
     channel: m.channel,
     ts: m.ts,
     edited: m.edited !== undefined,
-    text: mrkdwn(m.text),
-    blocks: viewBlocks(m.blocks),
+    text: mrkdwn(m.text, {}, people),
+    blocks: viewBlocks(m.blocks, people),
     replies: [
       ...replies.map((r) => view(r, [])),
-      ...ephemerals.filter((e) => e.thread_ts === m.ts).map(viewEphemeral),
+      ...ephemerals.filter((e) => e.thread_ts === m.ts).map((e) => viewEphemeral(e, people)),
     ].sort(byTs),
     raw: m,
   });
@@ -202,7 +216,7 @@ export function viewChannel(slack: SlackFake, name: string): ViewChannel {
   const threaded = new Set(messages.map((m) => m.ts));
   const timeline = [
     ...messages.map((m) => view(m, slack.thread(name, m.ts))),
-    ...ephemerals.filter((e) => !e.thread_ts || !threaded.has(e.thread_ts)).map(viewEphemeral),
+    ...ephemerals.filter((e) => !e.thread_ts || !threaded.has(e.thread_ts)).map((e) => viewEphemeral(e, people)),
   ].sort(byTs);
   return { name, timeline };
 }

@@ -14,8 +14,9 @@
  * - The infra repo: a real bare git repository at `<dataDir>/infra.git`, kept across restarts (delete
  *   the directory to start over). `git --git-dir=.data/sandbox/infra.git log -p` shows Runway's commits.
  *
- * Start a release by telling Runway a merge request was merged (any 40-hex sha; one starting `bad`,
- * e.g. `bad0c0ffee…`, deploys a Degraded image and shows a rollback):
+ * Start a release with the Merge button of the sandbox GitLab's project page (http://127.0.0.1:8081/sandbox/hello,
+ * gitlab-merge.ts: a real commit, then the webhook), or by telling Runway a merge request was merged (any 40-hex
+ * sha; one starting `bad`, e.g. `bad0c0ffee…`, deploys a Degraded image and shows a rollback):
  *
  *   curl -s localhost:8080/webhooks/gitlab -H 'Content-Type: application/json' \
  *     -H 'X-Gitlab-Event: Merge Request Hook' -H 'X-Gitlab-Token: sandbox-secret' \
@@ -36,7 +37,8 @@ import { FakeGitLab, type FakeNote } from '../fakes/gitlab.js';
 import type { HttpFake } from '../fakes/http-fake.js';
 import { SlackFake } from '../fakes/slack.js';
 import { createSandboxArgoCd, type ArgoTiming } from './argocd.js';
-import { ensureInfraRepo } from './infra-repo.js';
+import { ensureInfraRepo, SEED_TAG } from './infra-repo.js';
+import { addMergeButton } from './gitlab-merge.js';
 import {
   DEFAULT_SANDBOX_PORTS,
   SANDBOX_CHANNEL,
@@ -63,6 +65,11 @@ export interface SandboxOptions {
   argocdTiming?: ArgoTiming;
   /** Told about background problems (e.g. saving the Slack channel failed). */
   onError?: (err: Error) => void;
+  /**
+   * Where Runway's API answers (default http://localhost:8080): the projects' webhook points at its
+   * `/webhooks/gitlab`, and the Argo CD page links to its Slack page.
+   */
+  runwayUrl?: string;
 }
 
 export interface Sandbox {
@@ -111,10 +118,12 @@ function assertPortFree(port: number, what: string): Promise<void> {
 }
 
 const portOf = (url: string): number => Number(new URL(url).port);
+const DEFAULT_RUNWAY_URL = 'http://localhost:8080';
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const dataDir = path.resolve(options.dataDir);
   const wanted: SandboxPorts = { ...DEFAULT_SANDBOX_PORTS, ...options.ports };
+  const runwayUrl = options.runwayUrl ?? DEFAULT_RUNWAY_URL;
   for (const [what, port] of Object.entries(wanted)) await assertPortFree(port, what);
   await mkdir(dataDir, { recursive: true });
   const repoPath = path.join(dataDir, 'infra.git');
@@ -133,14 +142,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     project.mergeRequests = new AnyMergeRequest(project.mergeRequests);
     addFailedPipeline(gitlabFake, project, FAILING_BUILD_SHA);
-    addGitLabWebPages(gitlabFake, SANDBOX_PROJECT);
     const second = gitlabFake.addProject({ path: SANDBOX_SECOND_PROJECT, defaultBranch: 'main' });
     second.mergeRequests = new AnyMergeRequest(second.mergeRequests);
-    // The webhook a real project would have, so Runway's merge catch-up finds it healthy.
-    gitlabFake.addProjectHook(SANDBOX_PROJECT, { url: 'http://localhost:8080/webhooks/gitlab', pipelineEvents: true });
-    gitlabFake.addProjectHook(SANDBOX_SECOND_PROJECT, {
-      url: 'http://localhost:8080/webhooks/gitlab',
-      pipelineEvents: true,
+    // The version the seed manifests run is a tag of each project's first commit: the first release's notes
+    // compare it with the merged commit.
+    for (const p of [project, second]) gitlabFake.addTag(p.id, SEED_TAG, p.branches.get(p.defaultBranch)!);
+    // The webhook a real project would have, so Runway's merge catch-up finds it healthy; the Merge button
+    // of the project page (gitlab-merge.ts) delivers to it.
+    const webhookUrl = new URL('/webhooks/gitlab', runwayUrl).href;
+    for (const p of [SANDBOX_PROJECT, SANDBOX_SECOND_PROJECT]) {
+      gitlabFake.addProjectHook(p, { url: webhookUrl, pipelineEvents: true });
+    }
+    addGitLabWebPages(gitlabFake, SANDBOX_PROJECT);
+    addMergeButton(gitlabFake, {
+      projectPath: SANDBOX_PROJECT,
+      webhookUrl,
+      webhookSecret: SANDBOX_SECRETS.webhookSecret,
     });
     await gitlabFake.listen(wanted.gitlab);
     stops.push(() => gitlabFake.close());
@@ -166,6 +183,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       repoPath,
       token: SANDBOX_SECRETS.argocdToken,
       timing: options.argocdTiming,
+      slackPageUrl: new URL('/sandbox/slack', runwayUrl).href,
     });
     await argocd.http.listen(wanted.argocd);
     stops.push(() => argocd.close());

@@ -31,10 +31,13 @@ async function main(): Promise<void> {
   let config: RunwayConfig = runtime.config;
   let sandbox: Sandbox | undefined;
   if (runtime.sandbox) {
+    const port = process.env.RUNWAY_PORT ? apiPort(process.env.RUNWAY_PORT) : config.server.port;
     sandbox = await startSandbox({
       dataDir: process.env.RUNWAY_SANDBOX_DIR ?? '.data/sandbox',
       ports: sandboxPortsFromEnv(),
       onError: (err) => log.warn({ err }, 'sandbox problem'),
+      // The sandbox GitLab's webhook and the Argo CD page's link follow RUNWAY_PORT.
+      runwayUrl: process.env.RUNWAY_PUBLIC_URL ?? `http://localhost:${port}`,
     });
     config = sandboxConfig(sandbox.configOverlay);
     if (process.env.RUNWAY_PORT)

@@ -157,6 +157,11 @@ describe('mrkdwn', () => {
       { text: ' at ' },
       { text: '2023-11-14T22:13:20.000Z', time: 1700000000 },
     ]);
+    // As Slack shows it: the mentioned user's name when the page knows the user, else the id.
+    expect(mrkdwn('*Approved by <@U1>*', {}, new Map([['U1', 'admin']]))).toEqual([
+      { bold: true, text: 'Approved by ' },
+      { bold: true, mention: true, text: '@admin' },
+    ]);
     expect(mrkdwn(':warning: _failed: not_in_channel_')).toEqual([
       { text: '⚠️ ' },
       { italic: true, text: 'failed: not_in_channel' },
