@@ -1,6 +1,6 @@
 // Every patched() id of Runway's workflows, with what it affects and where it stands. Pure data: workflow code
 // calls patches through it (workflows/patching.ts, typed ids), and the worker's startup guard and `runway check`
-// read it to find open runs that a retired patch's old path would fail to replay (worker/retired-patches.ts).
+// read it to find open runs that a retired patch's old path would fail to replay (platform/retired-patch-runs.ts, worker/retired-patch-guard.ts).
 // The rule for retiring a patch is in docs/workflows.md ("Retiring a `patched()` branch").
 
 export type PatchStage = 'live' | 'deprecated';

@@ -1,6 +1,6 @@
 // Retired patches are really retired: the saved histories of runs that took a deleted old path
 // (test/histories/retired/) no longer replay on the current code, so an open run like them would be stuck; that is
-// why the worker refuses to start while such runs are open (worker/retired-patches.ts). Every history still in
+// why the worker refuses to start while such runs are open (platform/retired-patch-runs.ts, worker/retired-patch-guard.ts). Every history still in
 // test/histories/ of the same workflow types carries the marker of the path that remains (replay.test.ts).
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
