@@ -17,7 +17,7 @@ import { TemporalAvailability } from '../api/temporal-availability.js';
 import { apiConnection } from '../api/temporal-connection.js';
 import { worldConfigYaml } from '../chaos/world-config.js';
 import { startApiProcess } from '../chaos/api-process.js';
-import { freePort } from '../chaos/temporal-server.js';
+import { freePort } from '../platform/free-port.js';
 import { startWorkerProcess, type WorkerHandle } from '../chaos/workers.js';
 import type { WorldAddress } from '../chaos/world-ports.js';
 import { parseConfig } from '../config/load.js';

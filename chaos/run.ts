@@ -34,7 +34,8 @@ import {
 import { countDuplicates, findLeaks } from './count.js';
 import { worldConfigYaml } from './world-config.js';
 import { hostileRequests, sendHostile, type HostileOutcome } from './hostile.js';
-import { freePort, TemporalServer } from './temporal-server.js';
+import { freePort } from '../platform/free-port.js';
+import { TemporalServer } from './temporal-server.js';
 import { startWorkerProcess, type WorkerHandle } from './workers.js';
 import type { WorldAddress } from './world-ports.js';
 

@@ -2,20 +2,8 @@
 // same data and port: what a crashed or redeployed Temporal does to Runway.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeFlags } from '../domain/search-attributes.js';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class TemporalServer {
   private process?: ChildProcess;

@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { isCommitSha } from '../domain/ids.js';
 import { Browser, type Page } from './screenshots/browser.js';
 import { startSandboxRun, type SandboxRun } from './screenshots/sandbox-run.js';
 
@@ -30,7 +31,7 @@ async function merge(gitlab: Page, run: SandboxRun, title: string): Promise<stri
     document.querySelector('form button').click();
   })()`);
   const page = await gitlab.evaluate<string>('document.body.innerText');
-  const sha = /\b[0-9a-f]{40}\b/.exec(page)?.[0];
+  const sha = page.split(/[\s.,;:()]+/).find(isCommitSha);
   if (!sha || !page.includes('Runway answered HTTP 202'))
     throw new Error(`the merge did not start a release:\n${page}`);
   // sandbox/argocd.ts, gitlab-web.ts, config/sandbox.yaml: these tags fail on purpose (1 merge in ~600).

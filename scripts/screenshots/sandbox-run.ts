@@ -3,12 +3,12 @@
 // the pictures start from an empty Slack channel and a seeded infra repo, and a running `make dev` is untouched.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
+import { freePort } from '../../platform/free-port.js';
 
 export interface SandboxRun {
   api: string;
@@ -21,17 +21,6 @@ export interface SandboxRun {
 }
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -13,6 +13,7 @@ import type { ReleaseTimeline, StageRecord } from '../../domain/types.js';
 import { createApiHarness, mergeHook, postWebhook, TOKENS, type ApiHarness } from '../support/api-harness.js';
 import { waitFor } from '../support/harness.js';
 import { detailsOf } from '../support/stages.js';
+import { freePort } from '../../platform/free-port.js';
 
 let a: ApiHarness;
 beforeAll(async () => {
@@ -277,13 +278,3 @@ describe('release metrics accounting', () => {
     expect(sample(text, 'runway_stage_duration_seconds_count', { stage: 'deploy', environment: 'staging' })).toBe(1);
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApiProcess, type ApiHandle } from '../../chaos/api-process.js';
-import { freePort } from '../../chaos/temporal-server.js';
+import { freePort } from '../../platform/free-port.js';
 import { worldConfigYaml } from '../../chaos/world-config.js';
 import { startWorkerProcess, type WorkerHandle } from '../../chaos/workers.js';
 import type { WorldAddress } from '../../chaos/world-ports.js';

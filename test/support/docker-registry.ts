@@ -4,13 +4,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureAptBinary } from './apt.js';
 import { pushImage, type PushedImage, type PushOptions } from './registry-push.js';
 import { startTokenServer, type TokenServer } from '../../fakes/registry-token-server.js';
+import { freePort } from '../../platform/free-port.js';
 
 const REGISTRY_BINARY = '/usr/bin/docker-registry';
 const run = promisify(execFile);
@@ -37,15 +37,6 @@ export interface DockerRegistry {
 
 export const TOKEN_SERVICE = 'runway-test-registry';
 const TOKEN_ISSUER = 'runway-test-issuer';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
-}
 
 /** A bcrypt htpasswd line; distribution accepts bcrypt only. */
 async function htpasswdLine(username: string, password: string): Promise<string> {

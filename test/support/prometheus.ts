@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAptBinary } from './apt.js';
+import { freePort } from '../../platform/free-port.js';
 
 const PROMETHEUS_BINARY = '/usr/bin/prometheus';
 
@@ -28,15 +28,6 @@ export interface TestPrometheus {
   /** Waits until Prometheus has a non-empty answer for `query` (rate() needs a few scrapes). */
   waitForData(query: string, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
 }
 
 /** Requests per scrape per series; large enough that a 0.2 % ratio is visible. */
