@@ -19,19 +19,16 @@ import { worldConfigYaml } from '../chaos/world-config.js';
 import { startApiProcess } from '../chaos/api-process.js';
 import { freePort } from '../platform/free-port.js';
 import { startWorkerProcess, type WorkerHandle } from '../chaos/workers.js';
-import type { WorldAddress } from '../chaos/world-ports.js';
 import { parseConfig } from '../config/load.js';
 import { RUNWAY_SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
-import { FAKE_GITLAB_TOKEN } from '../fakes/gitlab.js';
-import { DEFAULT_FAKE_SLACK_TOKEN } from '../fakes/slack.js';
 import { peakPerMinute, SLACK_METHOD_TIERS, TIER_PER_MINUTE } from '../fakes/slack-rate-limits.js';
 import { createLogger } from '../platform/logger.js';
 import { mergeHook } from '../test/support/api-harness.js';
 import {
-  ARGOCD_UI_URL,
   MERGE_REQUEST_IID,
   RELEASES_CHANNEL,
   createIntegrationWorld,
+  worldAddress,
 } from '../test/support/integration-world.js';
 import { temporalExecutable } from '../test/support/temporal-cli.js';
 import { WORKFLOWS_PATH } from '../worker/create-worker.js';
@@ -138,18 +135,7 @@ async function main(): Promise<void> {
 
   const workers: WorkerHandle[] = [];
   for (let n = 0; n < WORKERS; n++) {
-    const address: WorldAddress = {
-      gitlabUrl: world.gitlab.url,
-      gitlabToken: FAKE_GITLAB_TOKEN,
-      slackApiUrl: world.slack.apiUrl,
-      slackToken: DEFAULT_FAKE_SLACK_TOKEN,
-      defaultChannel: RELEASES_CHANNEL.id,
-      argocdUrl: world.argocd.url,
-      argocdToken: world.argocd.token,
-      argocdUiUrl: ARGOCD_UI_URL,
-      registryHost: world.registry.host,
-      infraCacheDir: path.join(DATA, `infra-cache-${n}`),
-    };
+    const address = worldAddress(world, path.join(DATA, `infra-cache-${n}`));
     const worker = startWorkerProcess({
       address: env.address,
       taskQueue,

@@ -11,19 +11,16 @@ import { startApiProcess, type ApiHandle } from '../../chaos/api-process.js';
 import { freePort } from '../../platform/free-port.js';
 import { worldConfigYaml } from '../../chaos/world-config.js';
 import { startWorkerProcess, type WorkerHandle } from '../../chaos/workers.js';
-import type { WorldAddress } from '../../chaos/world-ports.js';
-import { FAKE_GITLAB_TOKEN } from '../../fakes/gitlab.js';
-import { DEFAULT_FAKE_SLACK_TOKEN } from '../../fakes/slack.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { mergeHook } from '../support/api-harness.js';
 import { waitFor } from '../support/harness.js';
 import {
   APPROVALS_CHANNEL,
-  ARGOCD_UI_URL,
   MERGE_REQUEST_IID,
   RELEASES_CHANNEL,
   createIntegrationWorld,
   type IntegrationWorld,
+  worldAddress,
 } from '../support/integration-world.js';
 
 const SERVICES = Array.from({ length: 6 }, (_, i) => `multi${i}-${randomUUID().slice(0, 4)}`);
@@ -50,18 +47,7 @@ beforeAll(async () => {
   const bundlePath = path.join(dir, 'bundle.js');
   writeFileSync(bundlePath, inject('workflowBundleCode'));
   for (let n = 0; n < 2; n++) {
-    const address: WorldAddress = {
-      gitlabUrl: world.gitlab.url,
-      gitlabToken: FAKE_GITLAB_TOKEN,
-      slackApiUrl: world.slack.apiUrl,
-      slackToken: DEFAULT_FAKE_SLACK_TOKEN,
-      defaultChannel: RELEASES_CHANNEL.id,
-      argocdUrl: world.argocd.url,
-      argocdToken: world.argocd.token,
-      argocdUiUrl: ARGOCD_UI_URL,
-      registryHost: world.registry.host,
-      infraCacheDir: path.join(dir, `cache-${n}`),
-    };
+    const address = worldAddress(world, path.join(dir, `cache-${n}`));
     const logFile = path.join(dir, `worker-${n}.log`);
     workers.push(
       startWorkerProcess({ address: inject('temporalAddress'), taskQueue, bundlePath, world: address, logFile }),

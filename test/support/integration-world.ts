@@ -2,6 +2,7 @@
 // local bare git repository (the `git` infra driver), FakeArgoCd (REST or Kubernetes driver) acting as a
 // controller that follows that repository, a real docker-registry (the registry client) and SlackFake
 // (@slack/web-api). Tests and the sandbox build one with createIntegrationWorld() and hand `deps()` to a worker.
+import type { WorldAddress } from '../../chaos/world-ports.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -472,4 +473,23 @@ async function kubeConfigFor(server: string, token: string) {
     currentContext: 'fake-argocd',
   });
   return kc;
+}
+
+/**
+ * Where a worker in another process (chaos/worker-process.ts) finds this world: its fakes' URLs and tokens, and its
+ * own working clones of the infra repo (one directory per worker process, as a pod's emptyDir).
+ */
+export function worldAddress(world: IntegrationWorld, infraCacheDir: string): WorldAddress {
+  return {
+    gitlabUrl: world.gitlab.url,
+    gitlabToken: FAKE_GITLAB_TOKEN,
+    slackApiUrl: world.slack.apiUrl,
+    slackToken: DEFAULT_FAKE_SLACK_TOKEN,
+    defaultChannel: RELEASES_CHANNEL.id,
+    argocdUrl: world.argocd.url,
+    argocdToken: world.argocd.token,
+    argocdUiUrl: ARGOCD_UI_URL,
+    registryHost: world.registry.host,
+    infraCacheDir,
+  };
 }

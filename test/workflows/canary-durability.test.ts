@@ -10,19 +10,16 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRelease } from '../../api/releases.js';
 import { startWorkerProcess, type WorkerHandle } from '../../chaos/workers.js';
-import type { WorldAddress } from '../../chaos/world-ports.js';
 import { FakeArgoRollouts, podTemplateHash } from '../../fakes/argo-rollouts.js';
-import { FAKE_GITLAB_TOKEN } from '../../fakes/gitlab.js';
-import { DEFAULT_FAKE_SLACK_TOKEN } from '../../fakes/slack.js';
 import { canaryCommandUpdate } from '../../workflows/canary-messages.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { waitFor } from '../support/harness.js';
 import {
   APPROVERS,
-  ARGOCD_UI_URL,
   RELEASES_CHANNEL,
   createIntegrationWorld,
   type IntegrationWorld,
+  worldAddress,
 } from '../support/integration-world.js';
 
 const SERVICE = `canary-kill-${randomUUID().slice(0, 6)}`;
@@ -57,18 +54,7 @@ afterAll(async () => {
 });
 
 function spawn(taskQueue: string, bundlePath: string, n: number): WorkerHandle {
-  const address: WorldAddress = {
-    gitlabUrl: world.gitlab.url,
-    gitlabToken: FAKE_GITLAB_TOKEN,
-    slackApiUrl: world.slack.apiUrl,
-    slackToken: DEFAULT_FAKE_SLACK_TOKEN,
-    defaultChannel: RELEASES_CHANNEL.id,
-    argocdUrl: world.argocd.url,
-    argocdToken: world.argocd.token,
-    argocdUiUrl: ARGOCD_UI_URL,
-    registryHost: world.registry.host,
-    infraCacheDir: path.join(dir, `cache-${n}`),
-  };
+  const address = worldAddress(world, path.join(dir, `cache-${n}`));
   const w = startWorkerProcess({
     address: inject('temporalAddress'),
     taskQueue,

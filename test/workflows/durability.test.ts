@@ -13,14 +13,13 @@ import { DEFAULT_FAKE_SLACK_TOKEN } from '../../fakes/slack.js';
 import { FAKE_GITLAB_TOKEN } from '../../fakes/gitlab.js';
 import { approveUpdate, statusQuery } from '../../workflows/messages.js';
 import { startWorkerProcess, type WorkerHandle } from '../../chaos/workers.js';
-import type { WorldAddress } from '../../chaos/world-ports.js';
 import { waitFor } from '../support/harness.js';
 import {
   APPROVALS_CHANNEL,
-  ARGOCD_UI_URL,
   RELEASES_CHANNEL,
   createIntegrationWorld,
   type IntegrationWorld,
+  worldAddress,
 } from '../support/integration-world.js';
 import { detailsOf } from '../support/stages.js';
 
@@ -48,18 +47,7 @@ afterAll(async () => {
 });
 
 function spawn(taskQueue: string, bundlePath: string, n: number): WorkerHandle {
-  const address: WorldAddress = {
-    gitlabUrl: world.gitlab.url,
-    gitlabToken: FAKE_GITLAB_TOKEN,
-    slackApiUrl: world.slack.apiUrl,
-    slackToken: DEFAULT_FAKE_SLACK_TOKEN,
-    defaultChannel: RELEASES_CHANNEL.id,
-    argocdUrl: world.argocd.url,
-    argocdToken: world.argocd.token,
-    argocdUiUrl: ARGOCD_UI_URL,
-    registryHost: world.registry.host,
-    infraCacheDir: path.join(dir, `cache-${n}`),
-  };
+  const address = worldAddress(world, path.join(dir, `cache-${n}`));
   const w = startWorkerProcess({
     address: inject('temporalAddress'),
     taskQueue,
