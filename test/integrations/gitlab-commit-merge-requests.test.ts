@@ -96,4 +96,13 @@ describe('fake GitLab: merge requests of a commit, after a merge', () => {
       ]);
     }
   });
+
+  it('release notes name the merged MR, not a newer closed or open one holding the same commit', async () => {
+    const mr = fake.mergeMergeRequest(PROJECT, { title: 'The merged one' });
+    fake.addMergeRequest(PROJECT, 40, { title: 'Closed one', author: 'dev', commits: [mr.sha], state: 'closed' });
+    fake.addMergeRequest(PROJECT, 41, { title: 'Open one', author: 'dev', commits: [mr.sha], state: 'opened' });
+    expect(iids(await api.Commits.allMergeRequests(PROJECT, mr.sha))).toEqual([41, 40, mr.iid]);
+    const notes = createGitLabReleaseNotes({ url: fake.url, token: FAKE_GITLAB_TOKEN });
+    expect((await notes.mergeRequestsOf(PROJECT, mr.sha)).map((m) => m.title)).toEqual(['The merged one']);
+  });
 });
