@@ -103,7 +103,7 @@ export interface ReleaseNotesPort {
     commits: { id: string; title: string; author: string; authoredAt: string; url?: string }[];
     webUrl?: string;
   }>;
-  /** Merge requests containing a commit. */
+  /** Merged merge requests containing a commit (its source, merge or squash commit), newest first. */
   mergeRequestsOf(
     projectId: string,
     sha: string,

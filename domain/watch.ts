@@ -108,7 +108,13 @@ export interface Incident {
   health: string;
   healthMessage?: string;
   sync: string;
+  /** What runs, as of opening: the revision the last sync applied (`operationState.syncResult.revision`), or
+   * `status.sync.revision` when no operation is known. */
   revision?: string;
+  /** `status.sync.revision` at the latest poll: the branch head Argo CD compares against. It moves on with
+   * commits that do not change this app (still Synced), so it can be newer than `revision`. Not part of the
+   * fingerprint: a head that moved alone is no reason to update the message. */
+  syncRevision?: string;
   /** Healthy/Synced again since (the incident closes once this lasted the grace period). */
   recoveredAt?: string;
   closedAt?: string;
@@ -371,7 +377,12 @@ function watchHealth(
         incident.flaps += 1;
         delete incident.recoveredAt;
       }
-      Object.assign(incident, { health: status.health, healthMessage: status.healthMessage, sync: status.sync });
+      Object.assign(incident, {
+        health: status.health,
+        healthMessage: status.healthMessage,
+        sync: status.sync,
+        syncRevision: status.syncRevision,
+      });
       return;
     }
     if (now - ms(memory.badSince) < target.graceMs || silenced(state, target.key, now)) return;
@@ -380,7 +391,12 @@ function watchHealth(
   }
   delete memory.badSince;
   if (!incident) return;
-  Object.assign(incident, { health: status.health, healthMessage: status.healthMessage, sync: status.sync });
+  Object.assign(incident, {
+    health: status.health,
+    healthMessage: status.healthMessage,
+    sync: status.sync,
+    syncRevision: status.syncRevision,
+  });
   if (status.health !== 'Healthy' && target.degraded === 'alert') return; // Progressing, Suspended…: not yet
   incident.recoveredAt ??= nowIso;
   if (now - ms(incident.recoveredAt) >= target.graceMs) incident.closedAt = nowIso;
@@ -410,7 +426,12 @@ function watchDrift(
         incident.flaps += 1;
         delete incident.recoveredAt;
       }
-      Object.assign(incident, { health: status.health, healthMessage: status.healthMessage, sync: status.sync });
+      Object.assign(incident, {
+        health: status.health,
+        healthMessage: status.healthMessage,
+        sync: status.sync,
+        syncRevision: status.syncRevision,
+      });
       return;
     }
     if (target.drift === 'sync') {
@@ -427,7 +448,12 @@ function watchDrift(
   }
   delete memory.driftSince;
   if (!incident) return;
-  Object.assign(incident, { health: status.health, healthMessage: status.healthMessage, sync: status.sync });
+  Object.assign(incident, {
+    health: status.health,
+    healthMessage: status.healthMessage,
+    sync: status.sync,
+    syncRevision: status.syncRevision,
+  });
   if (status.sync !== 'Synced' && target.drift !== 'ignore') return;
   incident.recoveredAt ??= nowIso;
   if (now - ms(incident.recoveredAt) >= target.graceMs) incident.closedAt = nowIso;
@@ -454,6 +480,7 @@ function open(
     healthMessage: status.healthMessage,
     sync: status.sync,
     revision: status.operationRevision ?? status.syncRevision,
+    syncRevision: status.syncRevision,
     flaps: 0,
   };
   state.open.push(incident);

@@ -119,6 +119,8 @@ export interface FakeListedMergeRequest {
   updatedAt: string;
   mergedAt: string | null;
   author: string;
+  /** The MR's own commits (its latest diff's commits: what was on the source branch), oldest first. */
+  commits: string[];
 }
 
 /** A project webhook as `GET /projects/:id/hooks` shows it. */
@@ -257,12 +259,22 @@ export class FakeGitLab {
   }
 
   /**
-   * Someone merging a merge request: a merge commit lands on the target branch and the MR turns `merged`. No
-   * webhook is sent (tests decide whether one is delivered); the list endpoint shows it at once.
+   * Someone merging a merge request, as GitLab's default merge method does: one commit on the source branch
+   * `feature-<iid>` (forked from the target's head) carrying the files, then a merge commit on the target branch
+   * whose parents are the old head and that commit. With `squash`, GitLab's fast-forward squash instead: one
+   * squash commit lands on the target and `merge_commit_sha` stays null. The MR is `merged` at once and is found
+   * by the list endpoint and by `commits/:sha/merge_requests`. No webhook is sent (tests decide whether one is
+   * delivered).
    */
   mergeMergeRequest(
     projectRef: string | number,
-    input: { title?: string; targetBranch?: string; files?: Record<string, string | null>; iid?: number } = {},
+    input: {
+      title?: string;
+      targetBranch?: string;
+      files?: Record<string, string | null>;
+      iid?: number;
+      squash?: boolean;
+    } = {},
   ): FakeListedMergeRequest {
     const project = this.project(projectRef);
     const targetBranch = input.targetBranch ?? project.defaultBranch;
@@ -270,7 +282,24 @@ export class FakeGitLab {
     this.mergeRequestList.set(project.id, list);
     const iid = input.iid ?? list.reduce((max, mr) => Math.max(max, mr.iid), 0) + 1;
     const title = input.title ?? `Merge request !${iid}`;
-    const commit = this.pushCommit(project.id, targetBranch, input.files ?? { [`merged/${iid}.txt`]: title }, title);
+    const sourceBranch = `feature-${iid}`;
+    const base = project.branches.get(targetBranch) ?? null;
+    const files = input.files ?? { [`merged/${iid}.txt`]: title };
+    const changes = Object.fromEntries(Object.entries(files).map(([p, c]) => [p, c === null ? null : Buffer.from(c)]));
+    const dev = { name: 'dev', email: 'dev@example.com' };
+    const source = this.writeCommit(project, sourceBranch, base, changes, title, dev);
+    let mergeCommitSha: string | null = null;
+    let squashCommitSha: string | null = null;
+    if (input.squash) {
+      squashCommitSha = this.writeCommit(project, targetBranch, base, changes, title, dev).id;
+    } else {
+      // GitLab's default merge commit template (project setting "Merge commit message template").
+      const reference = `${project.path}!${iid}`;
+      const message = `Merge branch '${sourceBranch}' into '${targetBranch}'\n\n${title}\n\nSee merge request ${reference}`;
+      const merge = this.writeCommit(project, targetBranch, base, changes, message, dev);
+      merge.parentIds.push(source.id);
+      mergeCommitSha = merge.id;
+    }
     const now = this.now();
     const mr: FakeListedMergeRequest = {
       id: ++this.ids.mr,
@@ -278,14 +307,15 @@ export class FakeGitLab {
       title,
       state: 'merged',
       targetBranch,
-      sourceBranch: `feature-${iid}`,
-      mergeCommitSha: commit.id,
-      squashCommitSha: null,
-      sha: commit.id,
+      sourceBranch,
+      mergeCommitSha,
+      squashCommitSha,
+      sha: source.id,
       createdAt: now,
       updatedAt: now,
       mergedAt: now,
       author: 'dev',
+      commits: [source.id],
     };
     list.push(mr);
     if (!project.mergeRequests.has(iid)) project.mergeRequests.set(iid, []);
@@ -768,14 +798,20 @@ export class FakeGitLab {
   private listCommits(c: Ctx): FakeResponse {
     const ref = str(c.params.ref_name) ?? c.project.defaultBranch;
     const path = str(c.params.path)?.replace(/\/$/, '');
-    const commits: FakeCommit[] = [];
-    for (
-      let commit = this.resolveRef(c.project, ref);
-      commit;
-      commit = c.project.commits.get(commit.parentIds[0] ?? '')
-    ) {
-      if (!path || commit.changed.some((p) => p === path || p.startsWith(`${path}/`))) commits.push(commit);
-    }
+    const head = this.resolveRef(c.project, ref);
+    // `git log`: every ancestor (a merge brings its source commits), newest first; `first_parent` follows only
+    // the first parent of each merge commit (docs: Commits API → List repository commits).
+    const firstParent = c.params.first_parent === 'true' || c.params.first_parent === true;
+    const reachable = !head
+      ? []
+      : firstParent
+        ? this.history(c.project.id, head.id)
+        : [...this.ancestry(c.project, head)]
+            .map((id) => c.project.commits.get(id)!)
+            .sort((x, y) => y.createdAt.localeCompare(x.createdAt));
+    const commits = reachable.filter(
+      (commit) => !path || commit.changed.some((p) => p === path || p.startsWith(`${path}/`)),
+    );
     const withTrailers = c.params.trailers === 'true' || c.params.trailers === true;
     return this.paginate(
       c.req,
@@ -794,34 +830,50 @@ export class FakeGitLab {
     });
   }
 
-  // GitLab lib/api/commits.rb `get ':id/repository/commits/:sha/merge_requests'`: 404 for an unknown commit,
-  // else the MRs containing it (MergeRequestsFinder by commit sha: source commits or the merge commit), as
-  // Entities::MergeRequestBasic, paginated.
+  // GitLab lib/api/commits.rb `get ':id/repository/commits/:sha/merge_requests'`: 404 for an unknown commit, else
+  // MergeRequestsFinder with `commit_sha`, i.e. MergeRequest.by_related_commit_sha (app/models/merge_request.rb):
+  // the union of MRs whose latest diff holds the commit (its source commits), whose merge_commit_sha or
+  // squash_commit_sha is it. Every state (no state filter), newest MR first (IssuableFinder#sort without `sort`:
+  // `reorder(id: :desc)`), paginated, as Entities::MergeRequestBasic.
   private commitMergeRequests(c: Ctx): FakeResponse {
     const commit = this.resolveRef(c.project, c.path.sha!);
     if (!commit) return message(404, '404 Commit Not Found');
-    const mrs = [...c.project.mergeRequestDetails.values()].filter(
-      (mr) => mr.commits.includes(commit.id) || mr.mergeCommitSha === commit.id,
+    const listed = this.mergeRequestList.get(c.project.id) ?? [];
+    const related = (mr: { commits: string[]; mergeCommitSha?: string | null; squashCommitSha?: string | null }) =>
+      mr.commits.includes(commit.id) || mr.mergeCommitSha === commit.id || mr.squashCommitSha === commit.id;
+    const items = [
+      ...listed.filter(related).map((mr) => ({ id: mr.id, body: this.mergeRequestJson(c.project, mr) })),
+      // MRs seeded with addMergeRequest details (an iid that was also merged above is that MR).
+      ...[...c.project.mergeRequestDetails.values()]
+        .filter((mr) => related(mr) && !listed.some((l) => l.iid === mr.iid))
+        .map((mr) => ({ id: 1000 + mr.iid, body: this.seededMergeRequestJson(c.project, mr) })),
+    ];
+    items.sort((a, b) => b.id - a.id);
+    return this.paginate(
+      c.req,
+      items.map((i) => i.body),
     );
-    const base = this.webUrl(c.project);
-    return json(
-      200,
-      mrs.map((mr) => ({
-        id: 1000 + mr.iid,
-        iid: mr.iid,
-        project_id: c.project.id,
-        title: mr.title,
-        description: '',
-        state: mr.state,
-        merge_commit_sha: mr.mergeCommitSha ?? null,
-        sha: mr.commits.at(-1) ?? null,
-        source_branch: `mr-${mr.iid}`,
-        target_branch: c.project.defaultBranch,
-        author: { id: 10 + mr.iid, username: mr.author, name: mr.author, state: 'active' },
-        web_url: `${base}/-/merge_requests/${mr.iid}`,
-      })),
-      { 'X-Total': String(mrs.length), 'X-Page': '1', 'X-Per-Page': '20', 'X-Total-Pages': '1' },
-    );
+  }
+
+  private seededMergeRequestJson(project: FakeProject, mr: FakeMergeRequest) {
+    const author = { id: 10 + mr.iid, username: mr.author, name: mr.author, state: 'active', avatar_url: null };
+    return {
+      id: 1000 + mr.iid,
+      iid: mr.iid,
+      project_id: project.id,
+      title: mr.title,
+      description: '',
+      state: mr.state,
+      merged_at: null,
+      merge_commit_sha: mr.mergeCommitSha ?? null,
+      squash_commit_sha: null,
+      sha: mr.commits.at(-1) ?? null,
+      source_branch: `mr-${mr.iid}`,
+      target_branch: project.defaultBranch,
+      author,
+      web_url: `${this.webUrl(project)}/-/merge_requests/${mr.iid}`,
+      references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${project.path}!${mr.iid}` },
+    };
   }
 
   /** All ancestors of a commit, itself included (every parent, not only the first). */

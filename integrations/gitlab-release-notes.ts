@@ -22,12 +22,16 @@ export function createGitLabReleaseNotes(options: GitLabConnectionOptions): Rele
     },
     async mergeRequestsOf(projectId, sha) {
       const mrs = await call('commit merge requests', () => api.Commits.allMergeRequests(projectId, sha));
-      return mrs.map((mr) => ({
-        iid: mr.iid,
-        title: mr.title,
-        author: (mr.author as { username?: string } | undefined)?.username,
-        url: mr.web_url,
-      }));
+      // GitLab lists every MR that holds the commit, in any state, newest first (MergeRequest
+      // .by_related_commit_sha): a closed or still-open MR with the same commit would otherwise be named.
+      return mrs
+        .filter((mr) => mr.state === 'merged')
+        .map((mr) => ({
+          iid: mr.iid,
+          title: mr.title,
+          author: (mr.author as { username?: string } | undefined)?.username,
+          url: mr.web_url,
+        }));
     },
   };
 }

@@ -66,7 +66,14 @@ function what(i: Incident): string {
 
 function argoSays(i: Incident): string {
   const message = i.healthMessage ? ` — ${escapeMrkdwn(i.healthMessage.slice(0, 300))}` : '';
-  const revision = i.revision ? ` at ${code(i.revision.slice(0, 8))}` : '';
+  // Argo CD's sync status is measured against the branch head (status.sync.revision), which moves on with
+  // commits that do not touch this app; what runs is the revision the last sync applied. Name both when they differ.
+  const short = (rev: string) => code(rev.slice(0, 8));
+  const revision = !i.revision
+    ? ''
+    : i.syncRevision && i.syncRevision !== i.revision
+      ? ` against branch head ${short(i.syncRevision)}; last synced ${short(i.revision)}`
+      : ` at ${short(i.revision)}`;
   return `health *${escapeMrkdwn(i.health)}*${message}; sync *${escapeMrkdwn(i.sync)}*${revision}`;
 }
 

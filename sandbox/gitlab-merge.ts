@@ -30,14 +30,9 @@ export async function mergeAndNotify(
 ): Promise<SandboxMerge> {
   const project = gitlab.project(options.projectPath);
   const mr = gitlab.mergeMergeRequest(project.id, { title });
+  // The fake finds this MR from its merge commit and its source commit (`commits/:sha/merge_requests`), as
+  // GitLab does, so release notes name it.
   const sha = mr.mergeCommitSha ?? mr.sha;
-  // What `GET …/repository/commits/:sha/merge_requests` answers from (release notes name the MR of each commit).
-  gitlab.addMergeRequest(project.id, mr.iid, {
-    title: mr.title,
-    author: mr.author,
-    commits: [sha],
-    mergeCommitSha: sha,
-  });
   const webUrl = `${gitlab.url}/${project.path}`;
   const hook = {
     object_kind: 'merge_request',

@@ -269,6 +269,28 @@ describe('applyPoll', () => {
   });
 });
 
+describe('the incident message names the revisions Argo CD reports', () => {
+  const argoLine = (state: WatchState) =>
+    JSON.stringify(buildIncidentMessage(state.open[0]!).blocks).match(/health \*[^"\\]*/)?.[0];
+
+  it('says what runs (the last sync) and, when later commits moved the branch head, the head Argo CD compares against', () => {
+    const opened = run([
+      [0, { status: degraded }],
+      [61, { status: degraded }],
+    ]);
+    expect(argoLine(opened.state)).toBe('health *Degraded* — crash loop; sync *Synced* at `r1`');
+    // Another service's commit lands on the infra branch: Argo CD compares at the new head and stays Synced,
+    // while the last sync (what runs) is still r1 (argo-cd controller/state.go CompareAppState; protocols.md B.2a).
+    const headMoved: WatchedStatus = { ...degraded, syncRevision: 'r2head000' };
+    const later = run([[90, { status: headMoved }]], opened.state);
+    expect(argoLine(later.state)).toBe(
+      'health *Degraded* — crash loop; sync *Synced* against branch head `r2head00`; last synced `r1`',
+    );
+    // A head that moved alone changes nothing a person needs at once: no chat.update (the fingerprint is as before).
+    expect(later.effects).toEqual([]);
+  });
+});
+
 describe('DORA from incidents', () => {
   const deploy = (id: string, endedAt: number): ReleaseRecord => ({
     releaseId: id,
