@@ -50,10 +50,13 @@ describe('release: deploy windows', () => {
     expect(window.details.opensAt).toBe('2026-12-01T08:00:00.000Z');
     expect(window.details.summary).toMatch(/opens at 2026-12-01T08:00:00.000Z/);
     expect(h.world.infra.imageAt(plan.environments[0]!.target)?.tag).toBe('v1.0.0');
-    const progress = h.world.slack.notifications.filter(
-      (n) => n.timeline.releaseId === plan.releaseId && n.kind === 'progress',
+    // The status is set before the notification goes out (the next activity): wait for it, do not race it.
+    const progress = await waitFor(() =>
+      h.world.slack.notifications
+        .filter((n) => n.timeline.releaseId === plan.releaseId && n.kind === 'progress')
+        .find((n) => n.timeline.status === 'queued'),
     );
-    expect(progress.at(-1)?.timeline.status).toBe('queued');
+    expect(progress.timeline.stages.find((s) => s.kind === 'window')?.state).toBe('running');
     // Tuesday 09:00 Paris.
     clock.now = Date.parse('2026-12-01T08:00:00Z');
     const result = await handle.result();
