@@ -10,6 +10,7 @@ import {
   buildLogsUrl,
   buildReleaseMessage,
   buildThreadReply,
+  mention,
   parseApprovalButtonValue,
   replaceApprovalActions,
   type SlackBlock,
@@ -266,6 +267,25 @@ describe('buildReleaseMessage', () => {
     expect(allText(blocks)).toContain('earlier stages not shown');
     expect(allText(blocks)).toContain('env-79');
     expect(blockProblems(blocks)).toEqual([]);
+  });
+});
+
+describe('mention', () => {
+  // Slack user ids are uppercase letters and digits: U… for users, W… for Enterprise Grid users.
+  it.each(['U024BE7LH', 'U02UD2WE3HA', 'W012A3CDE', 'U0SANDBOXADMIN'])('writes %s as a Slack mention', (id) => {
+    expect(mention(id)).toBe(`<@${id}>`);
+  });
+
+  it.each([
+    ['U_SANDBOX_ADMIN', '@U_SANDBOX_ADMIN'],
+    ['u024be7lh', '@u024be7lh'],
+    ['C024BE7LH', '@C024BE7LH'],
+    ['B024BE7LH', '@B024BE7LH'],
+    ['U', '@U'],
+    ['admin', '@admin'],
+    ['<!channel>', '@&lt;!channel&gt;'],
+  ])('writes %s (not a user id) as plain text', (user, text) => {
+    expect(mention(user)).toBe(text);
   });
 });
 
