@@ -106,6 +106,8 @@ export interface Incident {
   /** When the bad state began (the first poll that saw it). */
   openedAt: string;
   health: string;
+  /** The bad health it had last (Degraded, Missing): `health` turns Healthy on recovery, this stays. */
+  badHealth?: string;
   healthMessage?: string;
   sync: string;
   revision?: string;
@@ -371,7 +373,12 @@ function watchHealth(
         incident.flaps += 1;
         delete incident.recoveredAt;
       }
-      Object.assign(incident, { health: status.health, healthMessage: status.healthMessage, sync: status.sync });
+      Object.assign(incident, {
+        health: status.health,
+        badHealth: status.health,
+        healthMessage: status.healthMessage,
+        sync: status.sync,
+      });
       return;
     }
     if (now - ms(memory.badSince) < target.graceMs || silenced(state, target.key, now)) return;
@@ -451,6 +458,7 @@ function open(
     kind,
     openedAt: since,
     health: status.health,
+    ...(kind === 'degraded' ? { badHealth: status.health } : {}),
     healthMessage: status.healthMessage,
     sync: status.sync,
     revision: status.operationRevision ?? status.syncRevision,
