@@ -1,6 +1,6 @@
 // `/runway deploy`, `/runway freeze`, `/runway unfreeze`: the deploy bot's commands, as functions from the
 // command text to the reply text. Forcing a deploy and freezing are approvers' calls.
-import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
+import { escapeMrkdwn, mention } from '../../integrations/slack-blocks.js';
 import { parseDuration } from '../../config/duration.js';
 import type { DeployService } from '../deploy-service.js';
 import { HttpError } from '../errors.js';
@@ -108,7 +108,7 @@ export async function freezesCommand(deps: DeployCommandDeps): Promise<string> {
     '*Frozen*',
     ...freezes.map(
       (f) =>
-        `• ${code(f.environment)} by ${escapeMrkdwn(f.by)} ${f.until ? `until ${slackDate(f.until)}` : 'until unfrozen'}: _${escapeMrkdwn(f.reason)}_`,
+        `• ${code(f.environment)} by ${mention(f.by)} ${f.until ? `until ${slackDate(f.until)}` : 'until unfrozen'}: _${escapeMrkdwn(f.reason)}_`,
     ),
   ].join('\n');
 }

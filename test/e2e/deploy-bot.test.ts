@@ -201,7 +201,7 @@ describe('deploy bot', () => {
     const reply = await runSubcommand(deps, 'freeze production until 2h "db migration"', { id: 'U_ALICE' });
     expect(reply).toMatch(/`production` is frozen until <!date\^\d+/);
     expect(reply).toContain('db migration');
-    expect(await runSubcommand(deps, 'freezes', { id: 'U_ALICE' })).toMatch(/`production` by U_ALICE until/);
+    expect(await runSubcommand(deps, 'freezes', { id: 'U_ALICE' })).toMatch(/`production` by @U_ALICE until/);
     expect(await runSubcommand(deps, 'status', { id: 'bob' })).toMatch(/Frozen: `production`/);
     expect(await runSubcommand(deps, 'unfreeze production', { id: 'bob' })).toMatch(/open again/);
     expect(await runSubcommand(deps, 'unfreeze production', { id: 'bob' })).toMatch(/was not frozen/);
