@@ -23,7 +23,7 @@ const ALICE = { id: 'U0ALICE', username: 'alice' };
 const BOB = { id: 'U0BOB', username: 'bob' };
 /** Approvers are Slack user ids only: a username never identifies anyone. */
 const APPROVERS = ['U0ALICE', 'U0BOB'];
-const MALLORY = { id: 'U_MALLORY', username: 'mallory' };
+const MALLORY = { id: 'U0MALLORY', username: 'mallory' };
 const blockActions = JSON.parse(readFileSync(new URL('../fixtures/slack-block-actions.json', import.meta.url), 'utf8'));
 
 let h: Harness;
@@ -196,7 +196,7 @@ describe('slack: approval buttons', () => {
 
     const refusal = await waitFor(() => fake.ephemerals().find((e) => e.user === MALLORY.id));
     expect(refusal.channel).toBe(CHANNEL);
-    expect(refusal.text).toBe(`Not allowed: U_MALLORY is not an approver of ${s.plan.service} in production`);
+    expect(refusal.text).toBe(`Not allowed: U0MALLORY is not an approver of ${s.plan.service} in production`);
     expect((await s.handle.query(statusQuery)).status).toBe('awaiting_approval');
     expect(await updateEvents(s)).toHaveLength(0);
     expect(fake.message(CHANNEL, ts)).toEqual(before);
@@ -250,7 +250,7 @@ describe('slack: /runway', () => {
     await waitFor(() => s.ctx.releases.awaitingApproval(service, 'production'));
 
     expect(await runway(s, `approve ${service} production`, MALLORY)).toBe(
-      `Not allowed: U_MALLORY is not an approver of ${service} in production.`,
+      `Not allowed: U0MALLORY is not an approver of ${service} in production.`,
     );
     expect(await runway(s, `approve ${service} production`, BOB)).toBe(
       `✅ Approved \`${releaseId}\` for \`production\`.`,
@@ -282,7 +282,7 @@ describe('slack: /runway', () => {
     expect((await s.handle.result()).status).toBe('succeeded');
 
     expect(await runway(s, `rollback ${service} production`, MALLORY)).toBe(
-      `Not allowed: U_MALLORY is not a deployer of ${service} in production.`,
+      `Not allowed: U0MALLORY is not a deployer of ${service} in production.`,
     );
     const target = s.plan.environments[1]!.target;
     expect(h.world.infra.imageAt(target)?.tag).toBe(s.plan.image.tag);

@@ -242,7 +242,7 @@ describe('POST /slack/click', () => {
     const payload = JSON.parse(new URLSearchParams(received[0]!.body).get('payload')!);
     expect(payload.user).toMatchObject({ id: 'U0INTRUDER', username: 'intruder' });
 
-    expect((await click({ ...base, userId: 'U_NOBODY' })).status).toBe(400);
+    expect((await click({ ...base, userId: 'U0NOBODY' })).status).toBe(400);
     expect((await click({ ...base, value: 'forged', userId: 'U0SANDBOXADMIN' })).status).toBe(409);
     expect((await click({ ...base, ts: '1.000001', userId: 'U0SANDBOXADMIN' })).status).toBe(404);
     expect((await click({ nonsense: true })).status).toBe(400);
@@ -388,7 +388,7 @@ describe('the slash-command box', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(input),
       });
-    expect((await post({ channel: '#releases', text: 'help', userId: 'U_NOBODY' })).status).toBe(400);
+    expect((await post({ channel: '#releases', text: 'help', userId: 'U0NOBODY' })).status).toBe(400);
     expect((await post({ channel: '#elsewhere', text: 'help', userId: 'U0SANDBOXADMIN' })).status).toBe(404);
     expect((await post({ text: 'help' })).status).toBe(400);
     expect(received).toHaveLength(0);

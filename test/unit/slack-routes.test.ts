@@ -215,12 +215,12 @@ describe('approval buttons', () => {
   });
 
   it('a refused press only tells the presser, and the message keeps its buttons', async () => {
-    const { ts, before } = await pressButton(APPROVE_ACTION_ID, { id: 'U_MALLORY', username: 'mallory' });
+    const { ts, before } = await pressButton(APPROVE_ACTION_ID, { id: 'U0MALLORY', username: 'mallory' });
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
     expect(fake.ephemerals()[0]).toMatchObject({
       channel: CHANNEL,
-      user: 'U_MALLORY',
-      text: 'Not allowed: U_MALLORY is not an approver of payments in production',
+      user: 'U0MALLORY',
+      text: 'Not allowed: U0MALLORY is not an approver of payments in production',
     });
     expect(releases.decide).not.toHaveBeenCalled();
     expect(fake.calls('chat.update')).toHaveLength(0);
@@ -228,9 +228,9 @@ describe('approval buttons', () => {
   });
 
   it('a user whose username is an approver id is still refused: only the user id counts', async () => {
-    await pressButton(APPROVE_ACTION_ID, { id: 'U_MALLORY', username: 'U0ALICE' });
+    await pressButton(APPROVE_ACTION_ID, { id: 'U0MALLORY', username: 'U0ALICE' });
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
-    expect(fake.ephemerals()[0]!.text).toBe('Not allowed: U_MALLORY is not an approver of payments in production');
+    expect(fake.ephemerals()[0]!.text).toBe('Not allowed: U0MALLORY is not an approver of payments in production');
     expect(releases.decide).not.toHaveBeenCalled();
   });
 
@@ -353,8 +353,8 @@ describe('/runway', () => {
     });
 
     // Refused from runway.yaml before Temporal is asked; a username equal to an approver's id changes nothing.
-    expect(await commandReply('reject payments production', { id: 'U_M', name: 'U0ALICE' })).toBe(
-      'Not allowed: U_M is not an approver of payments in production.',
+    expect(await commandReply('reject payments production', { id: 'U0M', name: 'U0ALICE' })).toBe(
+      'Not allowed: U0M is not an approver of payments in production.',
     );
     expect(releases.decide).toHaveBeenCalledTimes(1);
     releases.decide.mockRejectedValue(new DecisionRefusedError('the release is not waiting for an approval'));
