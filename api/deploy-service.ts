@@ -41,6 +41,12 @@ export interface StartedDeploy {
   created: boolean;
 }
 
+/** Who approved a release where: the approver's id as recorded (a Slack user id, or a name from config). */
+export interface Approval {
+  by: string;
+  environment: string;
+}
+
 export class DeployService {
   constructor(
     private readonly client: Client,
@@ -169,7 +175,7 @@ export class DeployService {
   }
 
   /** For `/runway history`: the merge request title (memo) and who approved which environment (timeline). */
-  async releaseDetails(releaseId: string): Promise<{ mrTitle?: string; mrUrl?: string; approvals: string[] }> {
+  async releaseDetails(releaseId: string): Promise<{ mrTitle?: string; mrUrl?: string; approvals: Approval[] }> {
     const handle = this.client.workflow.getHandle(releaseId);
     // The timeline comes from the memo (no worker asked), the query only for releases older than it.
     const [description, timeline] = await Promise.all([
@@ -179,7 +185,7 @@ export class DeployService {
     const memo = (description?.memo ?? {}) as { mrTitle?: unknown; mrUrl?: unknown };
     const approvals = (timeline?.stages ?? []).flatMap((s) =>
       s.kind === 'approval' && s.details.decision === 'approved' && s.details.decidedBy
-        ? [`${s.details.decidedBy} (${s.environment ?? '?'})`]
+        ? [{ by: s.details.decidedBy, environment: s.environment ?? '?' }]
         : [],
     );
     return {

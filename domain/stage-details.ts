@@ -130,6 +130,8 @@ export interface CanaryStageDetails {
   /** The steps passed so far, one per line (with their check results). */
   steps?: string;
   lastAction?: string;
+  /** Who gave the last approver command (Promote, Promote fully, Abort): a user id, so messages can mention them. */
+  commandBy?: string;
   /** The last read of the Rollout failed (cleared by the next good read). */
   readError?: string;
   failedCheck?: string;

@@ -77,11 +77,15 @@ export function formatThreshold(check: VerifyCheck): string {
   return parts.join(' and ');
 }
 
-/** `error-rate 0.2 % ≤ 1 %` (pass) or `error-rate 5 % > max 1 %` (fail). */
+/** `error-rate 0.2 % ≤ 1 %`, `smoke HTTP 200 = 200 (expected)` (pass) or `error-rate 5 %, expected ≤ 1 %` (fail). */
 export function describeResult(check: VerifyCheck, result: CheckResult): string {
   const value = formatValue(check, result.value);
   if (result.outcome === 'inconclusive') return `${check.name}: ${value}${result.note ? ` (${result.note})` : ''}`;
-  if (result.outcome === 'pass') return `${check.name} ${value} ${formatThreshold(check)}`;
+  if (result.outcome === 'pass') {
+    // A status is compared for equality: `smoke HTTP 200 = 200 (expected)`, like `error-rate 0.2 % ≤ 1 %`.
+    if (check.http) return `${check.name} ${value} = ${check.http.expectStatus} (expected)`;
+    return `${check.name} ${value} ${formatThreshold(check)}`;
+  }
   return `${check.name} ${value}, expected ${formatThreshold(check)}${result.note ? ` (${result.note})` : ''}`;
 }
 

@@ -106,6 +106,8 @@ export interface Incident {
   /** When the bad state began (the first poll that saw it). */
   openedAt: string;
   health: string;
+  /** The bad health it had last (Degraded, Missing): `health` turns Healthy on recovery, this stays. */
+  badHealth?: string;
   healthMessage?: string;
   sync: string;
   /** What runs, as of opening: the revision the last sync applied (`operationState.syncResult.revision`), or
@@ -379,6 +381,7 @@ function watchHealth(
       }
       Object.assign(incident, {
         health: status.health,
+        badHealth: status.health,
         healthMessage: status.healthMessage,
         sync: status.sync,
         syncRevision: status.syncRevision,
@@ -477,6 +480,7 @@ function open(
     kind,
     openedAt: since,
     health: status.health,
+    ...(kind === 'degraded' ? { badHealth: status.health } : {}),
     healthMessage: status.healthMessage,
     sync: status.sync,
     revision: status.operationRevision ?? status.syncRevision,

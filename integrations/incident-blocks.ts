@@ -64,6 +64,26 @@ function what(i: Incident): string {
   return i.health === 'Missing' ? 'Missing: its resources are not there' : 'Degraded';
 }
 
+/** What it was, once closed: the incident's kind in the past tense. */
+function wasWhat(i: Incident): string {
+  if (i.kind === 'drift') return 'had drifted from the revision it was synced to';
+  return (i.badHealth ?? i.health) === 'Missing' ? 'was Missing' : 'was Degraded';
+}
+
+/** What Argo CD reported when it recovered (the watcher stores the status that closed it). */
+function recoveredAs(i: Incident): string {
+  const health = escapeMrkdwn(i.health);
+  return i.kind === 'drift' ? `${escapeMrkdwn(i.sync)} and ${health}` : health;
+}
+
+/** The opening line: what the app is while the incident is open, what it was (and is now) once closed. */
+function stateLine(i: Incident): string {
+  const app = `*App* ${code(i.application)} in *${escapeMrkdwn(i.environment)}*`;
+  if (!i.closedAt) return `${app} is ${what(i)}.`;
+  if (i.closedReason) return `${app} ${wasWhat(i)}.`;
+  return `${app} ${wasWhat(i)}; it is ${recoveredAs(i)} again.`;
+}
+
 function argoSays(i: Incident): string {
   const message = i.healthMessage ? ` — ${escapeMrkdwn(i.healthMessage.slice(0, 300))}` : '';
   // Argo CD's sync status is measured against the branch head (status.sync.revision), which moves on with
@@ -84,9 +104,9 @@ export function buildIncidentMessage(i: Incident): SlackMessage {
     ? `✅ ${i.service} ${i.environment}: resolved${duration !== undefined && !i.closedReason ? ` after ${formatDuration(duration)}` : ''}`
     : `🚨 ${i.service} ${i.environment}: ${i.kind === 'drift' ? 'drift' : i.health}`;
   const lines = [
-    `*App* ${code(i.application)} in *${escapeMrkdwn(i.environment)}* is ${what(i)}.`,
+    stateLine(i),
     `*Argo CD says* ${argoSays(i)}`,
-    `*Since* ${slackTime(i.openedAt)}${i.flaps ? ` (went bad again ${i.flaps}× since)` : ''}`,
+    `*${closed ? 'Began' : 'Since'}* ${slackTime(i.openedAt)}${i.flaps ? ` (went bad again ${i.flaps}× since)` : ''}`,
   ];
   const last = i.context?.lastRelease;
   if (last) {
@@ -108,7 +128,7 @@ export function buildIncidentMessage(i: Incident): SlackMessage {
   if (closed) {
     const how = i.closedReason
       ? `Closed: ${escapeMrkdwn(i.closedReason)}.`
-      : `Healthy${i.kind === 'drift' ? ' and Synced' : ''} again since ${slackTime(i.recoveredAt ?? i.closedAt!)}; lasted *${formatDuration(duration ?? 0)}*.`;
+      : `${recoveredAs(i)} again since ${slackTime(i.recoveredAt ?? i.closedAt!)}; lasted *${formatDuration(duration ?? 0)}*.`;
     blocks.push({ type: 'section', text: md(how) });
   } else {
     if (i.recoveredAt) {

@@ -84,7 +84,20 @@ function shortSha(sha: string): string {
 
 /** `<@U123>` for Slack user ids, `@name` for anything else (approvers may be configured by username). */
 export function mention(user: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(user) ? `<@${user}>` : `@${escapeMrkdwn(user)}`;
+  return SLACK_USER_ID.test(user) ? `<@${user}>` : `@${escapeMrkdwn(user)}`;
+}
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+/**
+ * Escaped text in which the given users (ids Runway recorded: who aborted, who decided) are mentioned with
+ * `mention()`, so a workflow's plain "aborted by U024BE7LH" reads as the person in Slack.
+ */
+export function escapeWithMentions(text: string, users: readonly (string | undefined)[]): string {
+  const ids = [...new Set(users)].filter((u): u is string => !!u && SLACK_USER_ID.test(u));
+  if (!ids.length) return escapeMrkdwn(text);
+  // Ids are letters and digits only, so they need no regex escaping; \b keeps U1 from matching inside U12.
+  return escapeMrkdwn(text).replace(new RegExp(`\\b(${ids.join('|')})\\b`, 'g'), (id) => mention(id));
 }
 
 /** Slack renders this in each reader's time zone; the ISO text is the fallback. */
@@ -194,14 +207,21 @@ function approvalStageLines(stage: ApprovalStage): string[] {
 }
 
 /** Window, verify, soak and canary stages say where they are in one line (e.g. "error-rate 0.2 % ≤ 1 %, 3 of 10"). */
-function summaryLines(summary: string | undefined): string[] {
+function summaryLines(summary: string | undefined, users: readonly (string | undefined)[] = []): string[] {
   const text = shown(summary);
-  return text ? [escapeMrkdwn(text)] : [];
+  return text ? [escapeWithMentions(text, users)] : [];
 }
 
-function errorLines(error: string | undefined): string[] {
+function errorLines(error: string | undefined, users: readonly (string | undefined)[] = []): string[] {
   const text = shown(error);
-  return text ? [`:warning: _${escapeMrkdwn(text)}_`] : [];
+  return text ? [`:warning: _${escapeWithMentions(text, users)}_`] : [];
+}
+
+/** The users a timeline names by id: approvers who decided, approvers who promoted or aborted a canary. */
+function namedUsers(t: ReleaseTimeline): string[] {
+  return t.stages.flatMap((s) =>
+    s.kind === 'approval' ? [s.details.decidedBy ?? ''] : s.kind === 'canary' ? [s.details.commandBy ?? ''] : [],
+  );
 }
 
 /** What a stage's section says under its title: the details of its kind. */
@@ -225,8 +245,12 @@ function stageLines(stage: StageRecord, releaseImage: string | undefined): strin
     case 'soak':
       return summaryLines(stage.details.summary);
     case 'verify':
-    case 'canary':
       return [...summaryLines(stage.details.summary), ...errorLines(stage.details.error)];
+    case 'canary': {
+      const { summary, error, commandBy } = stage.details;
+      // An abort's summary and error say the same ("aborted by … at …"): once is enough.
+      return [...summaryLines(summary, [commandBy]), ...errorLines(error === summary ? undefined : error, [commandBy])];
+    }
   }
 }
 
@@ -308,7 +332,7 @@ export function approvalClosedLine(t: ReleaseTimeline): string | undefined {
         ? `superseded by ${code(supersededBy)}`
         : t.status === 'cancelled'
           ? 'the release was cancelled'
-          : `the release ended: ${STATUS[t.status].label}${t.error ? ` (${escapeMrkdwn(truncate(t.error, 300))})` : ''}`;
+          : `the release ended: ${STATUS[t.status].label}${t.error ? ` (${escapeWithMentions(truncate(t.error, 300), namedUsers(t))})` : ''}`;
   return `:lock: No approval needed any more${env}: ${why}.`;
 }
 
@@ -387,7 +411,9 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
   }
   const closed = wantsButtons ? undefined : approvalClosedLine(t);
   if (closed) tail.push({ type: 'context', elements: [mrkdwn(closed)] });
-  if (t.error) tail.push({ type: 'section', text: mrkdwn(`:warning: ${escapeMrkdwn(t.error)}`) });
+  if (t.error) {
+    tail.push({ type: 'section', text: mrkdwn(`:warning: ${escapeWithMentions(t.error, namedUsers(t))}`) });
+  }
   if (t.warnings.length > 0) {
     tail.push({
       type: 'context',

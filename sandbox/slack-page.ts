@@ -16,8 +16,8 @@ export interface SandboxUser {
 
 /** `admin` is an approver in the sandbox config; the intruder shows what a refusal looks like. */
 export const SANDBOX_USERS: readonly SandboxUser[] = [
-  { id: 'U_SANDBOX_ADMIN', username: 'admin' },
-  { id: 'U_INTRUDER', username: 'intruder' },
+  { id: 'U0SANDBOXADMIN', username: 'admin' },
+  { id: 'U0INTRUDER', username: 'intruder' },
 ];
 
 export interface SandboxSlackSource {

@@ -25,7 +25,7 @@
  *          "merge_commit_sha":"0123456789abcdef0123456789abcdef01234567"}}'
  *
  * Staging deploys on its own; production waits for Approve in the sandbox Slack page (as `admin`; acting
- * as `U_INTRUDER` shows the refusal). The infra repo and the Slack channel (`<dataDir>/slack.json`) are
+ * as `U0INTRUDER` shows the refusal). The infra repo and the Slack channel (`<dataDir>/slack.json`) are
  * kept across restarts, so a release waiting for approval keeps its buttons. Every port can be set from
  * the environment (sandboxPortsFromEnv in overlay.ts).
  */

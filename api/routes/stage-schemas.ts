@@ -84,6 +84,7 @@ export const STAGE_DETAIL_FIELDS = {
     gate: z.literal('waiting').optional().describe("Waiting for an approver's Promote"),
     steps: text.describe('The steps passed, one per line'),
     lastAction: text,
+    commandBy: text.describe('Who gave the last approver command (Promote, Promote fully, Abort): a user id'),
     readError: text,
     failedCheck: text,
     threshold: text,

@@ -7,6 +7,7 @@ import {
   REJECT_ACTION_ID,
   escapeMrkdwn,
   parseApprovalButtonValue,
+  mention,
   replaceApprovalActions,
 } from '../../integrations/slack-blocks.js';
 import { releaseIdService } from '../../domain/ids.js';
@@ -27,7 +28,7 @@ function messageLocation(body: BlockAction<ButtonAction>): { channel?: string; t
 
 function decisionLine(decision: Decision, user: string, at: string): string {
   const verb = decision === 'approve' ? '✅ Approved' : '❌ Rejected';
-  return `${verb} by <@${user}> at ${slackDate(at)}`;
+  return `${verb} by ${mention(user)} at ${slackDate(at)}`;
 }
 
 export async function handleDecision(

@@ -1,8 +1,8 @@
 // `/runway deploy`, `/runway freeze`, `/runway unfreeze`: the deploy bot's commands, as functions from the
 // command text to the reply text. Forcing a deploy and freezing are approvers' calls.
-import { escapeMrkdwn } from '../../integrations/slack-blocks.js';
+import { escapeMrkdwn, mention } from '../../integrations/slack-blocks.js';
 import { parseDuration } from '../../config/duration.js';
-import type { DeployService } from '../deploy-service.js';
+import type { Approval, DeployService } from '../deploy-service.js';
 import { HttpError } from '../errors.js';
 import { deployRefusal, environmentApproverRefusal } from '../permissions.js';
 import type { SlackDeps } from './deps.js';
@@ -108,7 +108,7 @@ export async function freezesCommand(deps: DeployCommandDeps): Promise<string> {
     '*Frozen*',
     ...freezes.map(
       (f) =>
-        `• ${code(f.environment)} by ${escapeMrkdwn(f.by)} ${f.until ? `until ${slackDate(f.until)}` : 'until unfrozen'}: _${escapeMrkdwn(f.reason)}_`,
+        `• ${code(f.environment)} by ${mention(f.by)} ${f.until ? `until ${slackDate(f.until)}` : 'until unfrozen'}: _${escapeMrkdwn(f.reason)}_`,
     ),
   ].join('\n');
 }
@@ -122,13 +122,13 @@ export async function historyCommand(deps: DeployCommandDeps, serviceName: strin
     sorted.map((r) =>
       service(deps)
         .releaseDetails(r.releaseId)
-        .catch(() => ({ approvals: [] as string[] })),
+        .catch(() => ({ approvals: [] as Approval[] })),
     ),
   );
   return [
     `*${escapeMrkdwn(serviceName)}*, newest first:`,
     ...sorted.map((r, i) => {
-      const d = details[i] as { mrTitle?: string; mrUrl?: string; approvals: string[] };
+      const d = details[i] as { mrTitle?: string; mrUrl?: string; approvals: Approval[] };
       const what =
         r.workflowType === 'rollbackWorkflow'
           ? `rollback of ${escapeMrkdwn(r.environment ?? '?')}`
@@ -138,7 +138,8 @@ export async function historyCommand(deps: DeployCommandDeps, serviceName: strin
       const mr = d.mrTitle
         ? ` — ${d.mrUrl ? `<${d.mrUrl.replace(/[|>]/g, '')}|${escapeMrkdwn(d.mrTitle)}>` : escapeMrkdwn(d.mrTitle)}`
         : '';
-      const approved = d.approvals.length ? `, approved by ${d.approvals.map(escapeMrkdwn).join(', ')}` : '';
+      const approvers = d.approvals.map((a) => `${mention(a.by)} (${escapeMrkdwn(a.environment)})`);
+      const approved = approvers.length ? `, approved by ${approvers.join(', ')}` : '';
       return `• ${code(shortSha(r.commit))} ${what}${mr}: ${(r.status ?? 'unknown').replace(/_/g, ' ')}, started ${slackDate(r.startedAt)}${approved}`;
     }),
   ].join('\n');

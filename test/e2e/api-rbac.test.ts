@@ -22,7 +22,7 @@ timing: { pollInterval: 25ms, heartbeatTimeout: 2s, retryInitialInterval: 50ms }
 api:
   tokens:
     - { name: deploy-bot, token: ${T.bot}, roles: [read, deploy] }
-    - { name: U_ALICE, token: ${T.alice}, roles: [read, deploy, approve] }
+    - { name: U0ALICE, token: ${T.alice}, roles: [read, deploy, approve] }
     - { name: carol, token: ${T.carol}, roles: [read, approve] }
     - { name: ops, token: ${T.ops}, roles: [read, deploy] }
     - { name: reader, token: ${T.reader}, roles: [read] }
@@ -50,7 +50,7 @@ services:
         argocd: { application: ${service}-production }
         healthTimeout: 10s
         degradedGrace: 100ms
-        approval: { channel: '#prod', approvers: [U_ALICE, carol], timeout: 1m }
+        approval: { channel: '#prod', approvers: [U0ALICE, carol], timeout: 1m }
 `;
 
 let a: ApiHarness;
@@ -126,7 +126,7 @@ describe('REST RBAC', () => {
     );
     expect((await call('GET', releasePath(rejected), T.reader)).body.actions.at(-1)).toMatchObject({
       action: 'reject',
-      by: 'U_ALICE',
+      by: 'U0ALICE',
     });
 
     const cancelled = await atApproval();

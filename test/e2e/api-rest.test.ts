@@ -64,11 +64,11 @@ describe('REST API', () => {
     const again = await call('POST', '/api/releases', TOKENS.deployer, { service: a.service, sha: commit });
     expect(again).toMatchObject({ status: 200, body: { releaseId: id, created: false } });
 
-    // the approve token's name (U_ALICE) is on production's approvers; the deployer's is not
+    // the approve token's name (U0ALICE) is on production's approvers; the deployer's is not
     const refused = await call('POST', `${releasePath(id)}/approve`, TOKENS.deployer, { environment: 'production' });
     expect(refused.status).toBe(403);
     const approved = await call('POST', `${releasePath(id)}/approve`, TOKENS.approver, { environment: 'production' });
-    expect(approved).toMatchObject({ status: 200, body: { decision: 'approved', by: 'U_ALICE' } });
+    expect(approved).toMatchObject({ status: 200, body: { decision: 'approved', by: 'U0ALICE' } });
     await waitFor(async () =>
       (await call('GET', releasePath(id), TOKENS.reader)).body.status === 'succeeded' ? true : undefined,
     );

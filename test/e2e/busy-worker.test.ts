@@ -26,7 +26,7 @@ import { SwitchableProxy } from '../support/tcp-proxy.js';
 const SERVICES = Array.from({ length: 6 }, (_, i) => `busy${i}-${randomBytes(2).toString('hex')}`);
 const hex = () => randomBytes(20).toString('hex');
 
-/** One runway.yaml with every service of the test (staging automatic, production behind U_ALICE's approval). */
+/** One runway.yaml with every service of the test (staging automatic, production behind U0ALICE's approval). */
 function configYaml(taskQueue: string): string {
   const [head] = e2eConfigYaml(SERVICES[0]!, taskQueue).split('services:\n');
   const blocks = SERVICES.map((s) => e2eConfigYaml(s, taskQueue).split('services:\n')[1]);
@@ -170,7 +170,7 @@ describe('a busy day: a slow worker is not an outage', () => {
 
     const pressed = await approve(waiting);
     expect(pressed.status).toBe(202);
-    expect(pressed.body).toMatchObject({ pending: true, releaseId: waiting, decision: 'approved', by: 'U_ALICE' });
+    expect(pressed.body).toMatchObject({ pending: true, releaseId: waiting, decision: 'approved', by: 'U0ALICE' });
     // Pressed again (an impatient approver): handed over too; the workflow's validator lets only one count.
     expect((await approve(waiting)).status).toBe(202);
     const webhook = await merge(SERVICES[1]!);

@@ -36,8 +36,8 @@ beforeAll(async () => {
     )
     .replace('retryInitialInterval: 50ms }', 'retryInitialInterval: 50ms, windowRecheck: 100ms }')
     .replace(
-      '    - { name: U_ALICE,',
-      `    - { name: bob, token: ${HOTFIX_TOKEN}, roles: [read, deploy, approve] }\n    - { name: U_ALICE,`,
+      '    - { name: U0ALICE,',
+      `    - { name: bob, token: ${HOTFIX_TOKEN}, roles: [read, deploy, approve] }\n    - { name: U0ALICE,`,
     );
   const config = parseConfig(yaml, {});
   seedMemoryInfra(h.world, config);
@@ -160,7 +160,7 @@ describe('deploy bot', () => {
         .status,
     ).toBe(400);
     const frozen = await call('POST', '/api/environments/staging/freeze', TOKENS.approver, { reason: 'load test' });
-    expect(frozen).toMatchObject({ status: 200, body: { environment: 'staging', reason: 'load test', by: 'U_ALICE' } });
+    expect(frozen).toMatchObject({ status: 200, body: { environment: 'staging', reason: 'load test', by: 'U0ALICE' } });
     expect((await call('GET', '/api/freezes', TOKENS.reader)).body.freezes).toHaveLength(1);
 
     const sha = randomBytes(20).toString('hex');
@@ -174,7 +174,7 @@ describe('deploy bot', () => {
       const t = await timeline(id);
       return t.status === 'queued' ? t : undefined;
     });
-    expect(queued.stages.at(-1).details.closedBecause).toBe('frozen by U_ALICE: load test');
+    expect(queued.stages.at(-1).details.closedBecause).toBe('frozen by U0ALICE: load test');
 
     // A forced hotfix: deploy role alone is not enough, deploy + approve is.
     const forcedBody = { version: sha, environment: 'staging', force: { reason: 'hotfix INC-9' } };
@@ -195,13 +195,13 @@ describe('deploy bot', () => {
 
   it('freezes, lists and unfreezes from Slack; only approvers may freeze a gated environment', async () => {
     const deps = slackDeps();
-    expect(await runSubcommand(deps, 'freeze production until 2h "db migration"', { id: 'U_MALLORY' })).toMatch(
+    expect(await runSubcommand(deps, 'freeze production until 2h "db migration"', { id: 'U0MALLORY' })).toMatch(
       /Not allowed/,
     );
-    const reply = await runSubcommand(deps, 'freeze production until 2h "db migration"', { id: 'U_ALICE' });
+    const reply = await runSubcommand(deps, 'freeze production until 2h "db migration"', { id: 'U0ALICE' });
     expect(reply).toMatch(/`production` is frozen until <!date\^\d+/);
     expect(reply).toContain('db migration');
-    expect(await runSubcommand(deps, 'freezes', { id: 'U_ALICE' })).toMatch(/`production` by U_ALICE until/);
+    expect(await runSubcommand(deps, 'freezes', { id: 'U0ALICE' })).toMatch(/`production` by <@U0ALICE> until/);
     expect(await runSubcommand(deps, 'status', { id: 'bob' })).toMatch(/Frozen: `production`/);
     expect(await runSubcommand(deps, 'unfreeze production', { id: 'bob' })).toMatch(/open again/);
     expect(await runSubcommand(deps, 'unfreeze production', { id: 'bob' })).toMatch(/was not frozen/);
@@ -214,20 +214,20 @@ describe('deploy bot', () => {
     h.world.registry.publish(image(old.id));
     const deps = slackDeps();
     expect(
-      await runSubcommand(deps, `deploy ${service} v1.1.0 to production --force "because"`, { id: 'U_MALLORY' }),
-    ).toMatch(new RegExp(`Not allowed: U_MALLORY is not an approver of ${service} in production`));
+      await runSubcommand(deps, `deploy ${service} v1.1.0 to production --force "because"`, { id: 'U0MALLORY' }),
+    ).toMatch(new RegExp(`Not allowed: U0MALLORY is not an approver of ${service} in production`));
     // From Slack, a deploy is for the environment's deployers, else its approvers (by user id, never username).
-    expect(await runSubcommand(deps, `deploy ${service} v1.1.0 to production`, { id: 'U_DEV', name: 'bob' })).toMatch(
-      /^Not allowed: U_DEV is not an approver/,
+    expect(await runSubcommand(deps, `deploy ${service} v1.1.0 to production`, { id: 'U0DEV', name: 'bob' })).toMatch(
+      /^Not allowed: U0DEV is not an approver/,
     );
     const reply = await runSubcommand(deps, `deploy ${service} v1.1.0 to production`, { id: 'bob', name: 'bob' });
     const id = /`(deploy\/[^`]+)`/.exec(reply)?.[1];
     expect(id).toContain(old.id);
     await waitFor(async () => ((await timeline(id!)).status === 'awaiting_approval' ? true : undefined));
-    expect(await runSubcommand(deps, `approve ${service} production`, { id: 'U_ALICE' })).toMatch(/Approved/);
+    expect(await runSubcommand(deps, `approve ${service} production`, { id: 'U0ALICE' })).toMatch(/Approved/);
     const t = await settled(id!);
     expect(t.status).toBe('succeeded');
-    expect(t.stages.find((s: { kind: string }) => s.kind === 'approval').details.decidedBy).toBe('U_ALICE');
+    expect(t.stages.find((s: { kind: string }) => s.kind === 'approval').details.decidedBy).toBe('U0ALICE');
   });
 
   it('history names merge requests and approvers; rollback to a version', async () => {
@@ -250,23 +250,23 @@ describe('deploy bot', () => {
     expect((await settled(plan.releaseId)).status).toBe('succeeded');
     const deps = slackDeps();
     const history = await waitFor(async () => {
-      const text = await runSubcommand(deps, `history ${service}`, { id: 'U_ALICE' });
+      const text = await runSubcommand(deps, `history ${service}`, { id: 'U0ALICE' });
       return text.includes('Make checkout faster') ? text : undefined;
     });
     expect(history).toMatch(
-      /Make checkout faster>: succeeded, started <!date[^>]+>, approved by U_ALICE \(production\)/,
+      /Make checkout faster>: succeeded, started <!date[^>]+>, approved by <@U0ALICE> \(production\)/,
     );
     expect(history).toMatch(/deploy: succeeded/);
 
     const old = gitlab.pushCommit(`acme/${service}`, 'main', { 'b.txt': 'x' }, 'Known good');
     gitlab.addTag(`acme/${service}`, 'v1.0.1', old.id);
     h.world.registry.publish(image(old.id));
-    expect(await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_MALLORY' })).toMatch(
+    expect(await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U0MALLORY' })).toMatch(
       /Not allowed/,
     );
-    const reply = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_ALICE' });
+    const reply = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U0ALICE' });
     expect(reply).toContain(`rollback/${service}/production/to/${old.id}`);
-    const again = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_ALICE' });
+    const again = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U0ALICE' });
     expect(again).toContain(`rollback/${service}/production/to/${old.id}`);
     const done = await settled(`rollback/${service}/production/to/${old.id}`);
     expect(done.status).toBe('succeeded');
@@ -276,7 +276,7 @@ describe('deploy bot', () => {
     // Asked again once it finished: one rollback, nothing changes, the words REST's 409 uses.
     const id = `rollback/${service}/production/to/${old.id}`;
     const before = await ctx.client.workflow.getHandle(id).describe();
-    const repeated = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U_ALICE' });
+    const repeated = await runSubcommand(deps, `rollback ${service} production to v1.0.1`, { id: 'U0ALICE' });
     expect(repeated).toMatch(/ in production: already at v1\.0\.1 since \d{4}-\S+ \(rollback\/.+\); nothing changed$/);
     expect(repeated).toContain(id);
     const after = await ctx.client.workflow.getHandle(id).describe();

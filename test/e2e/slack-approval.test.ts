@@ -19,11 +19,11 @@ import { createHarness, seedEnvironments, start, testPlan, waitFor, type Harness
 
 const SECRET = 'e2e-signing-secret';
 const CHANNEL = 'C0PRODAPPROVALS';
-const ALICE = { id: 'U_ALICE', username: 'alice' };
-const BOB = { id: 'U_BOB', username: 'bob' };
+const ALICE = { id: 'U0ALICE', username: 'alice' };
+const BOB = { id: 'U0BOB', username: 'bob' };
 /** Approvers are Slack user ids only: a username never identifies anyone. */
-const APPROVERS = ['U_ALICE', 'U_BOB'];
-const MALLORY = { id: 'U_MALLORY', username: 'mallory' };
+const APPROVERS = ['U0ALICE', 'U0BOB'];
+const MALLORY = { id: 'U0MALLORY', username: 'mallory' };
 const blockActions = JSON.parse(readFileSync(new URL('../fixtures/slack-block-actions.json', import.meta.url), 'utf8'));
 
 let h: Harness;
@@ -183,7 +183,7 @@ describe('slack: approval buttons', () => {
       return message.edited ? JSON.stringify(message.blocks) : undefined;
     });
     expect(blocks).not.toContain(APPROVE_ACTION_ID);
-    expect(blocks).toContain('✅ Approved by <@U_ALICE> at <!date^');
+    expect(blocks).toContain('✅ Approved by <@U0ALICE> at <!date^');
     expect(fake.ephemerals().filter((e) => e.user === ALICE.id)).toHaveLength(0);
   });
 
@@ -196,7 +196,7 @@ describe('slack: approval buttons', () => {
 
     const refusal = await waitFor(() => fake.ephemerals().find((e) => e.user === MALLORY.id));
     expect(refusal.channel).toBe(CHANNEL);
-    expect(refusal.text).toBe(`Not allowed: U_MALLORY is not an approver of ${s.plan.service} in production`);
+    expect(refusal.text).toBe(`Not allowed: U0MALLORY is not an approver of ${s.plan.service} in production`);
     expect((await s.handle.query(statusQuery)).status).toBe('awaiting_approval');
     expect(await updateEvents(s)).toHaveLength(0);
     expect(fake.message(CHANNEL, ts)).toEqual(before);
@@ -205,19 +205,19 @@ describe('slack: approval buttons', () => {
     await signed(
       s.app,
       '/slack/interactions',
-      buttonPayload(ts, APPROVE_ACTION_ID, { id: 'U_EVE', username: 'U_BOB' }),
+      buttonPayload(ts, APPROVE_ACTION_ID, { id: 'U0EVE', username: 'U0BOB' }),
     );
-    await waitFor(() => fake.ephemerals().find((e) => e.user === 'U_EVE'));
+    await waitFor(() => fake.ephemerals().find((e) => e.user === 'U0EVE'));
     expect(await updateEvents(s)).toHaveLength(0);
 
     await signed(s.app, '/slack/interactions', buttonPayload(ts, REJECT_ACTION_ID, BOB));
     const result = await s.handle.result();
     expect(result.status).toBe('rejected');
     const { actions } = await s.handle.query(statusQuery);
-    expect(actions?.at(-1)).toMatchObject({ action: 'reject', by: 'U_BOB', environment: 'production' });
+    expect(actions?.at(-1)).toMatchObject({ action: 'reject', by: 'U0BOB', environment: 'production' });
     expect(h.world.infra.imageAt(s.plan.environments[1]!.target)?.tag).toBe('v1.0.0');
     await waitFor(() => fake.message(CHANNEL, ts)?.edited);
-    expect(JSON.stringify(fake.message(CHANNEL, ts)!.blocks)).toContain('❌ Rejected by <@U_BOB>');
+    expect(JSON.stringify(fake.message(CHANNEL, ts)!.blocks)).toContain('❌ Rejected by <@U0BOB>');
   });
 
   it('forged and stale signatures get 401 and change nothing', async () => {
@@ -239,7 +239,7 @@ describe('slack: approval buttons', () => {
     expect((await s.handle.query(statusQuery)).status).toBe('awaiting_approval');
     expect(await updateEvents(s)).toHaveLength(0);
     expect(fake.calls()).toHaveLength(calls);
-    await s.ctx.releases.decide(s.plan.releaseId, 'reject', { environment: 'production', approver: 'U_BOB' });
+    await s.ctx.releases.decide(s.plan.releaseId, 'reject', { environment: 'production', approver: 'U0BOB' });
   });
 });
 
@@ -250,7 +250,7 @@ describe('slack: /runway', () => {
     await waitFor(() => s.ctx.releases.awaitingApproval(service, 'production'));
 
     expect(await runway(s, `approve ${service} production`, MALLORY)).toBe(
-      `Not allowed: U_MALLORY is not an approver of ${service} in production.`,
+      `Not allowed: U0MALLORY is not an approver of ${service} in production.`,
     );
     expect(await runway(s, `approve ${service} production`, BOB)).toBe(
       `✅ Approved \`${releaseId}\` for \`production\`.`,
@@ -278,11 +278,11 @@ describe('slack: /runway', () => {
     const { service } = s.plan;
     // The version running before the release is in the registry, as it would be, so the rollback needs no build.
     h.world.registry.publish({ repository: s.plan.image.repository, tag: 'v1.0.0' });
-    await s.ctx.releases.decide(s.plan.releaseId, 'approve', { environment: 'production', approver: 'U_ALICE' });
+    await s.ctx.releases.decide(s.plan.releaseId, 'approve', { environment: 'production', approver: 'U0ALICE' });
     expect((await s.handle.result()).status).toBe('succeeded');
 
     expect(await runway(s, `rollback ${service} production`, MALLORY)).toBe(
-      `Not allowed: U_MALLORY is not a deployer of ${service} in production.`,
+      `Not allowed: U0MALLORY is not a deployer of ${service} in production.`,
     );
     const target = s.plan.environments[1]!.target;
     expect(h.world.infra.imageAt(target)?.tag).toBe(s.plan.image.tag);
@@ -297,7 +297,7 @@ describe('slack: /runway', () => {
     const rollbackTimeline = await h.client.workflow.getHandle(rollbackId).query(statusQuery);
     expect(rollbackTimeline.actions?.[0]).toMatchObject({
       action: 'rollback',
-      by: 'U_ALICE',
+      by: 'U0ALICE',
       environment: 'production',
     });
     expect(h.world.infra.imageAt(target)?.tag).toBe('v1.0.0');

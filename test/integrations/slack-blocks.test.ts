@@ -10,6 +10,8 @@ import {
   buildLogsUrl,
   buildReleaseMessage,
   buildThreadReply,
+  escapeWithMentions,
+  mention,
   parseApprovalButtonValue,
   replaceApprovalActions,
   type SlackBlock,
@@ -266,6 +268,56 @@ describe('buildReleaseMessage', () => {
     expect(allText(blocks)).toContain('earlier stages not shown');
     expect(allText(blocks)).toContain('env-79');
     expect(blockProblems(blocks)).toEqual([]);
+  });
+});
+
+describe('mention', () => {
+  // Slack user ids are uppercase letters and digits: U… for users, W… for Enterprise Grid users.
+  it.each(['U024BE7LH', 'U02UD2WE3HA', 'W012A3CDE', 'U0SANDBOXADMIN'])('writes %s as a Slack mention', (id) => {
+    expect(mention(id)).toBe(`<@${id}>`);
+  });
+
+  it.each([
+    ['U_SANDBOX_ADMIN', '@U_SANDBOX_ADMIN'],
+    ['u024be7lh', '@u024be7lh'],
+    ['C024BE7LH', '@C024BE7LH'],
+    ['B024BE7LH', '@B024BE7LH'],
+    ['U', '@U'],
+    ['admin', '@admin'],
+    ['<!channel>', '@&lt;!channel&gt;'],
+  ])('writes %s (not a user id) as plain text', (user, text) => {
+    expect(mention(user)).toBe(text);
+  });
+});
+
+describe('escapeWithMentions', () => {
+  it('mentions the recorded users by id, whole words only, and escapes the rest', () => {
+    expect(escapeWithMentions('aborted by U0ALICE at step 2 <!here>', ['U0ALICE'])).toBe(
+      'aborted by <@U0ALICE> at step 2 &lt;!here&gt;',
+    );
+    expect(escapeWithMentions('U0ALICEX and XU0ALICE stay', ['U0ALICE'])).toBe('U0ALICEX and XU0ALICE stay');
+    // A username is no Slack id: left as written (mention() would write @bob, but the text already says bob).
+    expect(escapeWithMentions('aborted by bob', ['bob', undefined])).toBe('aborted by bob');
+  });
+
+  it('a canary aborted by an approver: the ended stage and the error mention them, and it no longer waits', () => {
+    const error = 'aborted by U0ALICE at canary step 4 of 5: 33 % (3 of 9 pods)';
+    const canary: StageRecord = {
+      kind: 'canary',
+      environment: 'production',
+      state: 'failed',
+      details: { summary: error, error, commandBy: 'U0ALICE', steps: 'canary step 2 of 5: 11 % (1 of 9 pods)' },
+    };
+    const { blocks } = buildReleaseMessage({
+      kind: 'failed',
+      timeline: timeline({ status: 'rolled_back', stages: [canary], error: `production: ${error}` }),
+    });
+    const text = allText(blocks);
+    expect(text).toContain('aborted by <@U0ALICE> at canary step 4 of 5');
+    expect(text.match(/aborted by <@U0ALICE>/g)).toHaveLength(2); // the stage, and the release's error
+    expect(text).not.toMatch(/by U0ALICE/);
+    expect(text).not.toContain('waiting for an approver');
+    expect(text).not.toContain('runway_canary_abort');
   });
 });
 

@@ -25,7 +25,7 @@ api:
   tokens:
     - { name: ci-reader, token: ${TOKENS.reader}, roles: [read] }
     - { name: deploy-bot, token: ${TOKENS.deployer}, roles: [read, deploy] }
-    - { name: U_ALICE, token: ${TOKENS.approver}, roles: [read, approve] }
+    - { name: U0ALICE, token: ${TOKENS.approver}, roles: [read, approve] }
 services:
   ${service}:
     gitlab: { project: acme/${service}, webUrl: 'https://gitlab.example.com/acme/${service}' }
@@ -44,7 +44,7 @@ services:
         argocd: { application: ${service}-production }
         healthTimeout: 10s
         degradedGrace: 100ms
-        approval: { channel: '#prod', approvers: [U_ALICE, bob], timeout: 1m }
+        approval: { channel: '#prod', approvers: [U0ALICE, bob], timeout: 1m }
 `;
 }
 

@@ -81,7 +81,7 @@ export function hostileCases(t: HostileTarget): HostileCase[] {
   const buttonPress = (releaseId: string) => {
     const payload = {
       type: 'block_actions',
-      user: { id: 'U_ALICE', username: 'alice', team_id: 'T0FAKE' },
+      user: { id: 'U0ALICE', username: 'alice', team_id: 'T0FAKE' },
       team: { id: 'T0FAKE', domain: 'fake' },
       container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0PROD', is_ephemeral: false },
       channel: { id: 'C0PROD', name: 'prod' },

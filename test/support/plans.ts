@@ -39,7 +39,7 @@ export function testPlan(overrides: Partial<ReleasePlan> & { sha?: string; servi
         argocd: { application: `${service}-production` },
         healthTimeoutMs: 10_000,
         degradedGraceMs: 100,
-        approval: { channel: '#prod-approvals', approvers: ['U_ALICE', 'bob'], timeoutMs: 60_000 },
+        approval: { channel: '#prod-approvals', approvers: ['U0ALICE', 'bob'], timeoutMs: 60_000 },
       },
     ],
     pipeline: { timeoutMs: 30_000, pollIntervalMs: 200 },

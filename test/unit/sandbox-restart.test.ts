@@ -53,7 +53,7 @@ describe('the sandbox across a restart', () => {
         kind: 'approval_requested',
         channel: '#releases',
         environment: 'production',
-        approvers: ['U_SANDBOX_ADMIN', 'admin'],
+        approvers: ['U0SANDBOXADMIN', 'admin'],
         timeline,
       });
       posted = messageRef!;

@@ -65,7 +65,7 @@ const timeline: ReleaseTimeline = {
   stage: 'approval:production',
   stages: [
     { kind: 'deploy', environment: 'staging', state: 'succeeded', details: { image: 'reg/hello:0123abcd' } },
-    { kind: 'approval', environment: 'production', state: 'running', details: { approvers: 'U_SANDBOX_ADMIN, admin' } },
+    { kind: 'approval', environment: 'production', state: 'running', details: { approvers: 'U0SANDBOXADMIN, admin' } },
   ],
   warnings: [],
   links: { mergeRequest: 'http://127.0.0.1:8081/sandbox/hello/-/merge_requests/1' },
@@ -78,7 +78,7 @@ async function postApprovalRequest(): Promise<{ channel: string; ts: string }> {
     kind: 'approval_requested',
     channel: '#releases',
     environment: 'production',
-    approvers: ['U_SANDBOX_ADMIN', 'admin'],
+    approvers: ['U0SANDBOXADMIN', 'admin'],
     timeline,
   });
   return messageRef!;
@@ -117,7 +117,7 @@ describe('GET /slack/messages', () => {
   it('shows a posted release message with its thread and working buttons', async () => {
     const ref = await postApprovalRequest();
     const data = await messagesJson();
-    expect(data.users.map((u) => u.id)).toEqual(['U_SANDBOX_ADMIN', 'U_INTRUDER']);
+    expect(data.users.map((u) => u.id)).toEqual(['U0SANDBOXADMIN', 'U0INTRUDER']);
     const message = data.channels[0]!.timeline.find((m) => m.ts === ref.ts) as ViewMessage;
     expect(message).toMatchObject({ kind: 'message', channel: 'C0RELEASES', edited: false });
     const [header] = message.blocks;
@@ -187,7 +187,7 @@ describe('POST /slack/click', () => {
       ts: ref.ts,
       actionId: APPROVE_ACTION_ID,
       value,
-      userId: 'U_SANDBOX_ADMIN',
+      userId: 'U0SANDBOXADMIN',
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 200, body: '' });
@@ -210,7 +210,7 @@ describe('POST /slack/click', () => {
     const payload = JSON.parse(form.get('payload')!);
     expect(payload).toMatchObject({
       type: 'block_actions',
-      user: { id: 'U_SANDBOX_ADMIN', username: 'admin', team_id: slack.team.id },
+      user: { id: 'U0SANDBOXADMIN', username: 'admin', team_id: slack.team.id },
       api_app_id: slack.bot.appId,
       team: { id: slack.team.id },
       container: { type: 'message', message_ts: ref.ts, channel_id: ref.channel, is_ephemeral: false },
@@ -229,7 +229,7 @@ describe('POST /slack/click', () => {
     });
     expect(payload.actions[0].action_ts).toMatch(/^\d+\.\d{6}$/);
     expect(payload.response_url).toBe(
-      `${new URL(interactionsUrl).origin}/sandbox/slack/respond/${ref.channel}/${ref.ts}/U_SANDBOX_ADMIN`,
+      `${new URL(interactionsUrl).origin}/sandbox/slack/respond/${ref.channel}/${ref.ts}/U0SANDBOXADMIN`,
     );
   });
 
@@ -238,13 +238,13 @@ describe('POST /slack/click', () => {
     const value = JSON.stringify({ releaseId: timeline.releaseId, environment: 'production' });
     const base = { channel: ref.channel, ts: ref.ts, actionId: REJECT_ACTION_ID, value };
 
-    expect((await click({ ...base, userId: 'U_INTRUDER' })).status).toBe(200);
+    expect((await click({ ...base, userId: 'U0INTRUDER' })).status).toBe(200);
     const payload = JSON.parse(new URLSearchParams(received[0]!.body).get('payload')!);
-    expect(payload.user).toMatchObject({ id: 'U_INTRUDER', username: 'intruder' });
+    expect(payload.user).toMatchObject({ id: 'U0INTRUDER', username: 'intruder' });
 
-    expect((await click({ ...base, userId: 'U_NOBODY' })).status).toBe(400);
-    expect((await click({ ...base, value: 'forged', userId: 'U_SANDBOX_ADMIN' })).status).toBe(409);
-    expect((await click({ ...base, ts: '1.000001', userId: 'U_SANDBOX_ADMIN' })).status).toBe(404);
+    expect((await click({ ...base, userId: 'U0NOBODY' })).status).toBe(400);
+    expect((await click({ ...base, value: 'forged', userId: 'U0SANDBOXADMIN' })).status).toBe(409);
+    expect((await click({ ...base, ts: '1.000001', userId: 'U0SANDBOXADMIN' })).status).toBe(404);
     expect((await click({ nonsense: true })).status).toBe(400);
     expect(received).toHaveLength(1);
   });
@@ -263,7 +263,7 @@ describe('POST /slack/click', () => {
         ts: ref.ts,
         actionId: APPROVE_ACTION_ID,
         value,
-        userId: 'U_SANDBOX_ADMIN',
+        userId: 'U0SANDBOXADMIN',
       }),
     });
     expect(res.status).toBe(502);
@@ -280,10 +280,10 @@ describe('response_url', () => {
         body: JSON.stringify(body),
       });
 
-    expect((await respond('U_INTRUDER', { text: 'Not allowed' })).status).toBe(200);
-    expect(slack.ephemerals('#releases').at(-1)).toMatchObject({ user: 'U_INTRUDER', text: 'Not allowed' });
+    expect((await respond('U0INTRUDER', { text: 'Not allowed' })).status).toBe(200);
+    expect(slack.ephemerals('#releases').at(-1)).toMatchObject({ user: 'U0INTRUDER', text: 'Not allowed' });
 
-    expect((await respond('U_SANDBOX_ADMIN', { replace_original: true, text: 'Approved by admin' })).status).toBe(200);
+    expect((await respond('U0SANDBOXADMIN', { replace_original: true, text: 'Approved by admin' })).status).toBe(200);
     expect(slack.message(ref.channel, ref.ts)).toMatchObject({ text: 'Approved by admin', edited: expect.any(Object) });
 
     const data = await messagesJson();
@@ -291,7 +291,7 @@ describe('response_url', () => {
     expect(timelineItems.find((m) => m.ts === ref.ts)).toMatchObject({ edited: true });
     expect(timelineItems.at(-1)).toMatchObject({
       kind: 'ephemeral',
-      user: 'U_INTRUDER',
+      user: 'U0INTRUDER',
       text: [{ text: 'Not allowed' }],
     });
   });
@@ -351,7 +351,7 @@ describe('the slash-command box', () => {
     const res = await routes.request('/slack/command', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ channel: '#releases', text: 'status hello', userId: 'U_SANDBOX_ADMIN' }),
+      body: JSON.stringify({ channel: '#releases', text: 'status hello', userId: 'U0SANDBOXADMIN' }),
     });
     expect(res.status).toBe(200);
     expect(received).toHaveLength(1);
@@ -360,7 +360,7 @@ describe('the slash-command box', () => {
     expect(Object.fromEntries(form)).toMatchObject({
       command: '/runway',
       text: 'status hello',
-      user_id: 'U_SANDBOX_ADMIN',
+      user_id: 'U0SANDBOXADMIN',
       user_name: 'admin',
       channel_id: 'C0RELEASES',
       channel_name: 'releases',
@@ -378,7 +378,7 @@ describe('the slash-command box', () => {
       }),
     ).toBe(true);
     const answer = slack.ephemerals('releases').at(-1);
-    expect(answer).toMatchObject({ user: 'U_SANDBOX_ADMIN', text: '*hello*: staging `0123abcd`' });
+    expect(answer).toMatchObject({ user: 'U0SANDBOXADMIN', text: '*hello*: staging `0123abcd`' });
   });
 
   it('refuses an unknown user or channel without calling Runway', async () => {
@@ -388,8 +388,8 @@ describe('the slash-command box', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(input),
       });
-    expect((await post({ channel: '#releases', text: 'help', userId: 'U_NOBODY' })).status).toBe(400);
-    expect((await post({ channel: '#elsewhere', text: 'help', userId: 'U_SANDBOX_ADMIN' })).status).toBe(404);
+    expect((await post({ channel: '#releases', text: 'help', userId: 'U0NOBODY' })).status).toBe(400);
+    expect((await post({ channel: '#elsewhere', text: 'help', userId: 'U0SANDBOXADMIN' })).status).toBe(404);
     expect((await post({ text: 'help' })).status).toBe(400);
     expect(received).toHaveLength(0);
   });
@@ -431,7 +431,7 @@ describe('the page script', () => {
     await new Promise((r) => setTimeout(r, 100));
 
     expect(byId.status!.textContent).toBe('');
-    expect(byId.user!.options.map((o) => o.value)).toEqual(['U_SANDBOX_ADMIN', 'U_INTRUDER']);
+    expect(byId.user!.options.map((o) => o.value)).toEqual(['U0SANDBOXADMIN', 'U0INTRUDER']);
     const nodes = walk(main);
     const text = nodes.map((n) => ('text' in n ? n.text : n.textContent)).join('');
     expect(text).toContain('#releases');
@@ -442,15 +442,15 @@ describe('the page script', () => {
     expect(approve.length).toBeGreaterThan(0);
     expect(approve.at(-1)!.className).toBe('primary');
 
-    byId.user!.value = 'U_INTRUDER';
+    byId.user!.value = 'U0INTRUDER';
     await approve.at(-1)!.onclick!();
     expect(received).toHaveLength(1);
     const payload = JSON.parse(new URLSearchParams(received[0]!.body).get('payload')!);
     expect(payload).toMatchObject({
-      user: { id: 'U_INTRUDER' },
+      user: { id: 'U0INTRUDER' },
       container: { message_ts: ref.ts },
       actions: [{ action_id: APPROVE_ACTION_ID }],
     });
-    expect(byId.toast!.textContent).toBe('Approve as U_INTRUDER: Runway answered HTTP 200');
+    expect(byId.toast!.textContent).toBe('Approve as U0INTRUDER: Runway answered HTTP 200');
   });
 });

@@ -121,7 +121,7 @@ describe('startSandbox', () => {
     expect(hello.environments[0]!.approval).toBeUndefined();
     expect(hello.environments[1]!.approval).toMatchObject({
       channel: '#releases',
-      approvers: ['U_SANDBOX_ADMIN', 'admin'],
+      approvers: ['U0SANDBOXADMIN', 'admin'],
     });
   });
 

@@ -44,8 +44,8 @@ function configFor(apiUrl: string, slack: Record<string, unknown> = { signingSec
         infra: { repository: 'acme/infra' },
         environments: [
           env('canary'),
-          env('staging', undefined, ['U_DEV']),
-          env('production', { channel: CHANNEL, approvers: ['U_ALICE', 'U_BOB', 'W111'] }),
+          env('staging', undefined, ['U0DEV']),
+          env('production', { channel: CHANNEL, approvers: ['U0ALICE', 'U0BOB', 'W111'] }),
         ],
       },
     },
@@ -59,7 +59,7 @@ function timeline(): ReleaseTimeline {
     commit: '0123456789abcdef0123456789abcdef01234567',
     status: 'awaiting_approval',
     stage: 'approval:production',
-    stages: [{ kind: 'approval', environment: 'production', state: 'running', details: { approvers: 'U_ALICE, bob' } }],
+    stages: [{ kind: 'approval', environment: 'production', state: 'running', details: { approvers: 'U0ALICE, bob' } }],
     warnings: [],
     links: {},
   };
@@ -115,7 +115,7 @@ async function pressButton(actionId: string, user: { id: string; username: strin
     channel: CHANNEL,
     environment: 'production',
     timeline: timeline(),
-    approvers: ['U_ALICE', 'bob'],
+    approvers: ['U0ALICE', 'bob'],
   });
   const message = fake.message(CHANNEL, ref!.ts)!;
   const button = (message.blocks as { block_id?: string; elements?: { action_id: string; value: string }[] }[])
@@ -134,7 +134,7 @@ async function pressButton(actionId: string, user: { id: string; username: strin
   return { res, ts: message.ts, before: structuredClone(message) };
 }
 
-function command(text: string, user = { id: 'U_ALICE', name: 'alice' }) {
+function command(text: string, user = { id: 'U0ALICE', name: 'alice' }) {
   const form = new URLSearchParams({
     token: 'legacy',
     team_id: 'T0FAKE',
@@ -181,22 +181,22 @@ describe('approval buttons', () => {
     releases.decide.mockResolvedValue({
       environment: 'production',
       decision: 'approved',
-      by: 'U_ALICE',
+      by: 'U0ALICE',
       at: '2026-01-02T03:04:05.000Z',
     });
-    const { res, ts } = await pressButton(APPROVE_ACTION_ID, { id: 'U_ALICE', username: 'alice' });
+    const { res, ts } = await pressButton(APPROVE_ACTION_ID, { id: 'U0ALICE', username: 'alice' });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
     await vi.waitFor(() => expect(fake.calls('chat.update')).toHaveLength(1));
     // The user id only: usernames and display names are not identities.
     expect(releases.decide).toHaveBeenCalledWith(RELEASE, 'approve', {
       environment: 'production',
-      approver: 'U_ALICE',
+      approver: 'U0ALICE',
     });
     const updated = fake.message(CHANNEL, ts)!;
     const blocks = JSON.stringify(updated.blocks);
     expect(blocks).not.toContain(APPROVE_ACTION_ID);
-    expect(blocks).toContain('✅ Approved by <@U_ALICE> at <!date^1767323045^');
+    expect(blocks).toContain('✅ Approved by <@U0ALICE> at <!date^1767323045^');
     expect(updated.text).toContain('payments');
     expect(fake.ephemerals()).toHaveLength(0);
   });
@@ -208,19 +208,19 @@ describe('approval buttons', () => {
       by: 'bob',
       at: '2026-01-02T03:04:05Z',
     });
-    const { ts } = await pressButton(REJECT_ACTION_ID, { id: 'U_BOB', username: 'bob' });
+    const { ts } = await pressButton(REJECT_ACTION_ID, { id: 'U0BOB', username: 'bob' });
     await vi.waitFor(() => expect(fake.calls('chat.update')).toHaveLength(1));
     expect(releases.decide.mock.calls[0]![1]).toBe('reject');
-    expect(JSON.stringify(fake.message(CHANNEL, ts)!.blocks)).toContain('❌ Rejected by <@U_BOB>');
+    expect(JSON.stringify(fake.message(CHANNEL, ts)!.blocks)).toContain('❌ Rejected by <@U0BOB>');
   });
 
   it('a refused press only tells the presser, and the message keeps its buttons', async () => {
-    const { ts, before } = await pressButton(APPROVE_ACTION_ID, { id: 'U_MALLORY', username: 'mallory' });
+    const { ts, before } = await pressButton(APPROVE_ACTION_ID, { id: 'U0MALLORY', username: 'mallory' });
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
     expect(fake.ephemerals()[0]).toMatchObject({
       channel: CHANNEL,
-      user: 'U_MALLORY',
-      text: 'Not allowed: U_MALLORY is not an approver of payments in production',
+      user: 'U0MALLORY',
+      text: 'Not allowed: U0MALLORY is not an approver of payments in production',
     });
     expect(releases.decide).not.toHaveBeenCalled();
     expect(fake.calls('chat.update')).toHaveLength(0);
@@ -228,22 +228,22 @@ describe('approval buttons', () => {
   });
 
   it('a user whose username is an approver id is still refused: only the user id counts', async () => {
-    await pressButton(APPROVE_ACTION_ID, { id: 'U_MALLORY', username: 'U_ALICE' });
+    await pressButton(APPROVE_ACTION_ID, { id: 'U0MALLORY', username: 'U0ALICE' });
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
-    expect(fake.ephemerals()[0]!.text).toBe('Not allowed: U_MALLORY is not an approver of payments in production');
+    expect(fake.ephemerals()[0]!.text).toBe('Not allowed: U0MALLORY is not an approver of payments in production');
     expect(releases.decide).not.toHaveBeenCalled();
   });
 
   it("the workflow's own refusal reaches the presser too", async () => {
     releases.decide.mockRejectedValue(new DecisionRefusedError('release/payments/0123 is not waiting for an approval'));
-    await pressButton(APPROVE_ACTION_ID, { id: 'U_ALICE', username: 'alice' });
+    await pressButton(APPROVE_ACTION_ID, { id: 'U0ALICE', username: 'alice' });
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
     expect(fake.ephemerals()[0]!.text).toBe('Not allowed: release/payments/0123 is not waiting for an approval');
   });
 
   it('a press on a release that has ended says so, with its status', async () => {
     releases.decide.mockRejectedValue(new AlreadyEndedError(`${RELEASE} already ended (expired)`));
-    await pressButton(APPROVE_ACTION_ID, { id: 'U_ALICE', username: 'alice' });
+    await pressButton(APPROVE_ACTION_ID, { id: 'U0ALICE', username: 'alice' });
     await vi.waitFor(() => expect(fake.ephemerals()).toHaveLength(1));
     expect(fake.ephemerals()[0]!.text).toBe(`Too late: ${RELEASE} already ended (expired).`);
   });
@@ -345,16 +345,16 @@ describe('/runway', () => {
 
   it('approve finds the waiting release and goes through the workflow validator', async () => {
     releases.awaitingApproval.mockResolvedValue(RELEASE);
-    releases.decide.mockResolvedValue({ environment: 'production', decision: 'approved', by: 'U_ALICE', at: '' });
+    releases.decide.mockResolvedValue({ environment: 'production', decision: 'approved', by: 'U0ALICE', at: '' });
     expect(await commandReply('approve payments production')).toBe(`✅ Approved \`${RELEASE}\` for \`production\`.`);
     expect(releases.decide).toHaveBeenCalledWith(RELEASE, 'approve', {
       environment: 'production',
-      approver: 'U_ALICE',
+      approver: 'U0ALICE',
     });
 
     // Refused from runway.yaml before Temporal is asked; a username equal to an approver's id changes nothing.
-    expect(await commandReply('reject payments production', { id: 'U_M', name: 'U_ALICE' })).toBe(
-      'Not allowed: U_M is not an approver of payments in production.',
+    expect(await commandReply('reject payments production', { id: 'U0M', name: 'U0ALICE' })).toBe(
+      'Not allowed: U0M is not an approver of payments in production.',
     );
     expect(releases.decide).toHaveBeenCalledTimes(1);
     releases.decide.mockRejectedValue(new DecisionRefusedError('the release is not waiting for an approval'));
@@ -373,27 +373,27 @@ describe('/runway', () => {
       image: 'reg/payments:v1',
       alreadyRunning: false,
     });
-    expect(await commandReply('rollback payments production', { id: 'U_EVE', name: 'U_BOB' })).toBe(
-      'Not allowed: U_EVE is not a deployer of payments in production.',
+    expect(await commandReply('rollback payments production', { id: 'U0EVE', name: 'U0BOB' })).toBe(
+      'Not allowed: U0EVE is not a deployer of payments in production.',
     );
-    expect(await commandReply('rollback payments staging', { id: 'U_ALICE', name: 'alice' })).toBe(
-      'Not allowed: U_ALICE is not a deployer of payments in staging.',
+    expect(await commandReply('rollback payments staging', { id: 'U0ALICE', name: 'alice' })).toBe(
+      'Not allowed: U0ALICE is not a deployer of payments in staging.',
     );
-    expect(await commandReply('rollback payments canary', { id: 'U_ALICE', name: 'alice' })).toBe(
+    expect(await commandReply('rollback payments canary', { id: 'U0ALICE', name: 'alice' })).toBe(
       'Not allowed: nobody may change payments in canary from Slack: set deployers (or an approval gate) for it in runway.yaml.',
     );
     expect(releases.rollback).not.toHaveBeenCalled();
-    expect(await commandReply('rollback payments production', { id: 'U_BOB', name: 'bob' })).toContain(
+    expect(await commandReply('rollback payments production', { id: 'U0BOB', name: 'bob' })).toContain(
       '↩️ Rolling back `payments` in `production` to `reg/payments:v1`',
     );
-    expect(await commandReply('rollback payments staging', { id: 'U_DEV', name: 'dev' })).toContain('Rolling back');
+    expect(await commandReply('rollback payments staging', { id: 'U0DEV', name: 'dev' })).toContain('Rolling back');
     // Who asked is recorded by id.
     expect(releases.rollback.mock.calls).toEqual([
-      ['payments', 'production', 'U_BOB'],
-      ['payments', 'staging', 'U_DEV'],
+      ['payments', 'production', 'U0BOB'],
+      ['payments', 'staging', 'U0DEV'],
     ]);
     releases.rollback.mockRejectedValue(new ConflictError('no earlier successful version of payments in staging'));
-    expect(await commandReply('rollback payments staging', { id: 'U_DEV', name: 'dev' })).toBe(
+    expect(await commandReply('rollback payments staging', { id: 'U0DEV', name: 'dev' })).toBe(
       'no earlier successful version of payments in staging',
     );
   });
@@ -403,7 +403,7 @@ describe('/runway', () => {
       await new Promise((r) => setTimeout(r, 400));
       return { releases: [] };
     });
-    expect(await commandReply('history payments', { id: 'U_BOB', name: 'bob' })).toBe('working…');
+    expect(await commandReply('history payments', { id: 'U0BOB', name: 'bob' })).toBe('working…');
     await vi.waitFor(() => expect(fake.responses('R1')).toHaveLength(1));
     expect(fake.responses('R1')[0]).toMatchObject({
       response_type: 'ephemeral',

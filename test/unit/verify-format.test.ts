@@ -28,6 +28,18 @@ describe('verify formatting', () => {
     expect(formatThreshold({ name: 'p99', prometheus: 'q', max: 250 })).toBe('≤ 250');
     expect(formatThreshold({ name: 's', http: { url: 'u', expectStatus: 204 } })).toBe('HTTP 204');
   });
+  it('describes an HTTP check with a comparison, like a metric one', () => {
+    const smoke = { name: 'smoke', http: { url: 'u', expectStatus: 200 } };
+    expect(describeResult(smoke, { name: 'smoke', outcome: 'pass', value: 200 })).toBe(
+      'smoke HTTP 200 = 200 (expected)',
+    );
+    expect(describeResult(smoke, { name: 'smoke', outcome: 'fail', value: 503 })).toBe(
+      'smoke HTTP 503, expected HTTP 200',
+    );
+    expect(describeResult(check, { name: 'error-rate', outcome: 'fail', value: 0.05 })).toBe(
+      'error-rate 5 %, expected ≤ 1 %',
+    );
+  });
   it('links a query to Prometheus or to a template', () => {
     expect(queryLink('up == 1', { prometheusUrl: 'http://prom:9090/' })).toBe(
       'http://prom:9090/graph?g0.expr=up%20%3D%3D%201&g0.tab=0&g0.range_input=1h',

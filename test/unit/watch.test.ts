@@ -267,6 +267,35 @@ describe('applyPoll', () => {
     expect(JSON.stringify(message.blocks)).not.toContain('"actions"');
     expect(formatDuration(7_500_000)).toBe('2h 5m');
   });
+
+  it('the closed message says what the app was and what it is now, not that it still is Degraded', () => {
+    const firstLine = (polls: Parameters<typeof run>[0]) => {
+      const blocks = buildIncidentMessage(run(polls).state.recent[0]!).blocks;
+      const section = blocks.find((b) => b.type === 'section')!;
+      return 'text' in section && section.text && 'text' in section.text ? section.text.text.split('\n')[0] : '';
+    };
+    const closedAfter = (bad: WatchedStatus): Parameters<typeof run>[0] => [
+      [0, { status: bad }],
+      [61, { status: bad }],
+      [313, { status: healthy }],
+      [400, { status: healthy }],
+    ];
+    expect(firstLine(closedAfter(degraded))).toBe(
+      '*App* `pay-staging` in *staging* was Degraded; it is Healthy again.',
+    );
+    expect(firstLine(closedAfter({ ...healthy, health: 'Missing' }))).toBe(
+      '*App* `pay-staging` in *staging* was Missing; it is Healthy again.',
+    );
+    expect(firstLine(closedAfter({ ...healthy, sync: 'OutOfSync' }))).toBe(
+      '*App* `pay-staging` in *staging* had drifted from the revision it was synced to; it is Synced and Healthy again.',
+    );
+    // Still open: the present tense.
+    const open = run([
+      [0, { status: degraded }],
+      [61, { status: degraded }],
+    ]).state.open[0]!;
+    expect(JSON.stringify(buildIncidentMessage(open).blocks)).toContain('in *staging* is Degraded.');
+  });
 });
 
 describe('the incident message names the revisions Argo CD reports', () => {

@@ -215,6 +215,8 @@ describe('canary releases', () => {
       const stage = canaryStage(result.timeline)!;
       expect(stage.state).toBe('failed');
       expect(stage.details.aborted).toBe('aborted at canary step 2 of 5: 11 % (1 of 9 pods)');
+      // The ended stage says what happened, not its last "where it is".
+      expect(stage.details.summary).toBe('check "error-rate" failed at canary step 2 of 5: 11 % (1 of 9 pods)');
       expect(rollouts.log.filter((l) => l.startsWith(`${FAILS}/${FAILS} abort`))).toHaveLength(1);
       expect(rollouts.log.some((l) => l.startsWith(`${FAILS}/${FAILS} resume`))).toBe(false);
       // Reverted in git and healthy on the stable version again.
@@ -418,6 +420,12 @@ services:
       const t = await handle.query(statusQuery);
       expect(t.status).toBe('rolled_back');
       expect(t.error).toContain(`aborted by ${APPROVERS[1]} at canary step 4 of 5: 33 % (3 of 9 pods)`);
+      // Aborted while it waited for an approver: the ended stage no longer says it waits.
+      const ended = canaryStage(t)!;
+      expect(ended.state).toBe('failed');
+      expect(ended.details.summary).toBe(`aborted by ${APPROVERS[1]} at canary step 4 of 5: 33 % (3 of 9 pods)`);
+      expect(ended.details.commandBy).toBe(APPROVERS[1]);
+      expect(ended.details.gate).toBeUndefined();
       expect(t.actions?.map((a) => [a.action, a.by])).toEqual([
         ['promote', APPROVERS[0]],
         ['abort', APPROVERS[1]],

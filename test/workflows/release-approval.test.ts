@@ -71,7 +71,7 @@ describe('release: approval', () => {
     expect(updateEvents).toHaveLength(0);
     expect((await handle.query(statusQuery)).status).toBe('awaiting_approval');
 
-    await handle.executeUpdate(approveUpdate, { args: [{ environment: 'production', approver: 'U_ALICE' }] });
+    await handle.executeUpdate(approveUpdate, { args: [{ environment: 'production', approver: 'U0ALICE' }] });
     expect((await handle.result()).status).toBe('succeeded');
   });
 

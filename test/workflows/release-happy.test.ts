@@ -25,7 +25,7 @@ describe('release: happy path', () => {
     expect(h.world.infra.imageAt(plan.environments[0]!.target)?.tag).toBe(plan.image.tag);
 
     const decision = await handle.executeUpdate(approveUpdate, {
-      args: [{ environment: 'production', approver: 'U_ALICE' }],
+      args: [{ environment: 'production', approver: 'U0ALICE' }],
     });
     expect(decision.decision).toBe('approved');
     const result = await handle.result();
@@ -39,7 +39,7 @@ describe('release: happy path', () => {
       'deploy:production:succeeded',
     ]);
     const approval = result.timeline.stages[2]!;
-    expect(detailsOf(approval, 'approval')?.decidedBy).toBe('U_ALICE');
+    expect(detailsOf(approval, 'approval')?.decidedBy).toBe('U0ALICE');
     expect(detailsOf(result.timeline.stages[1], 'deploy')?.previousImage).toBe(`${plan.image.repository}:v1.0.0`);
 
     // exactly one bump per environment, and Argo CD synced to exactly those commits

@@ -36,6 +36,16 @@ export class CanaryFailed extends Error {
   override name = 'CanaryFailed';
 }
 
+/** An approver pressed Abort: a canary failure that says who, and at which step. */
+export class CanaryAborted extends CanaryFailed {
+  constructor(
+    readonly by: string,
+    readonly step: string,
+  ) {
+    super(`aborted by ${by} at ${step}`);
+  }
+}
+
 /** What the stage knows of the Rollout before the bump. */
 export interface CanaryPreflight {
   ref: RolloutRef;
@@ -95,11 +105,24 @@ export async function canaryDeploy(
   } catch (err) {
     const cancelled = isCancellation(err);
     await CancellationScope.nonCancellable(() => abortRollout(ctx, preflight.ref, stage, podHash));
-    rec.end(stage, cancelled ? 'cancelled' : 'failed', { error: cancelled ? 'cancelled' : errorMessage(err) });
+    rec.end(stage, cancelled ? 'cancelled' : 'failed', {
+      error: cancelled ? 'cancelled' : errorMessage(err),
+      summary: endedSummary(stage, err, cancelled),
+      ...(err instanceof CanaryAborted ? { commandBy: err.by } : {}),
+    });
     throw err;
   } finally {
     ctx.canary = undefined;
   }
+}
+
+/** What an ended canary says instead of its last "where it is" (which may be "waiting for an approver…"). */
+function endedSummary(stage: StageOf<'canary'>, err: unknown, cancelled: boolean): string {
+  const at = stage.details.step ? ` at ${stage.details.step}` : ' before its first step';
+  if (cancelled) return `cancelled${at}`;
+  if (err instanceof CanaryAborted) return `aborted by ${err.by} at ${err.step}`;
+  if (stage.details.failedCheck) return `check "${stage.details.failedCheck}" failed${at}`;
+  return `failed${at}`;
 }
 
 async function runSteps(
@@ -180,6 +203,7 @@ async function runSteps(
         stepIndex: state.currentStepIndex,
       });
       stage.details.lastAction = `${action} by ${early.by}${outcome.ran ? '' : ` (not needed: ${outcome.note})`}`;
+      stage.details.commandBy = early.by;
       continue;
     }
     if (verdict.state === 'timed-pause' && target.verifyEachStep && environment.verify) {
@@ -191,6 +215,7 @@ async function runSteps(
       // The Rollout moved on by itself between the press and now (or was already resumed): nothing to promote.
       run.command = undefined;
       stage.details.lastAction = `${early.action} by ${early.by} (not needed: the Rollout moved on)`;
+      stage.details.commandBy = early.by;
     }
     // A pause with a duration lasts as long as the Rollout says; any other step must move within healthTimeout.
     const stuck = verdict.state !== 'timed-pause' && workflowNow().getTime() - stepSince > environment.healthTimeoutMs;
@@ -248,7 +273,7 @@ function record(stage: StageOf<'canary'>, run: CanaryRun, state: RolloutState, l
 
 function consumeAbort(run: CanaryRun): void {
   const command = run.command;
-  if (command?.action === 'abort') throw new CanaryFailed(`aborted by ${command.by} at ${command.step}`);
+  if (command?.action === 'abort') throw new CanaryAborted(command.by, command.step);
 }
 
 /** With approveSteps, waits for an approver's Promote; returns what was asked (promote or promote-full). */
@@ -262,6 +287,7 @@ async function approve(
   const given = run.command;
   if (given && given.action !== 'abort') {
     run.command = undefined;
+    stage.details.commandBy = given.by;
     return given.action;
   }
   if (!environment.rollout!.approveSteps) return 'promote';
@@ -278,6 +304,7 @@ async function approve(
   const command = run.command!;
   run.command = undefined;
   stage.details.summary = `${line} — ${command.action === 'promote-full' ? 'promoted fully' : 'promoted'} by ${command.by}`;
+  stage.details.commandBy = command.by;
   return command.action === 'promote-full' ? 'promote-full' : 'promote';
 }
 
