@@ -78,9 +78,11 @@ describe('sandbox GitLab Merge button', () => {
     const compare = await gitlabApi(`/projects/sandbox%2Fhello/repository/compare?from=v0.1.0&to=${sha}`);
     expect(compare.status).toBe(200);
     const commits = ((await compare.json()) as { commits: { id: string; title: string }[] }).commits;
-    expect(commits.map((c) => c.id)).toEqual([sha]);
     const mrs = await gitlabApi(`/projects/sandbox%2Fhello/repository/commits/${sha}/merge_requests`);
-    expect(((await mrs.json()) as { iid: number }[]).map((m) => m.iid)).toEqual([payload.object_attributes.iid]);
+    const found = (await mrs.json()) as { iid: number; sha: string }[];
+    expect(found.map((m) => m.iid)).toEqual([payload.object_attributes.iid]);
+    // A merge (not a fast-forward): the MR's source commit, then the merge commit, as GitLab's compare lists them.
+    expect(commits.map((c) => c.id)).toEqual([found[0]!.sha, sha]);
   });
 
   it('answers JSON when asked, and says when Runway does not answer', async () => {
