@@ -225,39 +225,43 @@ function namedUsers(t: ReleaseTimeline): string[] {
 }
 
 /** What a stage's section says under its title: the details of its kind. */
-function stageLines(stage: StageRecord, releaseImage: string | undefined): string[] {
+function stageLines(stage: StageRecord, releaseImage: string | undefined, users: readonly string[]): string[] {
   switch (stage.kind) {
     case 'image':
-      return [...imageStageLines(stage), ...errorLines(stage.details.error)];
+      return [...imageStageLines(stage), ...errorLines(stage.details.error, users)];
     case 'approval':
-      return [...approvalStageLines(stage), ...errorLines(stage.details.error)];
+      return [...approvalStageLines(stage), ...errorLines(stage.details.error, users)];
     case 'deploy':
       return [
         ...deployImageLines(stage.details, releaseImage),
         ...syncLines(stage.details),
-        ...errorLines(stage.details.error),
+        ...errorLines(stage.details.error, users),
       ];
     case 'rollback':
-      return [...rollbackImageLines(stage.details), ...syncLines(stage.details), ...errorLines(stage.details.error)];
+      return [
+        ...rollbackImageLines(stage.details),
+        ...syncLines(stage.details),
+        ...errorLines(stage.details.error, users),
+      ];
     case 'queue':
-      return errorLines(stage.details.error);
+      return errorLines(stage.details.error, users);
     case 'window':
     case 'soak':
       return summaryLines(stage.details.summary);
     case 'verify':
-      return [...summaryLines(stage.details.summary), ...errorLines(stage.details.error)];
+      return [...summaryLines(stage.details.summary), ...errorLines(stage.details.error, users)];
     case 'canary': {
-      const { summary, error, commandBy } = stage.details;
+      const { summary, error } = stage.details;
       // An abort's summary and error say the same ("aborted by … at …"): once is enough.
-      return [...summaryLines(summary, [commandBy]), ...errorLines(error === summary ? undefined : error, [commandBy])];
+      return [...summaryLines(summary, users), ...errorLines(error === summary ? undefined : error, users)];
     }
   }
 }
 
-function stageSection(stage: StageRecord, releaseImage: string | undefined): SectionOfText {
+function stageSection(stage: StageRecord, releaseImage: string | undefined, users: readonly string[]): SectionOfText {
   const lines = [
     `*${stageTitle(stage)}*  ${STATE_EMOJI[stage.state]} ${stage.state}`,
-    ...stageLines(stage, releaseImage),
+    ...stageLines(stage, releaseImage, users),
   ];
   return { type: 'section', text: mrkdwn(lines.join('\n')) };
 }
@@ -436,7 +440,8 @@ export function buildReleaseMessage(n: ReleaseNotification): SlackMessage {
   // Keep within Slack's 50-block limit by dropping the oldest stages first, with a note.
   const room = MAX_BLOCKS - head.length - tail.length;
   const releaseImage = t.stages.find((s) => s.kind === 'image')?.details.image;
-  let stages: SlackBlock[] = t.stages.map((s) => stageSection(s, releaseImage));
+  const users = namedUsers(t);
+  let stages: SlackBlock[] = t.stages.map((s) => stageSection(s, releaseImage, users));
   if (stages.length > room) {
     const dropped = stages.length - room + 1;
     stages = [

@@ -308,13 +308,15 @@ describe('escapeWithMentions', () => {
       state: 'failed',
       details: { summary: error, error, commandBy: 'U0ALICE', steps: 'canary step 2 of 5: 11 % (1 of 9 pods)' },
     };
+    // The deploy stage around the canary fails with the same words.
+    const deploy: StageRecord = { kind: 'deploy', environment: 'production', state: 'failed', details: { error } };
     const { blocks } = buildReleaseMessage({
       kind: 'failed',
-      timeline: timeline({ status: 'rolled_back', stages: [canary], error: `production: ${error}` }),
+      timeline: timeline({ status: 'rolled_back', stages: [deploy, canary], error: `production: ${error}` }),
     });
     const text = allText(blocks);
     expect(text).toContain('aborted by <@U0ALICE> at canary step 4 of 5');
-    expect(text.match(/aborted by <@U0ALICE>/g)).toHaveLength(2); // the stage, and the release's error
+    expect(text.match(/aborted by <@U0ALICE>/g)).toHaveLength(3); // the deploy, the canary stage, the release's error
     expect(text).not.toMatch(/by U0ALICE/);
     expect(text).not.toContain('waiting for an approver');
     expect(text).not.toContain('runway_canary_abort');
