@@ -6,6 +6,7 @@
 // a sha GitLab never saw (the README's curl), whose compare GitLab answers 404.
 import type { FakeGitLab } from '../fakes/gitlab.js';
 import type { FakeRequest, FakeResponse } from '../fakes/http-fake.js';
+import { htmlPage } from './gitlab-web.js';
 
 export interface MergeButtonOptions {
   projectPath: string;
@@ -103,13 +104,6 @@ code{background:#f4f4f5;padding:.1rem .3rem;border-radius:4px;word-break:break-a
 <p>Merge commit <code>${merged.sha}</code> on <code>main</code>.
 Webhook sent to ${escape(options.webhookUrl)}; ${answer}</p>
 <p><a href="/${options.projectPath}">Back to the project</a></p>`;
-    return {
-      status: 200,
-      body,
-      headers: {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
-      },
-    };
+    return htmlPage(body);
   });
 }

@@ -37,11 +37,8 @@ export function addFailedPipeline(gitlab: FakeGitLab, project: FakeProject, sha:
 const escape = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function page(title: string, lines: string[]): { status: number; body: string; headers: Record<string, string> } {
-  const body = `<!doctype html><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
-code,pre{background:#f4f4f5;padding:.1rem .3rem;border-radius:4px}pre{padding:.8rem;overflow:auto}</style>
-<p><small>Runway sandbox · stand-in for GitLab</small></p><h1>${escape(title)}</h1>${lines.join('\n')}`;
+/** A sandbox GitLab HTML page: no scripts, inline styles only. */
+export function htmlPage(body: string): { status: number; body: string; headers: Record<string, string> } {
   return {
     status: 200,
     body,
@@ -50,6 +47,14 @@ code,pre{background:#f4f4f5;padding:.1rem .3rem;border-radius:4px}pre{padding:.8
       'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     },
   };
+}
+
+function page(title: string, lines: string[]): { status: number; body: string; headers: Record<string, string> } {
+  const body = `<!doctype html><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
+code,pre{background:#f4f4f5;padding:.1rem .3rem;border-radius:4px}pre{padding:.8rem;overflow:auto}</style>
+<p><small>Runway sandbox · stand-in for GitLab</small></p><h1>${escape(title)}</h1>${lines.join('\n')}`;
+  return htmlPage(body);
 }
 
 /** Browser pages under the project's web URL (`http://127.0.0.1:8081/sandbox/hello/-/…`). */
